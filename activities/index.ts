@@ -1,0 +1,143 @@
+/**
+ * Activities: the task workflow's only way to touch the outside world. Each is
+ * idempotent: its key comes from the task id and the event sequence number, and
+ * every write is an upsert or an insert guarded by a unique constraint, so a
+ * retry never adds a second row, a second SMS or a second credit change.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Notifier } from '../adapters/notifier.js';
+import type { Db } from '../db/client.js';
+import { creditEvents, notifications, taskEvents, tasks } from '../db/schema/index.js';
+import type { Actor, Effect, TaskEvent, TaskState } from '../domain/index.js';
+
+export interface ActivityDeps {
+  db: Db;
+  notifier: Notifier;
+}
+
+type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
+type CreditEffect = Extract<Effect, { kind: 'credit' }>;
+
+const date = (value: string | null): Date | null => (value ? new Date(value) : null);
+
+/** The read-model columns derived from the workflow's state. */
+export function taskColumns(task: TaskState) {
+  const closed = task.cancellation?.at ?? task.completion?.at ?? null;
+  return {
+    status: task.status,
+    acceptedAt: date(task.acceptedAt),
+    publishedAt: date(task.publication.firstPublishedAt),
+    finalPublishedAt: date(task.publication.publishedAt),
+    republishCount: task.publication.republishCount,
+    deliveryAcceptedAt: date(task.acceptance.acceptedAt),
+    retentionEndsAt: date(task.retention.endsAt),
+    nextDeadline: date(task.nextDeadline),
+    closedAt: date(closed),
+    closeReason: task.cancellation?.reason ?? task.completion?.kind ?? null,
+    snapshot: task,
+    version: task.version,
+  };
+}
+
+export const createActivities = ({ db, notifier }: ActivityDeps) => ({
+  /** Projects the task's state and its new events to Postgres, in one transaction. */
+  async projectTask(input: { task: TaskState; events: TaskEvent[] }): Promise<void> {
+    const { task, events } = input;
+    const columns = taskColumns(task);
+    await db.transaction(async (tx) => {
+      await tx
+        .insert(tasks)
+        .values({
+          id: task.taskId,
+          type: task.type,
+          clientId: task.clientId,
+          creatorId: task.creatorId,
+          brief: task.brief,
+          scriptRequired: task.scriptRequired,
+          retentionDays: task.retentionDays,
+          priceFen: task.priceFen,
+          orderedAt: new Date(task.orderedAt),
+          acceptDeadline: new Date(task.acceptDeadline),
+          // A task started without the API (tests, tools) gets a key of its own.
+          idempotencyKey: `workflow:${task.taskId}`,
+          requestHash: '',
+          ...columns,
+        })
+        .onConflictDoUpdate({
+          target: tasks.id,
+          set: { ...columns, orderedAt: new Date(task.orderedAt), acceptDeadline: new Date(task.acceptDeadline), updatedAt: sql`now()` },
+          // never go backwards: a late retry of an older projection changes nothing
+          setWhere: sql`${tasks.version} < ${task.version}`,
+        });
+      if (events.length > 0) {
+        await tx
+          .insert(taskEvents)
+          .values(
+            events.map((e) => ({
+              taskId: task.taskId,
+              seq: e.seq,
+              type: e.type,
+              actorRole: e.actor.role,
+              actorId: e.actor.id,
+              reason: e.reason,
+              payload: e.payload,
+              occurredAt: new Date(e.at),
+            })),
+          )
+          .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
+      }
+    });
+  },
+
+  /** Records the message in the outbox, sends it once, marks it sent. */
+  async sendNotification(input: NotifyEffect & { taskId: string }): Promise<{ providerMessageId: string }> {
+    await db
+      .insert(notifications)
+      .values({
+        key: input.key,
+        taskId: input.taskId,
+        channel: input.channel,
+        recipientRole: input.recipient.role,
+        recipientId: input.recipient.id,
+        template: input.template,
+        params: input.params,
+      })
+      .onConflictDoNothing({ target: notifications.key });
+    const [row] = await db
+      .update(notifications)
+      .set({ attempts: sql`${notifications.attempts} + 1` })
+      .where(eq(notifications.key, input.key))
+      .returning();
+    if (!row) throw new Error(`notification ${input.key} vanished`);
+    if (row.sentAt && row.providerMessageId) return { providerMessageId: row.providerMessageId };
+    const { providerMessageId } = await notifier.send({
+      idempotencyKey: input.key,
+      channel: input.channel,
+      recipient: input.recipient,
+      template: input.template,
+      params: input.params,
+    });
+    await db.update(notifications).set({ sentAt: sql`now()`, providerMessageId }).where(eq(notifications.key, input.key));
+    return { providerMessageId };
+  },
+
+  /** R-CREDIT: appends a credit change once per key. */
+  async recordCreditChange(input: CreditEffect & { taskId: string; actor: Actor; occurredAt: string }): Promise<void> {
+    await db
+      .insert(creditEvents)
+      .values({
+        key: input.key,
+        creatorId: input.creatorId,
+        delta: input.delta,
+        cause: input.cause,
+        taskId: input.taskId,
+        actorRole: input.actor.role,
+        actorId: input.actor.id,
+        reason: input.reason,
+        occurredAt: new Date(input.occurredAt),
+      })
+      .onConflictDoNothing({ target: creditEvents.key });
+  },
+});
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,78 @@
+/**
+ * Who is acting. Every request carries `Authorization: Bearer <JWT>` signed
+ * with the API's secret (HS256, via `jose`): `sub` is the actor id and `role`
+ * one of client, creator, operator. No endpoint trusts an actor id from a body.
+ * Accounts and login arrive with the accounts issue; until then tokens are
+ * minted by `npm run token` (dev) or the identity service that owns the secret.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { Actor } from '../domain/index.js';
+import { forbidden, unauthorized } from './problems.js';
+
+export const USER_ROLES = ['client', 'creator', 'operator'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export type UserActor = Actor & { role: UserRole };
+
+const ISSUER = 'starmap';
+const AUDIENCE = 'starmap-api';
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export interface Auth {
+  sign(actor: UserActor, ttlSeconds?: number): Promise<string>;
+  verify(token: string): Promise<UserActor>;
+}
+
+export function createAuth(secret: string): Auth {
+  if (Buffer.byteLength(secret) < 32) throw new Error('the token secret must be at least 32 bytes');
+  const key = new TextEncoder().encode(secret);
+  return {
+    sign: (actor, ttlSeconds = 12 * 3600) =>
+      new SignJWT({ role: actor.role })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(actor.id)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key),
+    async verify(token) {
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const role = payload['role'];
+      if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw new Error('bad subject');
+      if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw new Error('bad role');
+      return { role: role as UserRole, id: payload.sub };
+    },
+  };
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    actor?: UserActor;
+  }
+}
+
+export const authenticate =
+  (auth: Auth) =>
+  async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(header);
+    if (!match) return next(unauthorized('Send Authorization: Bearer <token>'));
+    try {
+      req.actor = await auth.verify(match[1]!);
+      next();
+    } catch (err) {
+      const expired = err instanceof joseErrors.JWTExpired;
+      next(unauthorized(expired ? 'The token has expired' : 'The token is not valid'));
+    }
+  };
+
+/** The authenticated actor, refused with 403 unless it has one of `roles`. */
+export function actorOf(req: Request, ...roles: UserRole[]): UserActor {
+  const actor = req.actor;
+  if (!actor) throw unauthorized('Not authenticated');
+  if (roles.length > 0 && !roles.includes(actor.role)) {
+    throw forbidden(`This action is for: ${roles.join(', ')}`, { requiredRoles: roles, role: actor.role });
+  }
+  return actor;
+}

@@ -1,0 +1,62 @@
+/**
+ * RFC 9457 problem details. Every error the API returns is
+ * `application/problem+json` with a stable `type` a frontend can switch on.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import { ZodError } from 'zod';
+
+export const PROBLEM_BASE = 'https://starmap.dev/problems/';
+
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    /** stable slug, e.g. `invalid-state`; becomes `${PROBLEM_BASE}${slug}` */
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const badRequest = (detail: string, ext?: Record<string, unknown>) => new Problem(400, 'invalid-request', 'The request is not valid', detail, ext);
+export const unauthorized = (detail: string) => new Problem(401, 'unauthenticated', 'Authentication required', detail);
+export const forbidden = (detail: string, ext?: Record<string, unknown>) => new Problem(403, 'forbidden', 'Not allowed', detail, ext);
+export const notFound = (detail: string) => new Problem(404, 'not-found', 'Not found', detail);
+
+export function sendProblem(res: Response, problem: Problem, instance?: string): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: `${PROBLEM_BASE}${problem.slug}`,
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(instance ? { instance } : {}),
+      ...problem.extensions,
+    });
+}
+
+export function fromZod(err: ZodError): Problem {
+  return badRequest('The request does not match the schema', {
+    errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+  });
+}
+
+/** The last middleware: anything thrown becomes problem+json; unknown errors are logged, not leaked. */
+export const problemHandler =
+  (log: (line: string, err?: unknown) => void): ErrorRequestHandler =>
+  (err: unknown, req, res, _next) => {
+    if (err instanceof Problem) return sendProblem(res, err, req.originalUrl);
+    if (err instanceof ZodError) return sendProblem(res, fromZod(err), req.originalUrl);
+    const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
+    if (e?.type === 'entity.parse.failed') return sendProblem(res, badRequest('The body is not valid JSON'), req.originalUrl);
+    if (e?.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'too-large', 'The body is too large'), req.originalUrl);
+    if (e?.expose && typeof e.status === 'number' && e.status < 500) {
+      return sendProblem(res, new Problem(e.status, 'invalid-request', 'The request is not valid', e.message), req.originalUrl);
+    }
+    log(`[api] ${req.method} ${req.originalUrl} failed`, err);
+    sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged'), req.originalUrl);
+  };

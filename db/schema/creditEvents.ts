@@ -1,0 +1,26 @@
+import { bigserial, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * R-CREDIT: every change of a creator's credit score with its cause. The score
+ * is INITIAL_CREDIT_POINTS plus the sum of deltas. `key` is unique so a penalty
+ * is applied once per violation, however often the activity is retried.
+ */
+export const creditEvents = pgTable(
+  'credit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull().unique(),
+    creatorId: text('creator_id').notNull(),
+    delta: integer('delta').notNull(),
+    cause: text('cause').notNull(),
+    taskId: text('task_id'),
+    actorRole: text('actor_role').notNull(),
+    actorId: text('actor_id').notNull(),
+    reason: text('reason').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('credit_events_creator').on(t.creatorId, t.occurredAt)],
+);
+
+export type CreditEventRow = typeof creditEvents.$inferSelect;

@@ -1,0 +1,6 @@
+/** The database schema: one file per table. Migrations: drizzle-kit generate (db/migrations). */
+export * from './creditEvents.js';
+export * from './notifications.js';
+export * from './taskEvents.js';
+export * from './taskMetrics.js';
+export * from './tasks.js';

@@ -1,0 +1,27 @@
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { tasks } from './tasks.js';
+
+/**
+ * Append-only history of every transition: who did what, why, when. The
+ * (task_id, seq) key makes a retried projection a no-op.
+ */
+export const taskEvents = pgTable(
+  'task_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    actorRole: text('actor_role').notNull(),
+    actorId: text('actor_id').notNull(),
+    reason: text('reason'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('task_events_task_seq').on(t.taskId, t.seq), index('task_events_type').on(t.type)],
+);
+
+export type TaskEventRow = typeof taskEvents.$inferSelect;

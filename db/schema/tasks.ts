@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { TaskState } from '../../domain/index.js';
+
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * The read model of every ordered task: one row per task workflow (id = workflow
+ * id). The API inserts the row when the order is placed; the workflow's
+ * projection activity keeps it current, guarded by `version` so a late or
+ * retried write never goes backwards.
+ */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    clientId: text('client_id').notNull(),
+    creatorId: text('creator_id').notNull(),
+    status: text('status').notNull(),
+    brief: text('brief').notNull(),
+    scriptRequired: boolean('script_required').notNull(),
+    retentionDays: integer('retention_days').notNull(),
+    /** R-ORDER-FIELDS: the price at order time, in fen. */
+    priceFen: bigint('price_fen', { mode: 'number' }).notNull(),
+    orderedAt: tstz('ordered_at').notNull(),
+    acceptDeadline: tstz('accept_deadline').notNull(),
+    acceptedAt: tstz('accepted_at'),
+    publishedAt: tstz('published_at'),
+    /** R-RETENTION-CLOCK: the final publication time. */
+    finalPublishedAt: tstz('final_published_at'),
+    republishCount: integer('republish_count').notNull().default(0),
+    deliveryAcceptedAt: tstz('delivery_accepted_at'),
+    retentionEndsAt: tstz('retention_ends_at'),
+    nextDeadline: tstz('next_deadline'),
+    closedAt: tstz('closed_at'),
+    closeReason: text('close_reason'),
+    /** The whole TaskState as of `version`, for reads after the workflow is gone. */
+    snapshot: jsonb('snapshot').$type<TaskState>(),
+    version: integer('version').notNull().default(0),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('tasks_client_idempotency_key').on(t.clientId, t.idempotencyKey),
+    index('tasks_client_created').on(t.clientId, t.createdAt.desc(), t.id.desc()),
+    index('tasks_creator_created').on(t.creatorId, t.createdAt.desc(), t.id.desc()),
+    index('tasks_status_created').on(t.status, t.createdAt.desc(), t.id.desc()),
+    index('tasks_open_deadline').on(t.nextDeadline).where(sql`${t.closedAt} is null`),
+  ],
+);
+
+export type TaskRow = typeof tasks.$inferSelect;

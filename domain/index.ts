@@ -1,0 +1,7 @@
+/** Pure domain rules shared by workflow code and the API: no I/O, no clock. */
+export * from './errors.js';
+export * from './order.js';
+export * from './rules.js';
+export * from './task.js';
+export * from './taskTypes.js';
+export * from './time.js';

@@ -1,0 +1,56 @@
+/**
+ * Validation of a new order (R-ORDER-FIELDS, R-RETENTION-CHOICE). The API runs
+ * it before anything is written; the workflow runs it again on its input.
+ */
+import { DomainError } from './errors.js';
+import { DEFAULT_RETENTION_DAYS, MAX_BRIEF_CHARS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from './rules.js';
+import { isTaskTypeId, taskTypeOf } from './taskTypes.js';
+import type { TaskOrder } from './task.js';
+
+export interface OrderRequest {
+  taskId: string;
+  type: string;
+  clientId: string;
+  creatorId: string;
+  brief: string;
+  scriptRequired: boolean;
+  /** Natural days; R-RETENTION-CHOICE: 7, 15, 30, 60 or a custom 1..365; default 30. */
+  retentionDays?: number | undefined;
+  priceFen: number;
+}
+
+const invalid = (code: string, message: string): never => {
+  throw new DomainError('invalid_input', message, { code });
+};
+
+export function validateOrder(req: OrderRequest): TaskOrder {
+  if (!isTaskTypeId(req.type)) invalid('unknown-task-type', `unknown task type ${req.type}`);
+  const type = taskTypeOf(req.type as TaskOrder['type']);
+  const brief = req.brief.trim();
+  if (!brief) invalid('brief-required', 'the requirements brief is required');
+  if (brief.length > MAX_BRIEF_CHARS) invalid('brief-too-long', `the brief must be at most ${MAX_BRIEF_CHARS} characters`);
+  if (!Number.isSafeInteger(req.priceFen) || req.priceFen <= 0) invalid('price-invalid', 'priceFen must be a positive integer number of fen');
+  if (req.creatorId === req.clientId) invalid('self-order', 'a client cannot order from itself');
+  if (req.scriptRequired && !type.draft) invalid('no-draft-stage', `${type.id} has no script or outline stage`);
+
+  const retentionDays = req.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  if (!Number.isInteger(retentionDays) || retentionDays < MIN_RETENTION_DAYS || retentionDays > MAX_RETENTION_DAYS) {
+    invalid('retention-invalid', `retentionDays must be a whole number from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}`);
+  }
+  if (retentionDays < type.minRetentionDays) {
+    throw new DomainError('rule_violation', `${type.id} requires a retention of at least ${type.minRetentionDays} days`, {
+      code: 'retention-below-minimum',
+      minimum: type.minRetentionDays,
+    });
+  }
+  return {
+    taskId: req.taskId,
+    type: type.id,
+    clientId: req.clientId,
+    creatorId: req.creatorId,
+    brief,
+    scriptRequired: req.scriptRequired,
+    retentionDays,
+    priceFen: req.priceFen,
+  };
+}

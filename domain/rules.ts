@@ -1,0 +1,28 @@
+/**
+ * Durations, limits and constants of the task lifecycle, each tagged with the
+ * DOMAIN.md rule it implements. Workflow code and the API both import these.
+ */
+import { DAY, HOUR } from './time.js';
+
+/** R-ACCEPT-24H: the creator must accept within 24 hours of the order. */
+export const ACCEPT_WINDOW_MS = 24 * HOUR;
+/** R-ACCEPT-NOTIFY (design): the phone reminder goes out 2 hours before the acceptance deadline. */
+export const ACCEPT_REMINDER_BEFORE_MS = 2 * HOUR;
+/** R-ACCEPTANCE-7D: auto-acceptance 7 natural days after publication. */
+export const AUTO_ACCEPT_AFTER_MS = 7 * DAY;
+/** R-REPUBLISH-5: before acceptance the creator may republish at most 5 times. */
+export const MAX_REPUBLISHES = 5;
+/** R-RETENTION-CHOICE: preset retention periods, the default, and the custom maximum (natural days). */
+export const RETENTION_PRESET_DAYS = [7, 15, 30, 60] as const;
+export const DEFAULT_RETENTION_DAYS = 30;
+export const MIN_RETENTION_DAYS = 1;
+export const MAX_RETENTION_DAYS = 365;
+/** R-RETENTION-PENALTY: points deducted for deleting or hiding content within retention. */
+export const RETENTION_VIOLATION_POINTS = 25;
+/** R-CREDIT (design): every creator starts at 100 credit points. */
+export const INITIAL_CREDIT_POINTS = 100;
+
+/** Free-text limits for briefs, reasons and submissions. */
+export const MAX_BRIEF_CHARS = 5_000;
+export const MAX_REASON_CHARS = 1_000;
+export const MAX_SUBMISSION_CHARS = 20_000;

@@ -1,0 +1,96 @@
+/**
+ * The real parts a workflow test runs on: Temporal's time-skipping test server
+ * (Java, from Maven Central), a throwaway embedded PostgreSQL with the
+ * migrations applied, the workflow bundle, and a worker factory with the real
+ * activities over that database (the SMS provider is the fake).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FakeNotifier } from '../../adapters/notifier.js';
+import { createActivities } from '../../activities/index.js';
+import { connect, type Database } from '../../db/client.js';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.js';
+import { runMigrations } from '../../db/migrate.js';
+import { bundleWorkflows } from '../../temporal/bundle.js';
+import { TASK_QUEUE } from '../../temporal/config.js';
+import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { toolPath } from './tools.js';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(process.env['DEBUG_RT'] ? 'INFO' : 'ERROR') });
+}
+
+export interface Postgres {
+  pg: EmbeddedDatabase;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'starmap-test-pg-'));
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false, log: () => {} });
+  await runMigrations(pg.url);
+  const database = connect(pg.url, { max: 5 });
+  return {
+    pg,
+    database,
+    stop: async () => {
+      await database.close();
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface WorkflowStack {
+  env: TestWorkflowEnvironment;
+  postgres: Postgres;
+  notifier: FakeNotifier;
+  bundle: WorkflowBundleWithSourceMap;
+  /** A fresh worker on a unique task queue; run the test inside `worker.runUntil`. */
+  worker(): Promise<{ worker: Worker; taskQueue: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startWorkflowStack(): Promise<WorkflowStack> {
+  quietRuntime();
+  const [env, postgres, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: {
+        executable: { type: 'existing-path', path: toolPath('test-server') },
+      },
+    }),
+    startPostgres(),
+    bundleWorkflows(),
+  ]);
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  const notifier = new FakeNotifier();
+  const activities = createActivities({ db: postgres.database.db, notifier });
+  return {
+    env,
+    postgres,
+    notifier,
+    bundle,
+    async worker() {
+      const taskQueue = `${TASK_QUEUE}-test-${randomUUID()}`;
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities,
+      });
+      return { worker, taskQueue };
+    },
+    async stop() {
+      await env.teardown();
+      await postgres.stop();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** Workflow bundle entry point: everything the worker registers. */
+export { taskWorkflow } from './task.js';

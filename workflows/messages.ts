@@ -1,0 +1,58 @@
+/**
+ * The task workflow's messages. User actions are Updates (they answer, and a
+ * synchronous validator refuses what does not fit the state before anything
+ * is written); content-platform events are Signals; one Query returns the whole
+ * state. The API imports these definitions; workflows/task.ts handles them.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, ClientDecision, PlatformEventKind, ReviewDecision, TaskState } from '../domain/index.js';
+
+export interface ActorInput {
+  actor: Actor;
+}
+export interface ReasonInput extends ActorInput {
+  reason: string;
+}
+export interface SubmitInput extends ActorInput {
+  body: string;
+}
+export interface ReviewInput extends ActorInput {
+  decision: ReviewDecision;
+  reason?: string | undefined;
+}
+export interface ConfirmInput extends ActorInput {
+  decision: ClientDecision;
+  reason?: string | undefined;
+}
+export interface PublishInput extends ActorInput {
+  platformItemId: string;
+}
+export interface ResolveComplaintInput extends ActorInput {
+  outcome: 'dismissed';
+  note: string;
+}
+export interface PlatformEventInput {
+  eventId: string;
+  kind: PlatformEventKind;
+  itemId: string;
+}
+
+// creator
+export const acceptTaskUpdate = defineUpdate<TaskState, [ActorInput]>('acceptTask');
+export const declineTaskUpdate = defineUpdate<TaskState, [ReasonInput]>('declineTask');
+export const submitScriptUpdate = defineUpdate<TaskState, [SubmitInput]>('submitScript');
+export const submitContentUpdate = defineUpdate<TaskState, [SubmitInput]>('submitContent');
+export const publishContentUpdate = defineUpdate<TaskState, [PublishInput]>('publishContent');
+// operator
+export const reviewScriptUpdate = defineUpdate<TaskState, [ReviewInput]>('reviewScript');
+export const reviewContentUpdate = defineUpdate<TaskState, [ReviewInput]>('reviewContent');
+export const resolveComplaintUpdate = defineUpdate<TaskState, [ResolveComplaintInput]>('resolveComplaint');
+// client
+export const confirmScriptUpdate = defineUpdate<TaskState, [ConfirmInput]>('confirmScript');
+export const confirmContentUpdate = defineUpdate<TaskState, [ConfirmInput]>('confirmContent');
+export const acceptDeliveryUpdate = defineUpdate<TaskState, [ActorInput]>('acceptDelivery');
+export const fileComplaintUpdate = defineUpdate<TaskState, [ReasonInput]>('fileComplaint');
+// content platform
+export const platformEventSignal = defineSignal<[PlatformEventInput]>('platformEvent');
+
+export const taskStateQuery = defineQuery<TaskState>('taskState');

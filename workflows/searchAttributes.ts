@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Search attributes every task workflow keeps current, so an operator finds
+ * stuck tasks in the Temporal UI. scripts/start.ts registers them on the dev
+ * server; docker-compose registers them on the production-shaped stack.
+ */
+export const TaskStatusKey = defineSearchAttributeKey('TaskStatus', SearchAttributeType.KEYWORD);
+export const TaskTypeKey = defineSearchAttributeKey('TaskType', SearchAttributeType.KEYWORD);
+export const ClientIdKey = defineSearchAttributeKey('ClientId', SearchAttributeType.KEYWORD);
+export const CreatorIdKey = defineSearchAttributeKey('CreatorId', SearchAttributeType.KEYWORD);
+export const NextDeadlineKey = defineSearchAttributeKey('NextDeadline', SearchAttributeType.DATETIME);
+
+export const TASK_SEARCH_ATTRIBUTES = [TaskStatusKey, TaskTypeKey, ClientIdKey, CreatorIdKey, NextDeadlineKey] as const;
