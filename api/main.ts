@@ -1,0 +1,72 @@
+/**
+ * The API process. `npm run api` (production: `node dist/api/main.js`) reads
+ * DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, PORT, STARMAP_JWT_SECRET
+ * and STARMAP_PLATFORM_SECRET; scripts/start.ts runs it in-process.
+ */
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { connect, type Db } from '../db/client.js';
+import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/config.js';
+import { createApp } from './app.js';
+import { createAuth } from './auth.js';
+
+export interface ApiOptions {
+  db: Db;
+  temporal: Client;
+  port: number;
+  host?: string;
+  jwtSecret: string;
+  platformSecret: string;
+  taskQueue?: string;
+}
+
+export function startApi(options: ApiOptions): Promise<Server> {
+  const app = createApp({
+    db: options.db,
+    temporal: options.temporal,
+    auth: createAuth(options.jwtSecret),
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    platformSecret: options.platformSecret,
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(server));
+    server.on('error', reject);
+  });
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const database = connect(required('DATABASE_URL'));
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const temporal = new Client({ connection, namespace: temporalNamespace() });
+  const port = Number(process.env['PORT'] ?? 3000);
+  const server = await startApi({
+    db: database.db,
+    temporal,
+    port,
+    host: process.env['HOST'] ?? '0.0.0.0',
+    jwtSecret: required('STARMAP_JWT_SECRET'),
+    platformSecret: required('STARMAP_PLATFORM_SECRET'),
+  });
+  console.log(`[api] listening on :${port}`);
+  const stop = () => {
+    server.close(() => {
+      void connection.close().then(() => database.close()).then(() => process.exit(0));
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error('[api] failed:', err);
+    process.exit(1);
+  });
+}

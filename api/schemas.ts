@@ -1,0 +1,132 @@
+/**
+ * Request and response schemas (zod). The routes validate with them and the
+ * OpenAPI document is generated from them (api/openapi.ts): one source.
+ */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  MAX_BRIEF_CHARS,
+  MAX_REASON_CHARS,
+  MAX_RETENTION_DAYS,
+  MAX_SUBMISSION_CHARS,
+  MIN_RETENTION_DAYS,
+  TASK_STATUSES,
+  TASK_TYPE_IDS,
+} from '../domain/index.js';
+
+extendZodWithOpenApi(z);
+
+const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _.:- (at most 64)');
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const TaskIdParam = z.object({ taskId: z.string().regex(/^tsk_[0-9a-f-]{36}$/, 'a task id').openapi({ example: 'tsk_0b6f1c9e-3c36-4c4e-9a55-2f1d8f1e6a11' }) });
+
+export const CreateTaskBody = z
+  .object({
+    creatorId: id.openapi({ description: 'The designated creator (R-DESIGNATED)' }),
+    taskType: z.enum(TASK_TYPE_IDS),
+    brief: text(MAX_BRIEF_CHARS).openapi({ description: 'Requirements the creator accepts' }),
+    scriptRequired: z.boolean().openapi({ description: 'Whether a script is reviewed before the content (R-SCRIPT-FLOW)' }),
+    retentionDays: z
+      .number()
+      .int()
+      .min(MIN_RETENTION_DAYS)
+      .max(MAX_RETENTION_DAYS)
+      .optional()
+      .openapi({ description: 'R-RETENTION-CHOICE: 7, 15, 30, 60 or custom up to 365; default 30; fixed once ordered' }),
+    priceFen: z
+      .number()
+      .int()
+      .positive()
+      .max(Number.MAX_SAFE_INTEGER)
+      .openapi({ description: "Price in fen (CNY cents). Until quotes exist (accounts issue) the client states the creator's quote." }),
+  })
+  .strict()
+  .openapi('CreateTask');
+
+export const ListTasksQuery = z
+  .object({
+    clientId: id.optional(),
+    creatorId: id.optional(),
+    status: z.enum(TASK_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+  })
+  .strict();
+
+export const ReasonBody = z.object({ reason: text(MAX_REASON_CHARS) }).strict().openapi('Reason');
+export const SubmitBody = z.object({ body: text(MAX_SUBMISSION_CHARS).openapi({ description: 'The script, or a reference to the uploaded media' }) }).strict().openapi('Submission');
+export const ReviewBody = z
+  .object({ decision: z.enum(['pass', 'reject']), reason: text(MAX_REASON_CHARS).optional() })
+  .strict()
+  .refine((b) => b.decision === 'pass' || b.reason, { message: 'a rejection needs a reason', path: ['reason'] })
+  .openapi('OperatorReview');
+export const ConfirmBody = z
+  .object({ decision: z.enum(['confirm', 'reject']), reason: text(MAX_REASON_CHARS).optional() })
+  .strict()
+  .refine((b) => b.decision === 'confirm' || b.reason, { message: 'a rejection needs a reason', path: ['reason'] })
+  .openapi('ClientDecision');
+export const PublishBody = z.object({ platformItemId: text(200).openapi({ description: 'The content platform item the creator published for this task' }) }).strict().openapi('Publication');
+export const ResolveComplaintBody = z.object({ outcome: z.literal('dismissed'), note: text(MAX_REASON_CHARS) }).strict().openapi('ComplaintResolution');
+export const EmptyBody = z.object({}).strict();
+
+export const PlatformEventBody = z
+  .object({
+    eventId: text(100),
+    taskId: TaskIdParam.shape.taskId,
+    itemId: text(200),
+    kind: z.enum(['published', 'hidden', 'deleted', 'restored', 'metrics']),
+    metrics: z
+      .object({
+        plays: z.number().int().nonnegative(),
+        likes: z.number().int().nonnegative(),
+        comments: z.number().int().nonnegative(),
+        shares: z.number().int().nonnegative(),
+        observedAt: z.iso.datetime(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => (b.kind === 'metrics') === (b.metrics !== undefined), { message: 'metrics go with kind "metrics" only', path: ['metrics'] })
+  .openapi('PlatformEvent');
+
+export const TaskSummary = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    status: z.enum(TASK_STATUSES),
+    clientId: z.string(),
+    creatorId: z.string(),
+    priceFen: z.number().int(),
+    retentionDays: z.number().int(),
+    scriptRequired: z.boolean(),
+    orderedAt: z.string(),
+    acceptDeadline: z.string(),
+    nextDeadline: z.string().nullable(),
+    finalPublishedAt: z.string().nullable(),
+    retentionEndsAt: z.string().nullable(),
+    closedAt: z.string().nullable(),
+    closeReason: z.string().nullable(),
+    version: z.number().int(),
+  })
+  .openapi('TaskSummary');
+
+export const TaskPage = z.object({ items: z.array(TaskSummary), nextCursor: z.string().nullable() }).openapi('TaskPage');
+
+export const TaskDetail = z
+  .object({ task: z.record(z.string(), z.unknown()).openapi({ description: 'The whole task state (TaskState), as the workflow holds it' }), source: z.enum(['workflow', 'projection']) })
+  .openapi('TaskDetail');
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z.string().optional(),
+    taskStatus: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem');

@@ -1,0 +1,299 @@
+/**
+ * Task endpoints. Thin: validate (zod), authorise (who is acting, may they see
+ * this task), then start / update / query the task workflow or read Postgres.
+ * The rules themselves live in domain/ and run inside the workflow.
+ */
+import { createHash } from 'node:crypto';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { Router, type Request } from 'express';
+import type { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
+import { ACCEPT_WINDOW_MS, DomainError, validateOrder, type TaskOrder, type TaskState } from '../domain/index.js';
+import * as m from '../workflows/messages.js';
+import { taskWorkflow } from '../workflows/task.js';
+import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
+import { actorOf, type UserActor, type UserRole } from './auth.js';
+import { newTaskId } from './ids.js';
+import { Problem, badRequest, forbidden, notFound } from './problems.js';
+import {
+  ConfirmBody,
+  CreateTaskBody,
+  EmptyBody,
+  ListTasksQuery,
+  PublishBody,
+  ReasonBody,
+  ResolveComplaintBody,
+  ReviewBody,
+  SubmitBody,
+  TaskIdParam,
+} from './schemas.js';
+import { fromDomainError, fromWorkflowError } from './temporalErrors.js';
+
+export interface TaskRoutesDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+}
+
+/** One endpoint per user action: path, who may do it, its body, and the update it sends. */
+export interface TaskAction {
+  path: string;
+  summary: string;
+  roles: UserRole[];
+  body: z.ZodType;
+  send(handle: WorkflowHandle, body: unknown, actor: UserActor, updateId: string | undefined): Promise<TaskState>;
+}
+
+function action<I extends m.ActorInput>(spec: {
+  path: string;
+  summary: string;
+  roles: UserRole[];
+  body: z.ZodType<Omit<I, 'actor'>>;
+  update: UpdateDefinition<TaskState, [I]>;
+}): TaskAction {
+  return {
+    ...spec,
+    send: (handle, body, actor, updateId) =>
+      handle.executeUpdate(spec.update, { args: [{ ...(body as Omit<I, 'actor'>), actor } as I], ...(updateId ? { updateId } : {}) }),
+  };
+}
+
+export const TASK_ACTIONS: TaskAction[] = [
+  action({ path: 'accept', summary: 'Creator accepts the task (R-ACCEPT-24H)', roles: ['creator'], body: EmptyBody, update: m.acceptTaskUpdate }),
+  action({ path: 'decline', summary: 'Creator declines the task (R-DECLINE)', roles: ['creator'], body: ReasonBody, update: m.declineTaskUpdate }),
+  action({ path: 'script', summary: 'Creator submits the script (R-SCRIPT-FLOW)', roles: ['creator'], body: SubmitBody, update: m.submitScriptUpdate }),
+  action({ path: 'script/review', summary: 'Operator passes or rejects the script', roles: ['operator'], body: ReviewBody, update: m.reviewScriptUpdate }),
+  action({ path: 'script/decision', summary: 'Client confirms or rejects the script', roles: ['client'], body: ConfirmBody, update: m.confirmScriptUpdate }),
+  action({ path: 'content', summary: 'Creator submits the content (R-CONTENT-FLOW)', roles: ['creator'], body: SubmitBody, update: m.submitContentUpdate }),
+  action({ path: 'content/review', summary: 'Operator passes or rejects the content', roles: ['operator'], body: ReviewBody, update: m.reviewContentUpdate }),
+  action({ path: 'content/decision', summary: 'Client confirms or rejects the content', roles: ['client'], body: ConfirmBody, update: m.confirmContentUpdate }),
+  action({ path: 'publication', summary: 'Creator links the published item (R-PUBLISH-CREATOR, R-REPUBLISH-5)', roles: ['creator'], body: PublishBody, update: m.publishContentUpdate }),
+  action({ path: 'acceptance', summary: 'Client accepts the delivery (R-ACCEPTANCE-7D)', roles: ['client'], body: EmptyBody, update: m.acceptDeliveryUpdate }),
+  action({ path: 'complaint', summary: 'Client files a complaint before acceptance (R-COMPLAINT)', roles: ['client'], body: ReasonBody, update: m.fileComplaintUpdate }),
+  action({ path: 'complaint/resolution', summary: 'Operator resolves the open complaint', roles: ['operator'], body: ResolveComplaintBody, update: m.resolveComplaintUpdate }),
+];
+
+export function summarize(row: TaskRow) {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status as TaskState['status'],
+    clientId: row.clientId,
+    creatorId: row.creatorId,
+    priceFen: row.priceFen,
+    retentionDays: row.retentionDays,
+    scriptRequired: row.scriptRequired,
+    orderedAt: row.orderedAt.toISOString(),
+    acceptDeadline: row.acceptDeadline.toISOString(),
+    nextDeadline: iso(row.nextDeadline),
+    finalPublishedAt: iso(row.finalPublishedAt),
+    retentionEndsAt: iso(row.retentionEndsAt),
+    closedAt: iso(row.closedAt),
+    closeReason: row.closeReason,
+    version: row.version,
+  };
+}
+
+/** The parties who may see a task: its client, its creator, and operators. Others get 404: no leak. */
+const canSee = (actor: UserActor, row: TaskRow) =>
+  actor.role === 'operator' || (actor.role === 'client' && row.clientId === actor.id) || (actor.role === 'creator' && row.creatorId === actor.id);
+
+const orderOf = (row: TaskRow): TaskOrder => ({
+  taskId: row.id,
+  type: row.type as TaskOrder['type'],
+  clientId: row.clientId,
+  creatorId: row.creatorId,
+  brief: row.brief,
+  scriptRequired: row.scriptRequired,
+  retentionDays: row.retentionDays,
+  priceFen: row.priceFen,
+});
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+function idempotencyKey(req: Request, required: boolean): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) {
+    if (required) throw badRequest('Send an Idempotency-Key header (8-128 characters: letters, digits, _.:-)', { code: 'idempotency-key-required' });
+    return undefined;
+  }
+  if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('Idempotency-Key must be 8-128 characters: letters, digits, _.:-', { code: 'idempotency-key-invalid' });
+  return key;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
+  const router = Router();
+
+  async function visibleTask(req: Request, actor: UserActor): Promise<TaskRow> {
+    const { taskId } = TaskIdParam.parse(req.params);
+    const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+    if (!row || !canSee(actor, row)) throw notFound(`No task ${taskId}`);
+    return row;
+  }
+
+  async function startWorkflow(row: TaskRow): Promise<void> {
+    try {
+      await temporal.workflow.start(taskWorkflow, {
+        taskQueue,
+        workflowId: row.id,
+        args: [orderOf(row)],
+        // a retried order finds the workflow it started before
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: TaskStatusKey, value: 'awaiting_acceptance' },
+          { key: TaskTypeKey, value: row.type },
+          { key: ClientIdKey, value: row.clientId },
+          { key: CreatorIdKey, value: row.creatorId },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return; // it ran and closed already
+      throw new Problem(503, 'temporal-unavailable', 'The task could not be started', 'Retry with the same Idempotency-Key', { cause: String(err) });
+    }
+  }
+
+  // Place an order (R-DESIGNATED, R-ORDER-FIELDS). Same key + same body = same task.
+  router.post('/v1/tasks', async (req, res) => {
+    const actor = actorOf(req, 'client');
+    const key = idempotencyKey(req, true)!;
+    const body = CreateTaskBody.parse(req.body);
+    const taskId = newTaskId();
+    let order: TaskOrder;
+    try {
+      order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id });
+    } catch (err) {
+      if (err instanceof DomainError) throw fromDomainError(err);
+      throw err;
+    }
+    const { taskId: _ignored, ...fields } = order;
+    const requestHash = sha256(JSON.stringify(fields));
+    const now = new Date();
+    const [inserted] = await db
+      .insert(tasks)
+      .values({
+        id: taskId,
+        type: order.type,
+        clientId: order.clientId,
+        creatorId: order.creatorId,
+        status: 'awaiting_acceptance',
+        brief: order.brief,
+        scriptRequired: order.scriptRequired,
+        retentionDays: order.retentionDays,
+        priceFen: order.priceFen,
+        orderedAt: now,
+        acceptDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
+        nextDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
+        idempotencyKey: key,
+        requestHash,
+      })
+      .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
+      .returning();
+    const row = inserted ?? (await db.select().from(tasks).where(and(eq(tasks.clientId, actor.id), eq(tasks.idempotencyKey, key))))[0];
+    if (!row) throw new Error('order neither inserted nor found');
+    if (!inserted && row.requestHash !== requestHash) {
+      throw new Problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different body', `Key ${key} already placed task ${row.id} with another body`, {
+        code: 'idempotency-key-reused',
+        taskId: row.id,
+      });
+    }
+    await startWorkflow(row);
+    res
+      .status(inserted ? 201 : 200)
+      .location(`/v1/tasks/${row.id}`)
+      .set(inserted ? {} : { 'Idempotent-Replayed': 'true' })
+      .json(summarize(row));
+  });
+
+  // List from the read model (never one Temporal query per row).
+  router.get('/v1/tasks', async (req, res) => {
+    const actor = actorOf(req);
+    const q = ListTasksQuery.parse(req.query);
+    if (actor.role === 'client' && q.clientId && q.clientId !== actor.id) throw forbidden('A client lists its own tasks only');
+    if (actor.role === 'creator' && q.creatorId && q.creatorId !== actor.id) throw forbidden('A creator lists its own tasks only');
+    const where: SQL[] = [];
+    if (actor.role === 'client') where.push(eq(tasks.clientId, actor.id));
+    if (actor.role === 'creator') where.push(eq(tasks.creatorId, actor.id));
+    if (q.clientId) where.push(eq(tasks.clientId, q.clientId));
+    if (q.creatorId) where.push(eq(tasks.creatorId, q.creatorId));
+    if (q.status) where.push(eq(tasks.status, q.status));
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      where.push(lt(tasks.id, after));
+    }
+    const rows = await db
+      .select()
+      .from(tasks)
+      .where(and(...where))
+      .orderBy(desc(tasks.id))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const nextCursor = rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null;
+    res.json({ items: page.map(summarize), nextCursor });
+  });
+
+  // One task: the live state from the workflow, or the last projection once it is gone.
+  router.get('/v1/tasks/:taskId', async (req, res) => {
+    const actor = actorOf(req);
+    const row = await visibleTask(req, actor);
+    try {
+      const task = await temporal.workflow.getHandle(row.id).query(m.taskStateQuery);
+      res.json({ task, source: 'workflow' });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || !row.snapshot) throw err;
+      res.json({ task: row.snapshot, source: 'projection' });
+    }
+  });
+
+  // The task's history (append-only task_events).
+  router.get('/v1/tasks/:taskId/events', async (req, res) => {
+    const actor = actorOf(req);
+    const row = await visibleTask(req, actor);
+    const events = await db.select().from(taskEvents).where(eq(taskEvents.taskId, row.id)).orderBy(taskEvents.seq);
+    res.json({
+      items: events.map((e) => ({
+        seq: e.seq,
+        type: e.type,
+        actor: { role: e.actorRole, id: e.actorId },
+        reason: e.reason,
+        payload: e.payload,
+        at: e.occurredAt.toISOString(),
+      })),
+    });
+  });
+
+  for (const spec of TASK_ACTIONS) {
+    router.post(`/v1/tasks/:taskId/${spec.path}`, async (req, res) => {
+      const actor = actorOf(req, ...spec.roles);
+      const key = idempotencyKey(req, false);
+      const body: unknown = spec.body.parse(req.body ?? {});
+      const row = await visibleTask(req, actor);
+      if (row.closedAt) {
+        throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+      }
+      try {
+        // a retried request with the same key is the same update: applied once
+        const updateId = key ? sha256(`${actor.role}:${actor.id}:${spec.path}:${key}`) : undefined;
+        const task = await spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId);
+        res.json({ task });
+      } catch (err) {
+        throw fromWorkflowError(err);
+      }
+    });
+  }
+
+  return router;
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!TaskIdParam.shape.taskId.safeParse(id).success) throw badRequest('The cursor is not valid', { code: 'cursor-invalid' });
+  return id;
+}

@@ -1,0 +1,38 @@
+/** Maps what the task workflow answered into problem details. */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DomainError, isDomainErrorKind, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
+import { Problem } from './problems.js';
+
+const STATUS: Record<DomainErrorKind, number> = { invalid_input: 400, forbidden: 403, invalid_state: 409, rule_violation: 422 };
+const TITLE: Record<DomainErrorKind, string> = {
+  invalid_input: 'The request is not valid',
+  forbidden: 'Not allowed',
+  invalid_state: 'The action does not fit the task state',
+  rule_violation: 'A rule refuses the action',
+};
+
+export function domainProblem(kind: DomainErrorKind, message: string, details: Partial<DomainErrorDetails> = {}): Problem {
+  const { code, status, ...rest } = details;
+  return new Problem(STATUS[kind], kind.replace('_', '-'), TITLE[kind], message, {
+    ...(code ? { code } : {}),
+    ...(status ? { taskStatus: status } : {}),
+    ...rest,
+  });
+}
+
+export function fromDomainError(err: DomainError): Problem {
+  return domainProblem(err.kind, err.message, err.details);
+}
+
+/** An update's refusal (validator or handler) as a problem; anything else is rethrown. */
+export function fromWorkflowError(err: unknown): Problem {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && isDomainErrorKind(err.cause.type)) {
+    const details = (err.cause.details?.[0] ?? {}) as Partial<DomainErrorDetails>;
+    return domainProblem(err.cause.type, err.cause.message, details);
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return new Problem(409, 'invalid-state', TITLE.invalid_state, 'The task is closed', { code: 'task-closed' });
+  }
+  throw err;
+}

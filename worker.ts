@@ -1,0 +1,58 @@
+/**
+ * The Temporal worker: runs the task workflows and their activities.
+ * `npm run worker` (production: `node dist/worker.js`) reads DATABASE_URL,
+ * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; scripts/start.ts runs it in-process.
+ */
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { FakeNotifier, type Notifier } from './adapters/notifier.js';
+import { createActivities } from './activities/index.js';
+import { connect, type Db } from './db/client.js';
+import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
+import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
+import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  db: Db;
+  notifier: Notifier;
+  taskQueue?: string;
+}
+
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowsPath: workflowsPath(),
+    bundlerOptions,
+    activities: createActivities({ db: options.db, notifier: options.notifier }),
+  });
+}
+
+async function main(): Promise<void> {
+  const url = process.env['DATABASE_URL'];
+  if (!url) throw new Error('DATABASE_URL is not set');
+  const address = temporalAddress();
+  const namespace = temporalNamespace();
+  const database = connect(url);
+  const client = await Connection.connect({ address });
+  await ensureSearchAttributes(client, namespace);
+  await client.close();
+  const connection = await NativeConnection.connect({ address });
+  // No SMS provider is contracted yet: the fake logs what it would send.
+  const worker = await createWorker({ connection, namespace, db: database.db, notifier: new FakeNotifier((l) => console.log(l)) });
+  console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
+  await worker.run(); // SIGINT/SIGTERM shut it down gracefully
+  await connection.close();
+  await database.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error('[worker] failed:', err);
+    process.exit(1);
+  });
+}
