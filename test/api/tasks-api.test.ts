@@ -1,0 +1,252 @@
+/**
+ * The HTTP API against the real stack: Temporal dev server (the project's CLI),
+ * embedded PostgreSQL, the real worker. Errors are problem+json; bad input
+ * changes nothing; a retried request never duplicates anything.
+ */
+import { randomUUID } from 'node:crypto';
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuth, type UserActor } from '../../api/auth.js';
+import { taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
+import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+
+let api: ApiStack;
+beforeAll(async () => {
+  api = await startApiStack();
+});
+afterAll(async () => api?.stop());
+
+const client: UserActor = { role: 'client', id: 'brand-a' };
+const otherClient: UserActor = { role: 'client', id: 'brand-b' };
+const creator: UserActor = { role: 'creator', id: 'creator-x' };
+const otherCreator: UserActor = { role: 'creator', id: 'creator-y' };
+const operator: UserActor = { role: 'operator', id: 'op-1' };
+
+const orderBody = (overrides: Record<string, unknown> = {}) => ({
+  creatorId: creator.id,
+  taskType: 'douyin_video',
+  brief: 'Unboxing video, 45-60 seconds',
+  scriptRequired: false,
+  priceFen: 880_000,
+  ...overrides,
+});
+const key = () => `k-${randomUUID()}`;
+
+async function order(as: UserActor = client, body = orderBody()) {
+  const res = await api.call('POST', '/v1/tasks', { as, body, headers: { 'idempotency-key': key() } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string };
+}
+
+const taskCount = async () => (await api.postgres.database.db.select({ n: count() }).from(tasks))[0]!.n;
+
+function expectProblem(res: { status: number; type: string; body: any }, status: number, slug?: string) {
+  expect(res.status).toBe(status);
+  expect(res.type).toMatch(/^application\/problem\+json/);
+  expect(res.body.status).toBe(status);
+  expect(typeof res.body.title).toBe('string');
+  if (slug) expect(res.body.type).toBe(`https://starmap.dev/problems/${slug}`);
+}
+
+describe('identity (401)', () => {
+  it('refuses a request without a token, with a forged token, and with an expired token', async () => {
+    expectProblem(await api.call('GET', '/v1/tasks'), 401, 'unauthenticated');
+    const forged = await createAuth('x'.repeat(40)).sign(client);
+    expectProblem(await api.call('GET', '/v1/tasks', { headers: { authorization: `Bearer ${forged}` } }), 401, 'unauthenticated');
+    const expired = await api.auth.sign(client, -60);
+    expectProblem(await api.call('GET', '/v1/tasks', { headers: { authorization: `Bearer ${expired}` } }), 401, 'unauthenticated');
+  });
+});
+
+describe('placing an order', () => {
+  it('R-ORDER-FIELDS: the order keeps creator, type, brief, script choice, retention and price', async () => {
+    const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ scriptRequired: true, retentionDays: 60 }), headers: { 'idempotency-key': key() } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ type: 'douyin_video', status: 'awaiting_acceptance', clientId: client.id, creatorId: creator.id, priceFen: 880_000, retentionDays: 60, scriptRequired: true });
+    const detail = await api.call('GET', `/v1/tasks/${res.body.id}`, { as: client });
+    expect(detail.status).toBe(200);
+    expect(detail.body.task).toMatchObject({ brief: 'Unboxing video, 45-60 seconds', retentionDays: 60, priceFen: 880_000 });
+  });
+
+  it('is idempotent: the same Idempotency-Key and body return the same task, never a second one', async () => {
+    const k = key();
+    const before = await taskCount();
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () => api.call('POST', '/v1/tasks', { as: client, body: orderBody(), headers: { 'idempotency-key': k } })),
+    );
+    const ids = new Set(attempts.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    expect(attempts.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(attempts.filter((a) => a.status === 200)).toHaveLength(4);
+    expect(await taskCount()).toBe(before + 1);
+    const again = await api.call('POST', '/v1/tasks', { as: client, body: orderBody(), headers: { 'idempotency-key': k } });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe([...ids][0]);
+    // one workflow, one "ordered" event
+    const events = await api.postgres.database.db.select().from(taskEvents).where(eq(taskEvents.taskId, again.body.id));
+    expect(events.filter((e) => e.type === 'ordered')).toHaveLength(1);
+  });
+
+  it('refuses the same Idempotency-Key with a different body (422) and creates nothing', async () => {
+    const k = key();
+    await api.call('POST', '/v1/tasks', { as: client, body: orderBody(), headers: { 'idempotency-key': k } });
+    const before = await taskCount();
+    const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ priceFen: 1 }), headers: { 'idempotency-key': k } });
+    expectProblem(res, 422, 'idempotency-key-reused');
+    expect(await taskCount()).toBe(before);
+  });
+
+  it('400: invalid bodies are refused with the failing fields, and change nothing', async () => {
+    const before = await taskCount();
+    const cases: Array<[unknown, string]> = [
+      [orderBody({ priceFen: 12.5 }), 'priceFen'],
+      [orderBody({ priceFen: -1 }), 'priceFen'],
+      [orderBody({ retentionDays: 366 }), 'retentionDays'],
+      [orderBody({ retentionDays: 0 }), 'retentionDays'],
+      [orderBody({ taskType: 'weibo_post' }), 'taskType'],
+      [orderBody({ creatorId: undefined }), 'creatorId'],
+      [orderBody({ brief: '   ' }), 'brief'],
+      [orderBody({ clientId: 'someone-else' }), ''],
+    ];
+    for (const [body, field] of cases) {
+      const res = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': key() } });
+      expectProblem(res, 400, 'invalid-request');
+      if (field) expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+    }
+    expectProblem(await api.call('POST', '/v1/tasks', { as: client, body: '{"creatorId":', headers: { 'idempotency-key': key() } }), 400);
+    expectProblem(await api.call('POST', '/v1/tasks', { as: client, body: orderBody() }), 400, 'invalid-request');
+    expect(await taskCount()).toBe(before);
+  });
+
+  it('R-RETENTION-CHOICE: 7, 15, 30, 60 and custom days up to 365 are accepted; 30 when not given', async () => {
+    for (const retentionDays of [7, 15, 30, 60, 90, 365]) {
+      const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ retentionDays }), headers: { 'idempotency-key': key() } });
+      expect(res.body.retentionDays).toBe(retentionDays);
+    }
+    const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody(), headers: { 'idempotency-key': key() } });
+    expect(res.body.retentionDays).toBe(30);
+  });
+
+  it('403: only clients place orders; no actor id is taken from the body', async () => {
+    const before = await taskCount();
+    expectProblem(await api.call('POST', '/v1/tasks', { as: creator, body: orderBody(), headers: { 'idempotency-key': key() } }), 403, 'forbidden');
+    expectProblem(await api.call('POST', '/v1/tasks', { as: operator, body: orderBody(), headers: { 'idempotency-key': key() } }), 403, 'forbidden');
+    expect(await taskCount()).toBe(before);
+  });
+});
+
+describe('reading and listing', () => {
+  it('404: an unknown task, or another party\'s task, is not found (nothing leaks)', async () => {
+    const { id } = await order(client);
+    expectProblem(await api.call('GET', `/v1/tasks/tsk_${randomUUID()}`, { as: client }), 404, 'not-found');
+    expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: otherClient }), 404, 'not-found');
+    expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: otherCreator }), 404, 'not-found');
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/accept`, { as: otherCreator, body: {} }), 404, 'not-found');
+    expect((await api.call('GET', `/v1/tasks/${id}`, { as: creator })).status).toBe(200);
+    expect((await api.call('GET', `/v1/tasks/${id}`, { as: operator })).status).toBe(200);
+    expectProblem(await api.call('GET', '/v1/tasks/not-a-task-id', { as: client }), 400);
+  });
+
+  it('lists from Postgres: own tasks only, filtered and paginated newest first', async () => {
+    const lister: UserActor = { role: 'client', id: `brand-${randomUUID().slice(0, 8)}` };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await order(lister)).id);
+    await order(otherClient);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { items: { id: string; clientId: string }[]; nextCursor: string | null } } = await api.call(
+        'GET',
+        `/v1/tasks?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        { as: lister },
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      for (const item of res.body.items) expect(item.clientId).toBe(lister.id);
+      seen.push(...res.body.items.map((t) => t.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    const filtered = await api.call('GET', `/v1/tasks?status=awaiting_acceptance&creatorId=${creator.id}`, { as: lister });
+    expect(filtered.body.items.length).toBe(5);
+    expectProblem(await api.call('GET', `/v1/tasks?clientId=${otherClient.id}`, { as: lister }), 403);
+    expectProblem(await api.call('GET', '/v1/tasks?status=nope', { as: lister }), 400);
+    const asOperator = await api.call('GET', `/v1/tasks?clientId=${lister.id}&limit=100`, { as: operator });
+    expect(asOperator.body.items).toHaveLength(5);
+  });
+});
+
+describe('actions', () => {
+  it('403 for the wrong role, 409 when the action does not fit the state (with the state and reason)', async () => {
+    const { id } = await order();
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/accept`, { as: client, body: {} }), 403, 'forbidden');
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/script/review`, { as: creator, body: { decision: 'pass' } }), 403, 'forbidden');
+    const conflict = await api.call('POST', `/v1/tasks/${id}/content`, { as: creator, body: { body: 'cut 1' } });
+    expectProblem(conflict, 409, 'invalid-state');
+    expect(conflict.body).toMatchObject({ code: 'not-content-drafting', taskStatus: 'awaiting_acceptance' });
+    const accepted = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {} });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.task.status).toBe('content_drafting');
+    const twice = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {} });
+    expectProblem(twice, 409, 'invalid-state');
+    expect(twice.body.taskStatus).toBe('content_drafting');
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/content/review`, { as: operator, body: { decision: 'reject' } }), 400);
+  });
+
+  it('a retried action with the same Idempotency-Key is applied once', async () => {
+    const { id } = await order();
+    await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {} });
+    const headers = { 'idempotency-key': key() };
+    const first = await api.call('POST', `/v1/tasks/${id}/content`, { as: creator, body: { body: 'cut 1' }, headers });
+    const retry = await api.call('POST', `/v1/tasks/${id}/content`, { as: creator, body: { body: 'cut 1' }, headers });
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    expect(retry.body.task.content.revision).toBe(1);
+    expect(retry.body.task.version).toBe(first.body.task.version);
+  });
+
+  it('409 on a closed task', async () => {
+    const { id } = await order();
+    const declined = await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' } });
+    expect(declined.body.task.status).toBe('cancelled');
+    const late = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {} });
+    expectProblem(late, 409, 'invalid-state');
+  });
+});
+
+describe('content platform callback', () => {
+  it('refuses unsigned, wrongly signed and stale callbacks (401) and applies signed ones once', async () => {
+    const { id } = await order();
+    const event = { eventId: `e-${randomUUID()}`, taskId: id, itemId: 'item-9', kind: 'published' };
+    const unsigned = await fetch(`${api.baseUrl}/v1/platform/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    expect(unsigned.status).toBe(401);
+    expect((await api.platform(event, { secret: 'not-the-secret' })).status).toBe(401);
+    expect((await api.platform(event, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).status).toBe(401);
+    expect((await api.platform({ ...event, kind: 'exploded' })).status).toBe(400);
+    expect((await api.platform({ ...event, taskId: `tsk_${randomUUID()}` })).status).toBe(404);
+    expect((await api.platform(event)).status).toBe(202);
+    expect((await api.platform(event)).status).toBe(202); // redelivery
+    const events = async () => (await api.call('GET', `/v1/tasks/${id}/events`, { as: client })).body.items as { type: string }[];
+    for (let i = 0; i < 50 && !(await events()).some((e) => e.type === 'platform_event_ignored'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await events()).filter((e) => e.type === 'platform_event_ignored')).toHaveLength(1);
+  });
+
+  it('stores metrics reports once per event id', async () => {
+    const { id } = await order();
+    const report = { eventId: `m-${randomUUID()}`, taskId: id, itemId: 'item-9', kind: 'metrics', metrics: { plays: 1200, likes: 80, comments: 9, shares: 4, observedAt: new Date().toISOString() } };
+    expect((await api.platform(report)).status).toBe(202);
+    expect((await api.platform(report)).status).toBe(202);
+    const rows = await api.postgres.database.db.select().from(taskMetrics).where(eq(taskMetrics.taskId, id));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ plays: 1200, likes: 80, comments: 9, shares: 4 });
+  });
+});
+
+it('serves the OpenAPI 3.1 document generated from the schemas', async () => {
+  const res = await api.call('GET', '/openapi.json');
+  expect(res.status).toBe(200);
+  expect(res.body.openapi).toBe('3.1.0');
+  expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/tasks', '/v1/tasks/{taskId}', '/v1/tasks/{taskId}/accept', '/v1/platform/events']));
+  expect(res.body.components.schemas.CreateTask.required).toEqual(expect.arrayContaining(['creatorId', 'taskType', 'brief', 'scriptRequired', 'priceFen']));
+  expectProblem(await api.call('GET', '/nowhere'), 404, 'not-found');
+});

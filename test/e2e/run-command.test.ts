@@ -1,0 +1,130 @@
+/**
+ * End to end: starts Starmap exactly as `npm start` does (scripts/start.ts: the
+ * Temporal dev server from the project's CLI, embedded PostgreSQL, migrations,
+ * worker, API), walks a Douyin task over HTTP from the order to the client's
+ * acceptance, then stops it with SIGINT and checks nothing is left behind.
+ * Long deadlines are proven by the time-skipping workflow tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAuth, type UserActor } from '../../api/auth.js';
+import { signPlatformBody } from '../../api/platform.js';
+import { freePort } from '../../db/embedded.js';
+import { devSecrets, repoRoot } from '../../scripts/dev.js';
+
+let child: ChildProcess;
+let output = '';
+let dataDir: string;
+const ports: Record<string, number> = {};
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = netConnect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'starmap-e2e-'));
+  for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'STARMAP_PG_PORT']) ports[name] = await freePort();
+  const env = { ...process.env, STARMAP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  delete env['DATABASE_URL'];
+  child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const started = Date.now();
+  while (!output.includes('Starmap is running')) {
+    if (child.exitCode !== null) throw new Error(`start exited early:\n${output}`);
+    if (Date.now() - started > 150_000) throw new Error(`start did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('prints where everything is, walks a Douyin task from order to acceptance over HTTP, and stops cleanly on Ctrl-C', async () => {
+  const base = `http://127.0.0.1:${ports['PORT']}`;
+  expect(output).toContain(`API         ${base}`);
+  expect(output).toContain(`${base}/openapi.json`);
+  expect(output).toContain(`Temporal UI http://127.0.0.1:${ports['TEMPORAL_UI_PORT']}`);
+
+  const secrets = devSecrets(dataDir);
+  const auth = createAuth(secrets.jwtSecret);
+  const client: UserActor = { role: 'client', id: 'brand-e2e' };
+  const creator: UserActor = { role: 'creator', id: 'creator-e2e' };
+  const operator: UserActor = { role: 'operator', id: 'op-e2e' };
+  const call = async (as: UserActor, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await auth.sign(as)}`, 'content-type': 'application/json', ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as any;
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  const ordered = await call(client, 'POST', '/v1/tasks', { creatorId: creator.id, taskType: 'douyin_video', brief: 'Outdoor phone review', scriptRequired: true, retentionDays: 15, priceFen: 2_000_000 }, { 'idempotency-key': `e2e-${randomUUID()}` });
+  const id = ordered.id as string;
+  const path = (p: string) => `/v1/tasks/${id}/${p}`;
+  await call(creator, 'POST', path('accept'), {});
+  await call(creator, 'POST', path('script'), { body: 'Scene 1: unboxing. Scene 2: camera test.' });
+  await call(operator, 'POST', path('script/review'), { decision: 'pass' });
+  await call(client, 'POST', path('script/decision'), { decision: 'reject', reason: 'Add a battery test' });
+  await call(creator, 'POST', path('script'), { body: 'Scene 1: unboxing. Scene 2: camera. Scene 3: battery.' });
+  await call(operator, 'POST', path('script/review'), { decision: 'pass' });
+  await call(client, 'POST', path('script/decision'), { decision: 'confirm' });
+  await call(creator, 'POST', path('content'), { body: 'media://video/1' });
+  await call(operator, 'POST', path('content/review'), { decision: 'pass' });
+  await call(client, 'POST', path('content/decision'), { decision: 'confirm' });
+  await call(creator, 'POST', path('publication'), { platformItemId: 'douyin-7300001' });
+
+  const event = JSON.stringify({ eventId: randomUUID(), taskId: id, itemId: 'douyin-7300001', kind: 'published' });
+  const ts = Math.floor(Date.now() / 1000);
+  const callback = await fetch(`${base}/v1/platform/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-starmap-timestamp': String(ts), 'x-starmap-signature': signPlatformBody(secrets.platformSecret, ts, event) },
+    body: event,
+  });
+  expect(callback.status).toBe(202);
+  let task = (await call(client, 'GET', `/v1/tasks/${id}`)).task;
+  for (let i = 0; i < 50 && task.status !== 'awaiting_client_acceptance'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    task = (await call(client, 'GET', `/v1/tasks/${id}`)).task;
+  }
+  expect(task.status).toBe('awaiting_client_acceptance');
+  const accepted = (await call(client, 'POST', path('acceptance'), {})).task;
+  expect(accepted.status).toBe('in_retention');
+  expect(accepted.acceptance.acceptedBy).toBe('client');
+  expect(Date.parse(accepted.retention.endsAt) - Date.parse(accepted.publication.publishedAt)).toBe(15 * 24 * 3600_000);
+
+  // the read model caught up: list and history come from Postgres
+  let listed = (await call(client, 'GET', `/v1/tasks?status=in_retention`)).items as { id: string }[];
+  for (let i = 0; i < 50 && !listed.some((t) => t.id === id); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    listed = (await call(client, 'GET', `/v1/tasks?status=in_retention`)).items;
+  }
+  expect(listed.map((t) => t.id)).toContain(id);
+  const history = (await call(client, 'GET', `/v1/tasks/${id}/events`)).items.map((e: { type: string }) => e.type);
+  expect(history).toEqual([
+    'ordered', 'accepted',
+    'submitted', 'review_passed', 'client_rejected', 'submitted', 'review_passed', 'client_confirmed',
+    'submitted', 'review_passed', 'client_confirmed',
+    'publication_linked', 'published', 'delivery_accepted',
+  ]);
+
+  // Ctrl-C: everything stops, nothing keeps listening
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  expect(output).toContain('[start] stopped');
+  for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+}, 180_000);

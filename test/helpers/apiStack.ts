@@ -1,0 +1,95 @@
+/**
+ * The real stack for API tests: the Temporal dev server (the project's Temporal
+ * CLI), embedded PostgreSQL, the real worker and the Express app on a free port.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { FakeNotifier } from '../../adapters/notifier.js';
+import { createActivities } from '../../activities/index.js';
+import { createAuth, type Auth, type UserActor } from '../../api/auth.js';
+import { startApi } from '../../api/main.js';
+import { signPlatformBody } from '../../api/platform.js';
+import { bundleWorkflows } from '../../temporal/bundle.js';
+import { TASK_QUEUE } from '../../temporal/config.js';
+import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { startPostgres, type Postgres } from './stack.js';
+import { toolPath } from './tools.js';
+
+export interface ApiStack {
+  baseUrl: string;
+  auth: Auth;
+  postgres: Postgres;
+  env: TestWorkflowEnvironment;
+  platformSecret: string;
+  call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; body: any }>;
+  platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startApiStack(): Promise<ApiStack> {
+  const [env, postgres, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: toolPath('temporal') }, ip: '127.0.0.1', extraArgs: ['--headless', '--log-level', 'error'] },
+    }),
+    startPostgres(),
+    bundleWorkflows(),
+  ]);
+  await ensureSearchAttributes(env.connection, 'default');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: bundle,
+    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier() }),
+  });
+  const running = worker.run();
+  const jwtSecret = randomBytes(32).toString('hex');
+  const platformSecret = randomBytes(32).toString('hex');
+  const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const auth = createAuth(jwtSecret);
+
+  return {
+    baseUrl,
+    auth,
+    postgres,
+    env,
+    platformSecret,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      if (options.as) headers['authorization'] = `Bearer ${await auth.sign(options.as)}`;
+      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
+    },
+    async platform(body, options = {}) {
+      const raw = JSON.stringify(body);
+      const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+      const res = await fetch(`${baseUrl}/v1/platform/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-starmap-timestamp': String(timestamp),
+          'x-starmap-signature': signPlatformBody(options.secret ?? platformSecret, timestamp, raw),
+        },
+        body: raw,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await postgres.stop();
+    },
+  };
+}
