@@ -1,7 +1,7 @@
 /** Maps what the task workflow answered into problem details. */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DomainError, isDomainErrorKind, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
+import { isDomainErrorKind, type DomainError, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
 import { Problem } from './problems.js';
 
 const STATUS: Record<DomainErrorKind, number> = { invalid_input: 400, forbidden: 403, invalid_state: 409, rule_violation: 422 };

