@@ -6,9 +6,11 @@ export default defineConfig({
     // Each file starts its own servers (Temporal test server, Postgres): give them time.
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    // Two cores: one file per core.
+    setupFiles: ['test/setup.ts'],
+    // Files run one after another: each starts real servers (Temporal, Postgres,
+    // a JVM) and the machine has two cores; in parallel they starve each other.
     pool: 'forks',
-    maxWorkers: 2,
+    fileParallelism: false,
     reporters: ['default'],
   },
 });

@@ -9,13 +9,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import type * as ProtoUtils from '@temporalio/common/lib/proto-utils.js';
 import { HOUR, DAY } from '../domain/index.js';
 import { startWorkflowStack } from '../test/helpers/stack.js';
 import { act, settle, startTask, toPublished, type TaskHandle } from '../test/helpers/tasks.js';
 import { repoRoot } from './dev.js';
 
 // proto-utils is CommonJS; loaded through require it shares the SDK's protobuf root
-const { historyToJSON } = createRequire(import.meta.url)('@temporalio/common/lib/proto-utils') as typeof import('@temporalio/common/lib/proto-utils.js');
+const { historyToJSON } = createRequire(import.meta.url)('@temporalio/common/lib/proto-utils') as typeof ProtoUtils;
 
 const out = join(repoRoot, 'test/fixtures/histories');
 mkdirSync(out, { recursive: true });

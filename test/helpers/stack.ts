@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { createActivities } from '../../activities/index.js';
@@ -19,13 +19,6 @@ import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
 import { toolPath } from './tools.js';
-
-let runtimeInstalled = false;
-function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env['DEBUG_RT'] ? 'INFO' : 'ERROR') });
-}
 
 export interface Postgres {
   pg: EmbeddedDatabase;
@@ -60,7 +53,6 @@ export interface WorkflowStack {
 }
 
 export async function startWorkflowStack(): Promise<WorkflowStack> {
-  quietRuntime();
   const [env, postgres, bundle] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: {
