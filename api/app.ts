@@ -8,6 +8,7 @@ import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
 import { notFound, problemHandler } from './problems.js';
 import { taskRoutes } from './tasks.js';
+import { taskTypeRoutes } from './taskTypes.js';
 
 export interface AppDeps {
   db: Db;
@@ -43,8 +44,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ok: true });
   });
   app.use(platformRoutes(deps));
-  app.use('/v1/tasks', authenticate(deps.auth));
+  app.use(['/v1/tasks', '/v1/task-types'], authenticate(deps.auth));
   app.use(taskRoutes(deps));
+  app.use(taskTypeRoutes());
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}`)));
   app.use(problemHandler(log));
   return app;

@@ -72,6 +72,13 @@ export function buildOpenApi(): object {
     });
   }
   registry.registerPath({
+    method: 'get',
+    path: '/v1/task-types',
+    summary: 'The task-type catalogue: stages, publisher, rejection limits, retention bounds per type',
+    security,
+    responses: { 200: { description: 'Every task type', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } }, 401: errors[401] },
+  });
+  registry.registerPath({
     method: 'post',
     path: '/v1/platform/events',
     summary: 'Content platform callback (HMAC-signed: X-Starmap-Timestamp, X-Starmap-Signature)',

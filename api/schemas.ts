@@ -69,6 +69,10 @@ export const ConfirmBody = z
 export const PublishBody = z.object({ platformItemId: text(200).openapi({ description: 'The content platform item the creator published for this task' }) }).strict().openapi('Publication');
 export const ResolveComplaintBody = z.object({ outcome: z.literal('dismissed'), note: text(MAX_REASON_CHARS) }).strict().openapi('ComplaintResolution');
 export const EmptyBody = z.object({}).strict();
+export const AcceptanceBody = z
+  .object({ publishTime: z.iso.datetime({ offset: true }).optional().openapi({ description: 'R-PUBLISH-TIME: Toutiao types: the publication time the client confirms' }) })
+  .strict()
+  .openapi('Acceptance');
 
 export const PlatformEventBody = z
   .object({

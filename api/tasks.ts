@@ -20,6 +20,7 @@ import { actorOf, type UserActor, type UserRole } from './auth.js';
 import { newTaskId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
 import {
+  AcceptanceBody,
   ConfirmBody,
   CreateTaskBody,
   EmptyBody,
@@ -71,8 +72,9 @@ export const TASK_ACTIONS: TaskAction[] = [
   action({ path: 'content', summary: 'Creator submits the content (R-CONTENT-FLOW)', roles: ['creator'], body: SubmitBody, update: m.submitContentUpdate }),
   action({ path: 'content/review', summary: 'Operator passes or rejects the content', roles: ['operator'], body: ReviewBody, update: m.reviewContentUpdate }),
   action({ path: 'content/decision', summary: 'Client confirms or rejects the content', roles: ['client'], body: ConfirmBody, update: m.confirmContentUpdate }),
-  action({ path: 'publication', summary: 'Creator links the published item (R-PUBLISH-CREATOR, R-REPUBLISH-5)', roles: ['creator'], body: PublishBody, update: m.publishContentUpdate }),
-  action({ path: 'acceptance', summary: 'Client accepts the delivery (R-ACCEPTANCE-7D)', roles: ['client'], body: EmptyBody, update: m.acceptDeliveryUpdate }),
+  action({ path: 'publication', summary: 'The publisher (creator, or client for Xigua) links the published item (R-PUBLISH-CREATOR, R-PUBLISH-CLIENT, R-REPUBLISH-5)', roles: ['creator', 'client'], body: PublishBody, update: m.publishContentUpdate }),
+  action({ path: 'acceptance', summary: 'Client accepts the delivery and settles (R-ACCEPTANCE-7D, R-PUBLISH-TIME)', roles: ['client'], body: AcceptanceBody, update: m.acceptDeliveryUpdate }),
+  action({ path: 'modification-permission', summary: 'Client allows one change of the published article (R-MODIFY-PERMISSION)', roles: ['client'], body: EmptyBody, update: m.grantModificationUpdate }),
   action({ path: 'complaint', summary: 'Client files a complaint before acceptance (R-COMPLAINT)', roles: ['client'], body: ReasonBody, update: m.fileComplaintUpdate }),
   action({ path: 'complaint/resolution', summary: 'Operator resolves the open complaint', roles: ['operator'], body: ResolveComplaintBody, update: m.resolveComplaintUpdate }),
 ];

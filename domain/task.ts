@@ -17,7 +17,6 @@ import {
   ACCEPT_WINDOW_MS,
   AUTO_ACCEPT_AFTER_MS,
   MAX_REASON_CHARS,
-  MAX_REPUBLISHES,
   MAX_SUBMISSION_CHARS,
   RETENTION_VIOLATION_POINTS,
 } from './rules.js';
@@ -93,6 +92,8 @@ export interface PublicationState {
   visibility: Visibility | null;
   /** R-REPUBLISH-5: how many times the content was published again before acceptance. */
   republishCount: number;
+  /** R-MODIFY-PERMISSION: when the client allowed the next change of the published content. */
+  modificationGrantedAt: string | null;
 }
 
 export interface Complaint {
@@ -107,6 +108,8 @@ export interface AcceptanceState {
   complaintsFiled: number;
   acceptedAt: string | null;
   acceptedBy: 'client' | 'auto' | null;
+  /** R-PUBLISH-TIME: the publication time the client confirmed when settling. */
+  publishTimeConfirmed: string | null;
 }
 
 export type CancelReason = 'acceptance_expired' | 'declined';
@@ -172,8 +175,9 @@ export function initialState(order: TaskOrder, now: number): TaskState {
       publishedAt: null,
       visibility: null,
       republishCount: 0,
+      modificationGrantedAt: null,
     },
-    acceptance: { pausedMs: 0, complaint: null, complaintsFiled: 0, acceptedAt: null, acceptedBy: null },
+    acceptance: { pausedMs: 0, complaint: null, complaintsFiled: 0, acceptedAt: null, acceptedBy: null, publishTimeConfirmed: null },
     retention: { endsAt: null, violations: 0 },
     cancellation: null,
     completion: null,
@@ -197,7 +201,8 @@ export type UserCommand =
   | { type: 'review'; stage: Stage; decision: ReviewDecision; reason?: string | undefined }
   | { type: 'confirm'; stage: Stage; decision: ClientDecision; reason?: string | undefined }
   | { type: 'publish'; platformItemId: string }
-  | { type: 'accept_delivery' }
+  | { type: 'accept_delivery'; publishTime?: string | undefined }
+  | { type: 'grant_modification' }
   | { type: 'file_complaint'; reason: string }
   | { type: 'resolve_complaint'; outcome: 'dismissed'; note: string };
 
@@ -225,6 +230,7 @@ export type TaskEventType =
   | 'published'
   | 'visibility_changed'
   | 'delivery_accepted'
+  | 'modification_granted'
   | 'complaint_filed'
   | 'complaint_dismissed'
   | 'retention_violated'
@@ -277,6 +283,11 @@ function stageStatuses(stage: Stage) {
   return stage === 'script'
     ? ({ drafting: 'script_drafting', review: 'script_review', confirmation: 'script_confirmation' } as const)
     : ({ drafting: 'content_drafting', review: 'content_review', confirmation: 'content_confirmation' } as const);
+}
+
+function clientRejectionLimit(state: TaskState, stage: Stage): number | null {
+  const def = taskTypeOf(state.type);
+  return stage === 'script' ? (def.draft?.clientRejectionLimit ?? null) : def.content.clientRejectionLimit;
 }
 
 function stageLabel(state: TaskState, stage: Stage): string {
@@ -343,7 +354,15 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       if (state.status !== s.confirmation) refuseState(state, `not-${command.stage}-confirmation`, `no ${stageLabel(state, command.stage)} is waiting for the client`);
       if (command.decision === 'reject') {
         const reason = requireText(command.reason, 'reason', MAX_REASON_CHARS);
-        return { type: 'client_rejected', actor, reason, payload: { stage: command.stage, revision: state[command.stage].revision } };
+        const limit = clientRejectionLimit(state, command.stage);
+        const used = state[command.stage].clientRejections;
+        if (limit !== null && command.stage === 'content' && used >= limit) {
+          // R-ARTICLE-2: the client's rejections are used up; it can only confirm
+          refuseRule(state, 'rejection-limit-reached', `the client has used all ${limit} rejections of the ${stageLabel(state, 'content')}; it can only confirm`, { limit, used });
+        }
+        // R-OUTLINE-3: the last allowed rejection of the outline moves the task on to the content
+        const advances = limit !== null && command.stage === 'script' && used + 1 >= limit;
+        return { type: 'client_rejected', actor, reason, payload: { stage: command.stage, revision: state[command.stage].revision, ...(advances ? { advances: true } : {}) } };
       }
       return { type: 'client_confirmed', actor, payload: { stage: command.stage, revision: state[command.stage].revision } };
     }
@@ -358,11 +377,13 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       } else if (state.status === 'awaiting_client_acceptance') {
         if (itemId === p.itemId) refuseState(state, 'already-live', 'this item is already the task\'s live content');
         // R-REPUBLISH-5: at most 5 republications before acceptance
-        if (p.republishCount >= MAX_REPUBLISHES) {
-          refuseRule(state, 'republish-limit-reached', `the content was already republished ${MAX_REPUBLISHES} times`, {
-            limit: MAX_REPUBLISHES,
-            republishCount: p.republishCount,
-          });
+        const limit = taskTypeOf(state.type).maxRepublishes;
+        if (p.republishCount >= limit) {
+          refuseRule(state, 'republish-limit-reached', `the content was already republished ${limit} times`, { limit, republishCount: p.republishCount });
+        }
+        // R-MODIFY-PERMISSION: a published article changes only with the client's permission
+        if (taskTypeOf(state.type).modificationNeedsPermission && !p.modificationGrantedAt) {
+          refuseRule(state, 'modification-permission-required', 'the client has not granted permission to modify the published content');
         }
       } else if (state.status === 'in_retention') {
         refuseRule(state, 'content-locked', 'the content cannot be changed after acceptance');
@@ -376,11 +397,27 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       return { type: 'publication_linked', actor, payload: { itemId } };
     }
 
-    case 'accept_delivery':
+    case 'accept_delivery': {
       authorize(state, actor, 'client', 'accept the delivery');
       if (state.status !== 'awaiting_client_acceptance') refuseState(state, 'not-awaiting-client-acceptance', 'the content has not been published yet');
       if (state.publication.visibility !== 'public') refuseState(state, 'content-not-public', `the content is ${state.publication.visibility ?? 'not published'}`);
-      return { type: 'delivery_accepted', actor, payload: { by: 'client' } };
+      if (!taskTypeOf(state.type).clientConfirmsPublishTime) return { type: 'delivery_accepted', actor, payload: { by: 'client' } };
+      // R-PUBLISH-TIME: the client confirms the publication time as it settles
+      const publishTime = requireText(command.publishTime, 'publishTime', 40);
+      const publishedAt = state.publication.publishedAt!;
+      if (Number.isNaN(Date.parse(publishTime))) refuseInput('publishTime-invalid', 'publishTime must be an ISO 8601 time');
+      if (Date.parse(publishTime) !== ms(publishedAt)) {
+        refuseRule(state, 'publish-time-mismatch', `the content went live at ${publishedAt}`, { publishedAt });
+      }
+      return { type: 'delivery_accepted', actor, payload: { by: 'client', publishTime: publishedAt } };
+    }
+
+    case 'grant_modification':
+      authorize(state, actor, 'client', 'grant modification permission');
+      if (!taskTypeOf(state.type).modificationNeedsPermission) refuseRule(state, 'no-modification-permission', `${state.type} content needs no modification permission`);
+      if (state.status !== 'awaiting_client_acceptance') refuseState(state, 'not-awaiting-client-acceptance', 'only published content before acceptance can be modified');
+      if (state.publication.modificationGrantedAt) refuseState(state, 'modification-already-granted', 'modification permission is already granted');
+      return { type: 'modification_granted', actor, payload: { itemId: state.publication.itemId } };
 
     case 'file_complaint': {
       authorize(state, actor, 'client', 'file a complaint');
@@ -410,7 +447,11 @@ function decideTimer(state: TaskState, timer: TimerKind, now: number): NewEvent 
     case 'expire_acceptance':
       return { type: 'acceptance_expired', actor: SYSTEM, payload: { deadline: state.acceptDeadline } };
     case 'auto_accept':
-      return { type: 'delivery_accepted', actor: SYSTEM, payload: { by: 'auto' } };
+      return {
+        type: 'delivery_accepted',
+        actor: SYSTEM,
+        payload: taskTypeOf(state.type).clientConfirmsPublishTime ? { by: 'auto', publishTime: state.publication.publishedAt } : { by: 'auto' },
+      };
     case 'end_retention':
       return { type: 'retention_completed', actor: SYSTEM, payload: { endsAt: state.retention.endsAt } };
   }
@@ -492,7 +533,7 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       if (by === 'operator') st.operatorRejections += 1;
       else st.clientRejections += 1;
       st.lastRejection = { by, actorId: event.actor.id, reason: event.reason ?? '', revision: st.revision, at };
-      state.status = stageStatuses(stage!).drafting;
+      state.status = event.payload['advances'] === true ? 'content_drafting' : stageStatuses(stage!).drafting;
       break;
     }
     case 'client_confirmed':
@@ -509,6 +550,7 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       const p = state.publication;
       const liveAt = typeof event.payload['at'] === 'string' ? event.payload['at'] : at;
       if (p.itemId !== null) p.republishCount += 1;
+      if (p.itemId !== null) p.modificationGrantedAt = null; // the permission covers one change
       p.itemId = String(event.payload['itemId']);
       p.pendingItemId = null;
       p.reported = null;
@@ -527,11 +569,15 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
     case 'delivery_accepted': {
       state.acceptance.acceptedAt = at;
       state.acceptance.acceptedBy = event.payload['by'] === 'auto' ? 'auto' : 'client';
+      if (typeof event.payload['publishTime'] === 'string') state.acceptance.publishTimeConfirmed = event.payload['publishTime'];
       state.status = 'in_retention';
       // R-RETENTION-CLOCK: retention counts from the final publication time.
       state.retention.endsAt = iso(ms(state.publication.publishedAt!) + state.retentionDays * DAY);
       break;
     }
+    case 'modification_granted':
+      state.publication.modificationGrantedAt = at;
+      break;
     case 'complaint_filed':
       state.acceptance.complaint = { reason: event.reason ?? '', openedAt: at };
       state.acceptance.complaintsFiled += 1;

@@ -1,8 +1,10 @@
 /**
  * The task-type catalogue: what differs between task types is data here, read
- * by the one task workflow (workflows/task.ts). Adding a type means adding a
- * row, not copying the workflow.
+ * by the one task workflow (workflows/task.ts) through domain/task.ts. Adding a
+ * type means adding a row, not copying the workflow. GET /v1/task-types serves it.
  */
+import { MAX_REPUBLISHES } from './rules.js';
+
 export type Platform = 'douyin' | 'xigua' | 'toutiao';
 
 export interface TaskTypeDefinition {
@@ -10,20 +12,51 @@ export interface TaskTypeDefinition {
   platform: Platform;
   name: string;
   nameZh: string;
-  /** The pre-content stage (script or outline); the client decides at ordering whether it is required. */
-  draft: { kind: 'script' | 'outline'; label: string } | null;
-  /** What the creator produces and the operator and client review. */
-  content: { kind: 'video' | 'article' | 'micro_post' | 'answer'; label: string };
+  /**
+   * The pre-content stage (script or outline), or null when the type has none.
+   * The client decides at ordering whether it is required (R-SCRIPT-FLOW).
+   * `clientRejectionLimit`: at that many client rejections the stage is over and
+   * the task moves on to the content by itself (R-OUTLINE-3); null = no limit.
+   */
+  draft: { kind: 'script' | 'outline'; label: string; clientRejectionLimit: number | null } | null;
+  /**
+   * What the creator produces and the operator and client review.
+   * `clientRejectionLimit`: rejections the client has in total; once used, it can
+   * only confirm (R-ARTICLE-2); null = no limit.
+   */
+  content: { kind: 'video' | 'article' | 'micro_post' | 'answer'; label: string; clientRejectionLimit: number | null };
   /** Who publishes once the client has confirmed the content (R-PUBLISH-CREATOR / R-PUBLISH-CLIENT). */
   publisher: 'creator' | 'client';
-  /** Lowest retention the client may choose, in natural days. */
+  /** R-PUBLISH-TIME: the client confirms the publication time when it accepts (settles). */
+  clientConfirmsPublishTime: boolean;
+  /** R-MODIFY-PERMISSION: changing published content needs the client's permission first. */
+  modificationNeedsPermission: boolean;
+  /** R-REPUBLISH-5: how often the content may be published again before acceptance. */
+  maxRepublishes: number;
+  /** Lowest retention the client may choose, in natural days (R-RETENTION-XIGUA). */
   minRetentionDays: number;
-  /** Seeds the rule comes from, for the catalogue endpoint. */
-  seeds: string[];
+  /** Seeds the rules come from. */
+  seeds: readonly string[];
 }
 
-export const TASK_TYPE_IDS = ['douyin_video'] as const;
+export const TASK_TYPE_IDS = [
+  'douyin_video',
+  'xigua_video',
+  'toutiao_article',
+  'toutiao_direct_article',
+  'toutiao_micro_post',
+  'toutiao_qa',
+] as const;
 export type TaskTypeId = (typeof TASK_TYPE_IDS)[number];
+
+const toutiao = {
+  platform: 'toutiao',
+  publisher: 'creator',
+  clientConfirmsPublishTime: true,
+  maxRepublishes: MAX_REPUBLISHES,
+  minRetentionDays: 1,
+  seeds: ['004'],
+} as const;
 
 export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
   douyin_video: {
@@ -31,11 +64,64 @@ export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
     platform: 'douyin',
     name: 'Douyin video task',
     nameZh: '抖音传播任务',
-    draft: { kind: 'script', label: 'script' },
-    content: { kind: 'video', label: 'video' },
+    draft: { kind: 'script', label: 'script', clientRejectionLimit: null },
+    content: { kind: 'video', label: 'video', clientRejectionLimit: null },
     publisher: 'creator',
+    clientConfirmsPublishTime: false,
+    modificationNeedsPermission: false,
+    maxRepublishes: MAX_REPUBLISHES,
     minRetentionDays: 1,
     seeds: ['000', '001'],
+  },
+  xigua_video: {
+    id: 'xigua_video',
+    platform: 'xigua',
+    name: 'Xigua mid-length video task',
+    nameZh: '西瓜中视频传播任务',
+    draft: { kind: 'script', label: 'script', clientRejectionLimit: null },
+    content: { kind: 'video', label: 'video', clientRejectionLimit: null },
+    publisher: 'client', // R-PUBLISH-CLIENT
+    clientConfirmsPublishTime: false,
+    modificationNeedsPermission: false,
+    maxRepublishes: MAX_REPUBLISHES,
+    minRetentionDays: 30, // R-RETENTION-XIGUA
+    seeds: ['002'],
+  },
+  toutiao_article: {
+    ...toutiao,
+    id: 'toutiao_article',
+    name: 'Toutiao commissioned article',
+    nameZh: '头条撰稿文章',
+    draft: { kind: 'outline', label: 'outline', clientRejectionLimit: 3 }, // R-OUTLINE-3
+    content: { kind: 'article', label: 'article', clientRejectionLimit: 2 }, // R-ARTICLE-2
+    modificationNeedsPermission: true, // R-MODIFY-PERMISSION
+  },
+  toutiao_direct_article: {
+    ...toutiao,
+    id: 'toutiao_direct_article',
+    name: 'Toutiao direct article',
+    nameZh: '直发文章',
+    draft: null, // design: no outline
+    content: { kind: 'article', label: 'article', clientRejectionLimit: 2 }, // design: an article, R-ARTICLE-2 applies
+    modificationNeedsPermission: true,
+  },
+  toutiao_micro_post: {
+    ...toutiao,
+    id: 'toutiao_micro_post',
+    name: 'Toutiao micro post',
+    nameZh: '微头条撰稿',
+    draft: null,
+    content: { kind: 'micro_post', label: 'micro post', clientRejectionLimit: null },
+    modificationNeedsPermission: false,
+  },
+  toutiao_qa: {
+    ...toutiao,
+    id: 'toutiao_qa',
+    name: 'Toutiao Q&A answer',
+    nameZh: '问答撰稿',
+    draft: null,
+    content: { kind: 'answer', label: 'answer', clientRejectionLimit: null },
+    modificationNeedsPermission: false,
   },
 };
 
@@ -43,3 +129,15 @@ export const isTaskTypeId = (value: string): value is TaskTypeId =>
   (TASK_TYPE_IDS as readonly string[]).includes(value);
 
 export const taskTypeOf = (id: TaskTypeId): TaskTypeDefinition => TASK_TYPES[id];
+
+/** The steps a frontend draws for a type, in order. */
+export function stagesOf(def: TaskTypeDefinition): string[] {
+  return [
+    'acceptance_by_creator',
+    ...(def.draft ? [`${def.draft.kind} (optional)`] : []),
+    def.content.kind,
+    `publication_by_${def.publisher}`,
+    def.clientConfirmsPublishTime ? 'client_confirms_publish_time_and_settles' : 'client_acceptance',
+    'retention',
+  ];
+}

@@ -27,6 +27,10 @@ export interface ConfirmInput extends ActorInput {
 export interface PublishInput extends ActorInput {
   platformItemId: string;
 }
+export interface AcceptDeliveryInput extends ActorInput {
+  /** R-PUBLISH-TIME: required for task types whose client confirms the publication time. */
+  publishTime?: string | undefined;
+}
 export interface ResolveComplaintInput extends ActorInput {
   outcome: 'dismissed';
   note: string;
@@ -50,7 +54,8 @@ export const resolveComplaintUpdate = defineUpdate<TaskState, [ResolveComplaintI
 // client
 export const confirmScriptUpdate = defineUpdate<TaskState, [ConfirmInput]>('confirmScript');
 export const confirmContentUpdate = defineUpdate<TaskState, [ConfirmInput]>('confirmContent');
-export const acceptDeliveryUpdate = defineUpdate<TaskState, [ActorInput]>('acceptDelivery');
+export const acceptDeliveryUpdate = defineUpdate<TaskState, [AcceptDeliveryInput]>('acceptDelivery');
+export const grantModificationUpdate = defineUpdate<TaskState, [ActorInput]>('grantModification');
 export const fileComplaintUpdate = defineUpdate<TaskState, [ReasonInput]>('fileComplaint');
 // content platform
 export const platformEventSignal = defineSignal<[PlatformEventInput]>('platformEvent');

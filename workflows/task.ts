@@ -51,6 +51,7 @@ import {
   confirmScriptUpdate,
   declineTaskUpdate,
   fileComplaintUpdate,
+  grantModificationUpdate,
   platformEventSignal,
   publishContentUpdate,
   resolveComplaintUpdate,
@@ -130,7 +131,8 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   handle(reviewContentUpdate, (i) => ({ type: 'review', stage: 'content', decision: i.decision, reason: i.reason }));
   handle(confirmContentUpdate, (i) => ({ type: 'confirm', stage: 'content', decision: i.decision, reason: i.reason }));
   handle(publishContentUpdate, (i) => ({ type: 'publish', platformItemId: i.platformItemId }));
-  handle(acceptDeliveryUpdate, () => ({ type: 'accept_delivery' }));
+  handle(acceptDeliveryUpdate, (i) => ({ type: 'accept_delivery', publishTime: i.publishTime }));
+  handle(grantModificationUpdate, () => ({ type: 'grant_modification' }));
   handle(fileComplaintUpdate, (i) => ({ type: 'file_complaint', reason: i.reason }));
   handle(resolveComplaintUpdate, (i) => ({ type: 'resolve_complaint', outcome: i.outcome, note: i.note }));
   setHandler(platformEventSignal, (event) => {

@@ -242,6 +242,35 @@ describe('content platform callback', () => {
   });
 });
 
+describe('task types', () => {
+  it('serves the catalogue of every task type with its stages and limits (authenticated)', async () => {
+    expectProblem(await api.call('GET', '/v1/task-types'), 401);
+    const res = await api.call('GET', '/v1/task-types', { as: creator });
+    expect(res.status).toBe(200);
+    const byId = Object.fromEntries(res.body.items.map((t: { id: string }) => [t.id, t]));
+    expect(Object.keys(byId).sort()).toEqual(['douyin_video', 'toutiao_article', 'toutiao_direct_article', 'toutiao_micro_post', 'toutiao_qa', 'xigua_video']);
+    expect(byId.xigua_video).toMatchObject({ publisher: 'client', retention: { min: 30, presets: [30, 60], default: 30 } });
+    expect(byId.toutiao_article).toMatchObject({ draft: { kind: 'outline', clientRejectionLimit: 3 }, content: { clientRejectionLimit: 2 }, clientConfirmsPublishTime: true });
+    expect(byId.toutiao_article.stages).toContain('client_confirms_publish_time_and_settles');
+  });
+
+  it('R-RETENTION-XIGUA: a Xigua order with less than 30 days of retention is refused (422) and creates nothing', async () => {
+    const before = await taskCount();
+    const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ taskType: 'xigua_video', retentionDays: 15 }), headers: { 'idempotency-key': key() } });
+    expectProblem(res, 422, 'rule-violation');
+    expect(res.body).toMatchObject({ code: 'retention-below-minimum', minimum: 30 });
+    expect(await taskCount()).toBe(before);
+    const ok = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ taskType: 'xigua_video' }), headers: { 'idempotency-key': key() } });
+    expect(ok.body).toMatchObject({ type: 'xigua_video', retentionDays: 30 });
+  });
+
+  it('R-SCRIPT-FLOW: ordering an outline for a type without one is a 400', async () => {
+    const res = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ taskType: 'toutiao_qa', scriptRequired: true }), headers: { 'idempotency-key': key() } });
+    expectProblem(res, 400);
+    expect(res.body.code).toBe('no-draft-stage');
+  });
+});
+
 it('serves the OpenAPI 3.1 document generated from the schemas', async () => {
   const res = await api.call('GET', '/openapi.json');
   expect(res.status).toBe(200);

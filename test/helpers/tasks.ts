@@ -49,7 +49,8 @@ export const act = (h: TaskHandle) => ({
   confirmContent: (decision: 'confirm' | 'reject', reason?: string, actor = CLIENT) =>
     h.executeUpdate(m.confirmContentUpdate, { args: [{ actor, decision, reason }] }),
   publish: (platformItemId: string, actor = CREATOR) => h.executeUpdate(m.publishContentUpdate, { args: [{ actor, platformItemId }] }),
-  acceptDelivery: (actor = CLIENT) => h.executeUpdate(m.acceptDeliveryUpdate, { args: [{ actor }] }),
+  acceptDelivery: (actor = CLIENT, publishTime?: string) => h.executeUpdate(m.acceptDeliveryUpdate, { args: [{ actor, publishTime }] }),
+  grantModification: (actor = CLIENT) => h.executeUpdate(m.grantModificationUpdate, { args: [{ actor }] }),
   complain: (reason: string, actor = CLIENT) => h.executeUpdate(m.fileComplaintUpdate, { args: [{ actor, reason }] }),
   dismissComplaint: (note: string, actor = OPERATOR) =>
     h.executeUpdate(m.resolveComplaintUpdate, { args: [{ actor, outcome: 'dismissed', note }] }),

@@ -3,9 +3,9 @@
  * real Postgres. Every test names the DOMAIN.md rule it proves; deadlines are
  * tested on both sides by skipping time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE, type TaskState } from '../../domain/index.js';
-import { startWorkflowStack, type WorkflowStack } from '../helpers/stack.js';
+import { useWorkflowStack } from '../helpers/harness.js';
 import {
   CLIENT,
   CREATOR,
@@ -15,44 +15,12 @@ import {
   notificationsOf,
   projected,
   refusal,
-  settle,
-  startTask,
   toPublished,
   waitFor,
-  type TaskHandle,
 } from '../helpers/tasks.js';
 
-let stack: WorkflowStack;
-beforeAll(async () => {
-  stack = await startWorkflowStack();
-});
-afterAll(async () => stack?.stop());
-
-const db = () => stack.postgres.database.db;
-let current: TaskHandle;
-/** Skips time once the current task has nothing in flight (see settle). */
-const sleep = async (ms: number) => {
-  await settle(db(), current);
-  await stack.env.sleep(ms);
-};
+const { stack, db, sleep, withTask } = useWorkflowStack();
 const elapsed = (state: TaskState, from: string | null) => Date.parse(state.nextDeadline ?? '') - Date.parse(from ?? '');
-
-/** Runs `body` with a fresh worker and a freshly ordered task. */
-async function withTask(overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>): Promise<void> {
-  const { worker, taskQueue } = await stack.worker();
-  await worker.runUntil(async () => {
-    current = await startTask(stack.env.client, taskQueue, overrides);
-    try {
-      await body(current);
-    } finally {
-      // A task left open would fire timers on a queue with no worker, and the
-      // time-skipping server holds time still while a workflow task is pending
-      // (also one cut short by terminate): settle, then terminate.
-      await settle(db(), current).catch(() => undefined);
-      await current.terminate('test finished').catch(() => undefined);
-    }
-  });
-}
 
 describe('acceptance window', () => {
   it('R-ACCEPT-24H: the creator can accept 23h59m after the order; the task moves on', () =>
@@ -95,7 +63,7 @@ describe('acceptance window', () => {
       expect(arrived[0]).toMatchObject({ channel: 'sms', template: 'task_arrived', recipientId: CREATOR.id });
       expect(arrived[0]!.sentAt).not.toBeNull();
 
-      stack.notifier.failNext(2); // the provider is down for the reminder's first two attempts
+      stack().notifier.failNext(2); // the provider is down for the reminder's first two attempts
       await sleep(22 * HOUR - MINUTE);
       expect((await act(h).state()).reminderSentAt).toBeNull();
       await sleep(2 * MINUTE);
@@ -108,7 +76,7 @@ describe('acceptance window', () => {
         ['phone_call', 'acceptance_expiring'],
       ]);
       expect(all[1]!.attempts).toBe(3); // two failures, one success: one row, one delivery
-      const delivered = stack.notifier.delivered.filter((m) => m.idempotencyKey.startsWith(h.workflowId));
+      const delivered = stack().notifier.delivered.filter((m) => m.idempotencyKey.startsWith(h.workflowId));
       expect(delivered).toHaveLength(2);
     }));
 

@@ -1,0 +1,40 @@
+/** Per-file harness for workflow tests: one stack, a fresh worker and task per test, time skips that settle first. */
+import { afterAll, beforeAll } from 'vitest';
+import { startWorkflowStack, type WorkflowStack } from './stack.js';
+import { settle, startTask, type TaskHandle } from './tasks.js';
+
+export function useWorkflowStack() {
+  let stack: WorkflowStack;
+  let current: TaskHandle;
+  beforeAll(async () => {
+    stack = await startWorkflowStack();
+  });
+  afterAll(async () => stack?.stop());
+
+  const db = () => stack.postgres.database.db;
+  return {
+    stack: () => stack,
+    db,
+    /** Skips time once the current task has nothing in flight (see settle). */
+    sleep: async (ms: number): Promise<void> => {
+      await settle(db(), current);
+      await stack.env.sleep(ms);
+    },
+    /** Runs `body` with a fresh worker and a freshly ordered task. */
+    withTask: async (overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>): Promise<void> => {
+      const { worker, taskQueue } = await stack.worker();
+      await worker.runUntil(async () => {
+        current = await startTask(stack.env.client, taskQueue, overrides);
+        try {
+          await body(current);
+        } finally {
+          // A task left open would fire timers on a queue with no worker, and the
+          // time-skipping server holds time still while a workflow task is pending
+          // (also one cut short by terminate): settle, then terminate.
+          await settle(db(), current).catch(() => undefined);
+          await current.terminate('test finished').catch(() => undefined);
+        }
+      });
+    },
+  };
+}
