@@ -4,7 +4,7 @@
  * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; scripts/start.ts runs it in-process.
  */
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
 import { createActivities } from './activities/index.js';
@@ -12,6 +12,7 @@ import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+import { runOrphanSweep } from './temporal/tasks.js';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -38,15 +39,17 @@ async function main(): Promise<void> {
   const address = temporalAddress();
   const namespace = temporalNamespace();
   const database = connect(url);
-  const client = await Connection.connect({ address });
-  await ensureSearchAttributes(client, namespace);
-  await client.close();
+  const clientConnection = await Connection.connect({ address });
+  await ensureSearchAttributes(clientConnection, namespace);
+  const sweep = runOrphanSweep(database.db, new Client({ connection: clientConnection, namespace }), TASK_QUEUE, (l) => console.log(l));
   const connection = await NativeConnection.connect({ address });
   // No SMS provider is contracted yet: the fake logs what it would send.
   const worker = await createWorker({ connection, namespace, db: database.db, notifier: new FakeNotifier((l) => console.log(l)) });
   console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
+  sweep.stop();
   await connection.close();
+  await clientConnection.close();
   await database.close();
 }
 

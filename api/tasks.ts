@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import type { z } from 'zod';
@@ -14,8 +14,7 @@ import type { Db } from '../db/client.js';
 import { taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
 import { ACCEPT_WINDOW_MS, DomainError, validateOrder, type TaskOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
-import { taskWorkflow } from '../workflows/task.js';
-import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
+import { startTaskWorkflow } from '../temporal/tasks.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
 import { newTaskId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
@@ -105,17 +104,6 @@ export function summarize(row: TaskRow) {
 const canSee = (actor: UserActor, row: TaskRow) =>
   actor.role === 'operator' || (actor.role === 'client' && row.clientId === actor.id) || (actor.role === 'creator' && row.creatorId === actor.id);
 
-const orderOf = (row: TaskRow): TaskOrder => ({
-  taskId: row.id,
-  type: row.type as TaskOrder['type'],
-  clientId: row.clientId,
-  creatorId: row.creatorId,
-  brief: row.brief,
-  scriptRequired: row.scriptRequired,
-  retentionDays: row.retentionDays,
-  priceFen: row.priceFen,
-});
-
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 function idempotencyKey(req: Request, required: boolean): string | undefined {
   const key = req.get('idempotency-key');
@@ -141,23 +129,11 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {
-      await temporal.workflow.start(taskWorkflow, {
-        taskQueue,
-        workflowId: row.id,
-        args: [orderOf(row)],
-        // a retried order finds the workflow it started before
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: TaskStatusKey, value: 'awaiting_acceptance' },
-          { key: TaskTypeKey, value: row.type },
-          { key: ClientIdKey, value: row.clientId },
-          { key: CreatorIdKey, value: row.creatorId },
-        ],
-      });
+      await startTaskWorkflow(temporal, taskQueue, row);
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return; // it ran and closed already
-      throw new Problem(503, 'temporal-unavailable', 'The task could not be started', 'Retry with the same Idempotency-Key', { cause: String(err) });
+      // The order is recorded; the worker's orphan sweep starts it within minutes,
+      // and a retry with the same key finds the same task.
+      throw new Problem(503, 'temporal-unavailable', 'The task could not be started yet', 'Retry with the same Idempotency-Key', { taskId: row.id, cause: String(err) });
     }
   }
 

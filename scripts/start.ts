@@ -24,6 +24,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js'
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import { runOrphanSweep } from '../temporal/tasks.js';
 import { createWorker } from '../worker.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 
@@ -148,6 +149,9 @@ async function main(): Promise<void> {
     console.error('[start] the worker failed:', err);
     void stopAll(1);
   });
+
+  const sweep = runOrphanSweep(db.db, client, TASK_QUEUE, (l) => console.log(l));
+  cleanups.push(() => Promise.resolve(sweep.stop()));
 
   const secrets = devSecrets(dir);
   const apiPort = port('PORT', 3000);

@@ -8,6 +8,8 @@ import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth, type UserActor } from '../../api/auth.js';
 import { taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
+import { TASK_QUEUE } from '../../temporal/config.js';
+import { startOrphanedTasks } from '../../temporal/tasks.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 
 let api: ApiStack;
@@ -240,6 +242,27 @@ describe('content platform callback', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ plays: 1200, likes: 80, comments: 9, shares: 4 });
   });
+});
+
+it('an order whose workflow start failed is started by the orphan sweep, once', async () => {
+  const id = `tsk_${randomUUID()}`;
+  const db = api.postgres.database.db;
+  await db.insert(tasks).values({
+    id, type: 'douyin_video', clientId: client.id, creatorId: creator.id, status: 'awaiting_acceptance', brief: 'b', scriptRequired: false,
+    retentionDays: 30, priceFen: 100, orderedAt: new Date(), acceptDeadline: new Date(Date.now() + 86_400_000),
+    idempotencyKey: key(), requestHash: 'h', createdAt: new Date(Date.now() - 120_000),
+  });
+  expect(await startOrphanedTasks(db, api.env.client, TASK_QUEUE)).toBeGreaterThanOrEqual(1);
+  let row = (await db.select().from(tasks).where(eq(tasks.id, id)))[0]!;
+  for (let i = 0; i < 50 && row.version === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    row = (await db.select().from(tasks).where(eq(tasks.id, id)))[0]!;
+  }
+  expect(row.version).toBeGreaterThanOrEqual(1);
+  expect((await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.source).toBe('workflow');
+  // a second sweep finds nothing left to start
+  const again = await db.select().from(tasks).where(eq(tasks.version, 0));
+  expect(again.map((t) => t.id)).not.toContain(id);
 });
 
 describe('task types', () => {

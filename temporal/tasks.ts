@@ -1,0 +1,72 @@
+/**
+ * Starting a task workflow from its row in `tasks` (the API after an order; the
+ * orphan sweep after a failed start). Idempotent: the workflow id is the task
+ * id, a running workflow is reused and a closed one is never started again.
+ */
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../db/client.js';
+import { tasks, type TaskRow } from '../db/schema/index.js';
+import type { TaskOrder } from '../domain/index.js';
+import { taskWorkflow } from '../workflows/task.js';
+import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
+
+export const orderOf = (row: TaskRow): TaskOrder => ({
+  taskId: row.id,
+  type: row.type as TaskOrder['type'],
+  clientId: row.clientId,
+  creatorId: row.creatorId,
+  brief: row.brief,
+  scriptRequired: row.scriptRequired,
+  retentionDays: row.retentionDays,
+  priceFen: row.priceFen,
+});
+
+export async function startTaskWorkflow(temporal: Client, taskQueue: string, row: TaskRow): Promise<void> {
+  try {
+    await temporal.workflow.start(taskWorkflow, {
+      taskQueue,
+      workflowId: row.id,
+      args: [orderOf(row)],
+      // a retried order finds the workflow it started before
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: TaskStatusKey, value: 'awaiting_acceptance' },
+        { key: TaskTypeKey, value: row.type },
+        { key: ClientIdKey, value: row.clientId },
+        { key: CreatorIdKey, value: row.creatorId },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return; // it ran and closed already
+    throw err;
+  }
+}
+
+/**
+ * Starts the workflows of orders that were recorded but whose start failed
+ * (Temporal unreachable when the API answered 503): rows the workflow never
+ * projected (version 0) and older than `graceMs`. Returns how many it started.
+ */
+export async function startOrphanedTasks(db: Db, temporal: Client, taskQueue: string, graceMs = 60_000): Promise<number> {
+  const orphans = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.version, 0), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
+    .limit(100);
+  for (const row of orphans) await startTaskWorkflow(temporal, taskQueue, row);
+  return orphans.length;
+}
+
+/** Runs the orphan sweep every `intervalMs` until stopped. */
+export function runOrphanSweep(db: Db, temporal: Client, taskQueue: string, log: (line: string) => void, intervalMs = 30_000): { stop(): void } {
+  const timer = setInterval(() => {
+    startOrphanedTasks(db, temporal, taskQueue).then(
+      (n) => n > 0 && log(`[sweep] started ${n} task workflow(s) whose start had failed`),
+      (err: unknown) => log(`[sweep] failed: ${String(err)}`),
+    );
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
