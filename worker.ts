@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
+import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
 import { createActivities } from './activities/index.js';
 import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
@@ -19,6 +20,7 @@ export interface WorkerOptions {
   namespace: string;
   db: Db;
   notifier: Notifier;
+  payouts: PayoutProvider;
   taskQueue?: string;
 }
 
@@ -29,7 +31,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath: workflowsPath(),
     bundlerOptions,
-    activities: createActivities({ db: options.db, notifier: options.notifier }),
+    activities: createActivities({ db: options.db, notifier: options.notifier, payouts: options.payouts }),
   });
 }
 
@@ -43,8 +45,8 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(clientConnection, namespace);
   const sweep = runOrphanSweep(database.db, new Client({ connection: clientConnection, namespace }), TASK_QUEUE, (l) => console.log(l));
   const connection = await NativeConnection.connect({ address });
-  // No SMS provider is contracted yet: the fake logs what it would send.
-  const worker = await createWorker({ connection, namespace, db: database.db, notifier: new FakeNotifier((l) => console.log(l)) });
+  // No SMS or payout provider is contracted yet: the fakes stand in for them.
+  const worker = await createWorker({ connection, namespace, db: database.db, notifier: new FakeNotifier((l) => console.log(l)), payouts: new FakePayoutProvider() });
   console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
   sweep.stop();

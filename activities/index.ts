@@ -5,7 +5,11 @@
  * retry never adds a second row, a second SMS or a second credit change.
  */
 import { eq, sql } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Notifier } from '../adapters/notifier.js';
+import type { PayoutProvider } from '../adapters/payouts.js';
+import { PayoutRejected } from '../adapters/payouts.js';
+import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } from '../db/ledger.js';
 import type { Db } from '../db/client.js';
 import { creditEvents, notifications, taskEvents, tasks } from '../db/schema/index.js';
 import type { Actor, Effect, TaskEvent, TaskState } from '../domain/index.js';
@@ -13,6 +17,15 @@ import type { Actor, Effect, TaskEvent, TaskState } from '../domain/index.js';
 export interface ActivityDeps {
   db: Db;
   notifier: Notifier;
+  payouts: PayoutProvider;
+}
+
+/** A ledger refusal will not change on retry: fail the activity for good. */
+function permanent(err: unknown): never {
+  if (err instanceof InsufficientFunds || err instanceof TransferConflict) {
+    throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+  }
+  throw err;
 }
 
 type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
@@ -39,7 +52,28 @@ export function taskColumns(task: TaskState) {
   };
 }
 
-export const createActivities = ({ db, notifier }: ActivityDeps) => ({
+export const createActivities = ({ db, notifier, payouts }: ActivityDeps) => ({
+  /** R-ESCROW / R-PAYOUT: refund or pay out the task's escrow, once (deterministic transfer id). */
+  async settleEscrow(input: { taskId: string; clientId: string; creatorId: string; outcome: 'refund' | 'payout' }): Promise<{ moved: number; to: string | null }> {
+    return settleEscrow(db, input.taskId, input.clientId, input.creatorId, input.outcome).catch(permanent);
+  },
+
+  /** Sends a withdrawal to the payout provider; our id is the provider's idempotency key. */
+  async sendPayout(input: { withdrawalId: string; accountId: string; amountFen: number }): Promise<string> {
+    try {
+      const { reference } = await payouts.pay({ idempotencyKey: input.withdrawalId, accountId: input.accountId, amountFen: input.amountFen });
+      return reference;
+    } catch (err) {
+      if (err instanceof PayoutRejected) throw ApplicationFailure.create({ type: 'PayoutRejected', message: err.message, nonRetryable: true });
+      throw err; // transient: retried
+    }
+  },
+
+  /** Ends a withdrawal in the ledger: paid out, or the held money returned to the wallet. */
+  async finishWithdrawal(input: { withdrawalId: string; paid: boolean; reference?: string; reason?: string }): Promise<void> {
+    await finishWithdrawal(db, input.withdrawalId, input.paid ? { paid: true, reference: input.reference ?? '' } : { paid: false, reason: input.reason ?? 'rejected' }).catch(permanent);
+  },
+
   /** Projects the task's state and its new events to Postgres, in one transaction. */
   async projectTask(input: { task: TaskState; events: TaskEvent[] }): Promise<void> {
     const { task, events } = input;

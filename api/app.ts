@@ -9,6 +9,7 @@ import { platformRoutes } from './platform.js';
 import { notFound, problemHandler } from './problems.js';
 import { taskRoutes } from './tasks.js';
 import { taskTypeRoutes } from './taskTypes.js';
+import { walletRoutes } from './wallets.js';
 
 export interface AppDeps {
   db: Db;
@@ -44,8 +45,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ok: true });
   });
   app.use(platformRoutes(deps));
-  app.use(['/v1/tasks', '/v1/task-types'], authenticate(deps.auth));
+  app.use(['/v1/tasks', '/v1/task-types', '/v1/wallets', '/v1/creators'], authenticate(deps.auth));
   app.use(taskRoutes(deps));
+  app.use(walletRoutes(deps));
   app.use(taskTypeRoutes());
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}`)));
   app.use(problemHandler(log));

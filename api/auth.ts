@@ -10,7 +10,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Actor } from '../domain/index.js';
 import { forbidden, unauthorized } from './problems.js';
 
-export const USER_ROLES = ['client', 'creator', 'operator'] as const;
+export const USER_ROLES = ['client', 'creator', 'mcn', 'operator'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 export type UserActor = Actor & { role: UserRole };
 

@@ -95,6 +95,10 @@ export const PlatformEventBody = z
   .refine((b) => (b.kind === 'metrics') === (b.metrics !== undefined), { message: 'metrics go with kind "metrics" only', path: ['metrics'] })
   .openapi('PlatformEvent');
 
+export const AmountBody = z.object({ amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict().openapi('Amount');
+export const StatementQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.coerce.number().int().positive().optional() }).strict();
+export const McnBody = z.object({ mcnId: id.nullable() }).strict().openapi('McnMembership');
+
 export const TaskSummary = z
   .object({
     id: z.string(),

@@ -15,6 +15,8 @@ import { taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
 import { ACCEPT_WINDOW_MS, DomainError, validateOrder, type TaskOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
 import { startTaskWorkflow } from '../temporal/tasks.js';
+import { InsufficientFunds, holdEscrow } from '../db/ledger.js';
+import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
 import { newTaskId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
@@ -153,7 +155,11 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const { taskId: _ignored, ...fields } = order;
     const requestHash = sha256(JSON.stringify(fields));
     const now = new Date();
-    const [inserted] = await db
+    // R-ESCROW: the order and the price's move into escrow commit together, or neither does
+    let inserted: TaskRow | undefined;
+    try {
+      inserted = await db.transaction(async (tx) => {
+        const [row] = await tx
       .insert(tasks)
       .values({
         id: taskId,
@@ -173,6 +179,13 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       })
       .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
       .returning();
+        if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);
+        return row;
+      });
+    } catch (err) {
+      if (err instanceof InsufficientFunds) throw insufficient(err);
+      throw err;
+    }
     const row = inserted ?? (await db.select().from(tasks).where(and(eq(tasks.clientId, actor.id), eq(tasks.idempotencyKey, key))))[0];
     if (!row) throw new Error('order neither inserted nor found');
     if (!inserted && row.requestHash !== requestHash) {
@@ -191,7 +204,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   // List from the read model (never one Temporal query per row).
   router.get('/v1/tasks', async (req, res) => {
-    const actor = actorOf(req);
+    const actor = actorOf(req, 'client', 'creator', 'operator');
     const q = ListTasksQuery.parse(req.query);
     if (actor.role === 'client' && q.clientId && q.clientId !== actor.id) throw forbidden('A client lists its own tasks only');
     if (actor.role === 'creator' && q.creatorId && q.creatorId !== actor.id) throw forbidden('A creator lists its own tasks only');
@@ -218,7 +231,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   // One task: the live state from the workflow, or the last projection once it is gone.
   router.get('/v1/tasks/:taskId', async (req, res) => {
-    const actor = actorOf(req);
+    const actor = actorOf(req, 'client', 'creator', 'operator');
     const row = await visibleTask(req, actor);
     try {
       const task = await temporal.workflow.getHandle(row.id).query(m.taskStateQuery);
@@ -231,7 +244,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   // The task's history (append-only task_events).
   router.get('/v1/tasks/:taskId/events', async (req, res) => {
-    const actor = actorOf(req);
+    const actor = actorOf(req, 'client', 'creator', 'operator');
     const row = await visibleTask(req, actor);
     const events = await db.select().from(taskEvents).where(eq(taskEvents.taskId, row.id)).orderBy(taskEvents.seq);
     res.json({

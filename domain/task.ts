@@ -45,7 +45,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'cancelled'];
 export const isTerminal = (status: TaskStatus): boolean => TERMINAL_STATUSES.includes(status);
 
-export type ActorRole = 'client' | 'creator' | 'operator' | 'platform' | 'system';
+export type ActorRole = 'client' | 'creator' | 'mcn' | 'operator' | 'platform' | 'system';
 export interface Actor {
   role: ActorRole;
   id: string;
@@ -693,6 +693,12 @@ export type Effect =
       params: Record<string, string | number>;
     }
   | {
+      /** R-ESCROW / R-PAYOUT: empty the task's escrow, back to the client or to the creator (or its MCN). */
+      kind: 'settle';
+      key: string;
+      outcome: 'refund' | 'payout';
+    }
+  | {
       kind: 'credit';
       key: string;
       creatorId: string;
@@ -712,7 +718,12 @@ export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
       return [{ kind: 'notify', key, channel: 'phone_call', recipient: creator, template: 'acceptance_expiring', params: { taskId: state.taskId, acceptDeadline: state.acceptDeadline } }];
     case 'declined':
     case 'acceptance_expired':
-      return [{ kind: 'notify', key, channel: 'sms', recipient: client, template: 'task_cancelled', params: { taskId: state.taskId, reason: event.type } }];
+      return [
+        { kind: 'settle', key: `${state.taskId}:settle`, outcome: 'refund' },
+        { kind: 'notify', key, channel: 'sms', recipient: client, template: 'task_cancelled', params: { taskId: state.taskId, reason: event.type } },
+      ];
+    case 'delivery_accepted': // R-PAYOUT: the money reaches the creator at once
+      return [{ kind: 'settle', key: `${state.taskId}:settle`, outcome: 'payout' }];
     case 'retention_violated': // R-RETENTION-PENALTY
       return [{ kind: 'credit', key, creatorId: state.creatorId, delta: -RETENTION_VIOLATION_POINTS, cause: 'retention_violation', reason: `content ${String(event.payload['to'])} within retention of task ${state.taskId}` }];
     default:

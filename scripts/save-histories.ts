@@ -81,6 +81,22 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await sleep(h, 40 * DAY);
     },
   },
+  // after the ledger (patched 'escrow-settlement'): expiry refunds the escrow
+  'douyin-escrow-refunded': {
+    order: { scriptRequired: false },
+    run: async (h) => {
+      await sleep(h, 25 * HOUR);
+    },
+  },
+  // after the ledger: the client accepts and the escrow is paid out
+  'douyin-escrow-paid': {
+    order: { scriptRequired: false, retentionDays: 7 },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      await act(h).acceptDelivery();
+      await sleep(h, 8 * DAY);
+    },
+  },
   // Xigua: the client published; auto-accepted; in retention
   'xigua-in-retention': {
     order: { type: 'xigua_video', scriptRequired: false, retentionDays: 30 },

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { FakeNotifier } from '../adapters/notifier.js';
+import { FakePayoutProvider } from '../adapters/payouts.js';
 import { createAuth } from '../api/auth.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: 'default' });
 
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createWorker({ connection: workerConnection, namespace: 'default', db: db.db, notifier: new FakeNotifier((l) => console.log(l)) });
+  const worker = await createWorker({ connection: workerConnection, namespace: 'default', db: db.db, notifier: new FakeNotifier((l) => console.log(l)), payouts: new FakePayoutProvider() });
   const running = worker.run();
   cleanups.push(async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     Temporal UI ${temporal.uiUrl}   (task workflows, search attributes TaskStatus, NextDeadline, ...)
     Temporal    ${temporal.address}, task queue ${TASK_QUEUE}
     Postgres    ${database.where}
-  Demo tokens (12 h; more with: npm run token -- <client|creator|operator> <id>)
+  Demo tokens (12 h; more with: npm run token -- <client|creator|mcn|operator> <id>)
     client   demo-client    ${tokens.client}
     creator  demo-creator   ${tokens.creator}
     operator demo-operator  ${tokens.operator}

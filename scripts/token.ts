@@ -4,7 +4,7 @@ import { devSecrets } from './dev.js';
 
 const [role, id] = process.argv.slice(2);
 if (!role || !id || !(USER_ROLES as readonly string[]).includes(role)) {
-  console.error('usage: npm run token -- <client|creator|operator> <id>');
+  console.error('usage: npm run token -- <client|creator|mcn|operator> <id>');
   process.exit(2);
 }
 console.log(await createAuth(devSecrets().jwtSecret).sign({ role: role as UserRole, id }));

@@ -6,7 +6,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { tasks, type TaskRow } from '../db/schema/index.js';
+import { idempotencyKeys, tasks, type TaskRow } from '../db/schema/index.js';
 import type { TaskOrder } from '../domain/index.js';
 import { taskWorkflow } from '../workflows/task.js';
 import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
@@ -62,6 +62,8 @@ export async function startOrphanedTasks(db: Db, temporal: Client, taskQueue: st
 /** Runs the orphan sweep every `intervalMs` until stopped. */
 export function runOrphanSweep(db: Db, temporal: Client, taskQueue: string, log: (line: string) => void, intervalMs = 30_000): { stop(): void } {
   const timer = setInterval(() => {
+    // idempotency keys are kept 24 hours (api/idempotency.ts)
+    db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, sql`now()`)).catch((err: unknown) => log(`[sweep] expiring idempotency keys failed: ${String(err)}`));
     startOrphanedTasks(db, temporal, taskQueue).then(
       (n) => n > 0 && log(`[sweep] started ${n} task workflow(s) whose start had failed`),
       (err: unknown) => log(`[sweep] failed: ${String(err)}`),

@@ -1,2 +1,3 @@
 /** Workflow bundle entry point: everything the worker registers. */
 export { taskWorkflow } from './task.js';
+export { withdrawalWorkflow } from './withdrawal.js';

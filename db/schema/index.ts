@@ -4,3 +4,4 @@ export * from './notifications.js';
 export * from './taskEvents.js';
 export * from './taskMetrics.js';
 export * from './tasks.js';
+export * from './ledger.js';

@@ -15,7 +15,15 @@ import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 let api: ApiStack;
 beforeAll(async () => {
   api = await startApiStack();
+  await fund(client);
+  await fund(otherClient);
 });
+
+/** Tops up a client's wallet through the API, so its orders can be escrowed. */
+async function fund(as: UserActor, amountFen = 1_000_000_000) {
+  const res = await api.call('POST', '/v1/wallets/me/top-ups', { as, body: { amountFen }, headers: { 'idempotency-key': `fund-${randomUUID()}` } });
+  expect(res.status).toBe(201);
+}
 afterAll(async () => api?.stop());
 
 const client: UserActor = { role: 'client', id: 'brand-a' };
@@ -151,6 +159,7 @@ describe('reading and listing', () => {
 
   it('lists from Postgres: own tasks only, filtered and paginated newest first', async () => {
     const lister: UserActor = { role: 'client', id: `brand-${randomUUID().slice(0, 8)}` };
+    await fund(lister);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await order(lister)).id);
     await order(otherClient);

@@ -72,6 +72,7 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
     return json;
   };
 
+  await call(client, 'POST', '/v1/wallets/me/top-ups', { amountFen: 5_000_000 }, { 'idempotency-key': `e2e-topup-${randomUUID()}` });
   const ordered = await call(client, 'POST', '/v1/tasks', { creatorId: creator.id, taskType: 'douyin_video', brief: 'Outdoor phone review', scriptRequired: true, retentionDays: 15, priceFen: 2_000_000 }, { 'idempotency-key': `e2e-${randomUUID()}` });
   const id = ordered.id as string;
   const path = (p: string) => `/v1/tasks/${id}/${p}`;
@@ -104,6 +105,14 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
   const accepted = (await call(client, 'POST', path('acceptance'), {})).task;
   expect(accepted.status).toBe('in_retention');
   expect(accepted.acceptance.acceptedBy).toBe('client');
+  // R-PAYOUT: the price reached the creator's wallet; the client paid it once
+  let creatorWallet = await call(creator, 'GET', '/v1/wallets/me');
+  for (let i = 0; i < 50 && creatorWallet.balanceFen === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    creatorWallet = await call(creator, 'GET', '/v1/wallets/me');
+  }
+  expect(creatorWallet.balanceFen).toBe(2_000_000);
+  expect((await call(client, 'GET', '/v1/wallets/me')).balanceFen).toBe(3_000_000);
   expect(Date.parse(accepted.retention.endsAt) - Date.parse(accepted.publication.publishedAt)).toBe(15 * 24 * 3600_000);
 
   // the read model caught up: list and history come from Postgres

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { FakeNotifier } from '../../adapters/notifier.js';
+import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { createActivities } from '../../activities/index.js';
 import { createAuth, type Auth, type UserActor } from '../../api/auth.js';
 import { startApi } from '../../api/main.js';
@@ -24,6 +25,7 @@ export interface ApiStack {
   postgres: Postgres;
   env: TestWorkflowEnvironment;
   platformSecret: string;
+  payouts: FakePayoutProvider;
   call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; body: any }>;
   platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
@@ -38,11 +40,12 @@ export async function startApiStack(): Promise<ApiStack> {
     bundleWorkflows(),
   ]);
   await ensureSearchAttributes(env.connection, 'default');
+  const payouts = new FakePayoutProvider();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowBundle: bundle,
-    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier() }),
+    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts }),
   });
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');
@@ -57,6 +60,7 @@ export async function startApiStack(): Promise<ApiStack> {
     postgres,
     env,
     platformSecret,
+    payouts,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       if (options.as) headers['authorization'] = `Bearer ${await auth.sign(options.as)}`;

@@ -1,7 +1,8 @@
 /** Per-file harness for workflow tests: one stack, a fresh worker and task per test, time skips that settle first. */
 import { afterAll, beforeAll } from 'vitest';
 import { startWorkflowStack, type WorkflowStack } from './stack.js';
-import { settle, startTask, type TaskHandle } from './tasks.js';
+import { isTerminal } from '../../domain/index.js';
+import { act, settle, startTask, type TaskHandle } from './tasks.js';
 
 export function useWorkflowStack() {
   let stack: WorkflowStack;
@@ -30,9 +31,15 @@ export function useWorkflowStack() {
         } finally {
           // A task left open would fire timers on a queue with no worker, and the
           // time-skipping server holds time still while a workflow task is pending
-          // (also one cut short by terminate): settle, then terminate.
-          await settle(db(), current).catch(() => undefined);
-          await current.terminate('test finished').catch(() => undefined);
+          // (also one cut short by terminate): a closing task is awaited, an open
+          // one settled, then terminated.
+          const state = await act(current).state().catch(() => null);
+          if (state && isTerminal(state.status)) {
+            await current.result().catch(() => undefined);
+          } else {
+            await settle(db(), current).catch((err: unknown) => console.error(String(err)));
+            await current.terminate('test finished').catch(() => undefined);
+          }
         }
       });
     },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FakeNotifier } from '../../adapters/notifier.js';
+import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { createActivities } from '../../activities/index.js';
 import { connect, type Database } from '../../db/client.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.js';
@@ -46,6 +47,7 @@ export interface WorkflowStack {
   env: TestWorkflowEnvironment;
   postgres: Postgres;
   notifier: FakeNotifier;
+  payouts: FakePayoutProvider;
   bundle: WorkflowBundleWithSourceMap;
   /** A fresh worker on a unique task queue; run the test inside `worker.runUntil`. */
   worker(): Promise<{ worker: Worker; taskQueue: string }>;
@@ -64,11 +66,13 @@ export async function startWorkflowStack(): Promise<WorkflowStack> {
   ]);
   await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
   const notifier = new FakeNotifier();
-  const activities = createActivities({ db: postgres.database.db, notifier });
+  const payouts = new FakePayoutProvider();
+  const activities = createActivities({ db: postgres.database.db, notifier, payouts });
   return {
     env,
     postgres,
     notifier,
+    payouts,
     bundle,
     async worker() {
       const taskQueue = `${TASK_QUEUE}-test-${randomUUID()}`;

@@ -102,7 +102,8 @@ export async function settle(db: Db, h: TaskHandle): Promise<void> {
     if (row && row.version >= state.version && !busy) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`task ${h.workflowId} did not settle`);
+  const { raw } = await h.describe();
+  throw new Error(`task ${h.workflowId} did not settle: ${JSON.stringify({ activities: raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]), wft: raw.pendingWorkflowTask })}`);
 }
 
 /** The projection in Postgres, once it caught up with the workflow's version. */

@@ -1,0 +1,210 @@
+/**
+ * Money operations on the double-entry ledger (db/schema/ledger.ts). The API
+ * (orders, top-ups, withdrawal requests) and the activities (escrow settlement,
+ * withdrawal outcome) call these and nothing else moves money.
+ *
+ * Every transfer has a deterministic id; writing the same id again is a no-op
+ * when it names the same movement and an error when it names another, so a
+ * retried request or activity never moves money twice, and an escrow is settled
+ * once, to one destination (`escrow:<task>:settle`).
+ */
+import { and, eq, or, sql } from 'drizzle-orm';
+import type { PgTransaction } from 'drizzle-orm/pg-core';
+import type { Db } from './client.js';
+import { ledgerAccounts, ledgerTransfers, mcnMemberships, withdrawals } from './schema/index.js';
+
+type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export type AccountKind = 'client' | 'creator' | 'mcn' | 'escrow' | 'withdrawal' | 'external';
+export const EXTERNAL = 'external';
+export const account = {
+  client: (id: string) => `client:${id}`,
+  creator: (id: string) => `creator:${id}`,
+  mcn: (id: string) => `mcn:${id}`,
+  escrow: (taskId: string) => `escrow:${taskId}`,
+  withdrawal: (id: string) => `withdrawal:${id}`,
+};
+
+export class InsufficientFunds extends Error {
+  constructor(
+    readonly accountId: string,
+    readonly neededFen: number,
+    readonly balanceFen: number,
+  ) {
+    super(`account ${accountId} holds ${balanceFen} fen, ${neededFen} needed`);
+    this.name = 'InsufficientFunds';
+  }
+}
+
+export class TransferConflict extends Error {
+  constructor(readonly transferId: string) {
+    super(`transfer ${transferId} already exists with other accounts or amount`);
+    this.name = 'TransferConflict';
+  }
+}
+
+export interface Transfer {
+  id: string;
+  from: string;
+  to: string;
+  amountFen: number;
+  kind: 'top_up' | 'escrow_hold' | 'escrow_refund' | 'payout' | 'withdrawal_hold' | 'withdrawal_paid' | 'withdrawal_returned';
+  taskId?: string | undefined;
+  withdrawalId?: string | undefined;
+}
+
+const kindOf = (id: string): AccountKind => (id === EXTERNAL ? 'external' : (id.slice(0, id.indexOf(':')) as AccountKind));
+
+async function ensureAccounts(tx: Tx, ids: string[]): Promise<void> {
+  await tx
+    .insert(ledgerAccounts)
+    .values(ids.map((id) => ({ id, kind: kindOf(id), ownerId: id === EXTERNAL ? null : id.slice(id.indexOf(':') + 1) })))
+    .onConflictDoNothing({ target: ledgerAccounts.id });
+}
+
+const isCheckViolation = (err: unknown) => {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === '23514' || e?.cause?.code === '23514';
+};
+
+/**
+ * Moves money. Must run inside a transaction (`db.transaction`): the transfer
+ * row and both balances change together. Balances are updated in account-id
+ * order so concurrent transfers never deadlock. Returns false when the same
+ * transfer was already made.
+ */
+export async function transfer(tx: Tx, t: Transfer): Promise<boolean> {
+  if (!Number.isSafeInteger(t.amountFen) || t.amountFen <= 0) throw new Error(`transfer ${t.id}: amount must be a positive integer of fen`);
+  await ensureAccounts(tx, [t.from, t.to]);
+  // Lock both accounts in id order before anything references them, so two
+  // transfers between the same accounts queue instead of deadlocking (the
+  // transfer row's foreign keys take key-share locks that would otherwise cross).
+  const locked = await tx
+    .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balanceFen })
+    .from(ledgerAccounts)
+    .where(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)))
+    .orderBy(ledgerAccounts.id)
+    .for('no key update');
+  const [inserted] = await tx
+    .insert(ledgerTransfers)
+    .values({ id: t.id, fromAccount: t.from, toAccount: t.to, amountFen: t.amountFen, kind: t.kind, taskId: t.taskId ?? null, withdrawalId: t.withdrawalId ?? null })
+    .onConflictDoNothing({ target: ledgerTransfers.id })
+    .returning({ id: ledgerTransfers.id });
+  if (!inserted) {
+    const [existing] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, t.id));
+    if (!existing || existing.fromAccount !== t.from || existing.toAccount !== t.to || existing.amountFen !== t.amountFen) throw new TransferConflict(t.id);
+    return false;
+  }
+  const fromBalance = locked.find((a) => a.id === t.from)?.balance ?? 0;
+  if (t.from !== EXTERNAL && fromBalance < t.amountFen) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
+  for (const move of [
+    { id: t.from, delta: -t.amountFen },
+    { id: t.to, delta: t.amountFen },
+  ]) {
+    try {
+      // the CHECK constraint is the guarantee; the check above only explains the refusal
+      await tx
+        .update(ledgerAccounts)
+        .set({ balanceFen: sql`${ledgerAccounts.balanceFen} + ${move.delta}` })
+        .where(eq(ledgerAccounts.id, move.id));
+    } catch (err) {
+      if (isCheckViolation(err)) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
+      throw err;
+    }
+  }
+  return true;
+}
+
+export async function balanceOf(tx: Tx, accountId: string): Promise<number> {
+  const [row] = await tx.select({ balance: ledgerAccounts.balanceFen }).from(ledgerAccounts).where(eq(ledgerAccounts.id, accountId));
+  return row?.balance ?? 0;
+}
+
+/** R-PAYOUT: an MCN creator's money goes to the MCN's wallet. */
+export async function payoutAccountOf(tx: Tx, creatorId: string): Promise<string> {
+  const [m] = await tx.select().from(mcnMemberships).where(eq(mcnMemberships.creatorId, creatorId));
+  return m ? account.mcn(m.mcnId) : account.creator(creatorId);
+}
+
+export async function isMcnManaged(tx: Tx, creatorId: string): Promise<boolean> {
+  const [m] = await tx.select({ id: mcnMemberships.creatorId }).from(mcnMemberships).where(eq(mcnMemberships.creatorId, creatorId));
+  return Boolean(m);
+}
+
+// --- the operations -----------------------------------------------------------
+
+/** A client's top-up: money arrives from outside (the payment provider). */
+export const topUp = (tx: Tx, clientId: string, amountFen: number, transferId: string) =>
+  transfer(tx, { id: transferId, from: EXTERNAL, to: account.client(clientId), amountFen, kind: 'top_up' });
+
+/** R-ESCROW: the price leaves the client's wallet for the task's escrow when the order is placed. */
+export const holdEscrow = (tx: Tx, taskId: string, clientId: string, priceFen: number) =>
+  transfer(tx, { id: `escrow:${taskId}:hold`, from: account.client(clientId), to: account.escrow(taskId), amountFen: priceFen, kind: 'escrow_hold', taskId });
+
+export type SettleOutcome = 'refund' | 'payout';
+
+/**
+ * Empties a task's escrow: back to the client (cancellation) or to the creator
+ * or its MCN (acceptance). One transfer id per task, so it happens once, to one
+ * destination. A task ordered before escrow existed has none: nothing moves.
+ */
+export async function settleEscrow(db: Db, taskId: string, clientId: string, creatorId: string, outcome: SettleOutcome): Promise<{ moved: number; to: string | null }> {
+  return db.transaction(async (tx) => {
+    const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${taskId}:hold`));
+    if (!hold) return { moved: 0, to: null };
+    const to = outcome === 'refund' ? account.client(clientId) : await payoutAccountOf(tx, creatorId);
+    await transfer(tx, { id: `escrow:${taskId}:settle`, from: account.escrow(taskId), to, amountFen: hold.amountFen, kind: outcome === 'refund' ? 'escrow_refund' : 'payout', taskId });
+    return { moved: hold.amountFen, to };
+  });
+}
+
+/** Holds a withdrawal's amount while the payout runs, and records the withdrawal. */
+export async function holdWithdrawal(tx: Tx, withdrawalId: string, accountId: string, amountFen: number): Promise<void> {
+  await transfer(tx, { id: `withdrawal:${withdrawalId}:hold`, from: accountId, to: account.withdrawal(withdrawalId), amountFen, kind: 'withdrawal_hold', withdrawalId });
+  await tx.insert(withdrawals).values({ id: withdrawalId, accountId, amountFen, status: 'pending' }).onConflictDoNothing({ target: withdrawals.id });
+}
+
+/** Ends a withdrawal: paid out to the world, or returned to the wallet. Once. */
+export async function finishWithdrawal(db: Db, withdrawalId: string, outcome: { paid: true; reference: string } | { paid: false; reason: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [w] = await tx.select().from(withdrawals).where(eq(withdrawals.id, withdrawalId));
+    if (!w) throw new Error(`no withdrawal ${withdrawalId}`);
+    const held = account.withdrawal(withdrawalId);
+    await transfer(tx, {
+      id: `withdrawal:${withdrawalId}:settle`,
+      from: held,
+      to: outcome.paid ? EXTERNAL : w.accountId,
+      amountFen: w.amountFen,
+      kind: outcome.paid ? 'withdrawal_paid' : 'withdrawal_returned',
+      withdrawalId,
+    });
+    await tx
+      .update(withdrawals)
+      .set(outcome.paid ? { status: 'paid', providerReference: outcome.reference, updatedAt: sql`now()` } : { status: 'failed', failureReason: outcome.reason, updatedAt: sql`now()` })
+      .where(and(eq(withdrawals.id, withdrawalId), eq(withdrawals.status, 'pending')));
+  });
+}
+
+/** An account's transfers, newest first, keyset-paginated by insertion order. */
+export async function statementOf(db: Db, accountId: string, limit: number, beforeSeq?: number) {
+  const rows = await db
+    .select()
+    .from(ledgerTransfers)
+    .where(and(or(eq(ledgerTransfers.fromAccount, accountId), eq(ledgerTransfers.toAccount, accountId)), beforeSeq ? sql`${ledgerTransfers.seq} < ${beforeSeq}` : undefined))
+    .orderBy(sql`${ledgerTransfers.seq} desc`)
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      direction: t.toAccount === accountId ? ('in' as const) : ('out' as const),
+      amountFen: t.amountFen,
+      counterparty: t.toAccount === accountId ? t.fromAccount : t.toAccount,
+      taskId: t.taskId,
+      withdrawalId: t.withdrawalId,
+      at: t.createdAt.toISOString(),
+    })),
+    nextSeq: rows.length > limit ? page.at(-1)!.seq : null,
+  };
+}
