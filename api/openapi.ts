@@ -2,7 +2,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { TASK_ACTIONS } from './tasks.js';
-import { CreateTaskBody, ListTasksQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
+import { AmountBody, CreateTaskBody, ListTasksQuery, McnBody, StatementQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
 
 const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: Problem } } });
 const errors = {
@@ -71,6 +71,55 @@ export function buildOpenApi(): object {
       },
     });
   }
+  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  const money = { 422: problem('Insufficient funds, a rule refusal, or an Idempotency-Key reused with another body'), 409: problem('The first request with this key is still running') };
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/wallets/me',
+    summary: "The caller's wallet (client, creator or MCN): balance in fen and whether it can withdraw",
+    security,
+    responses: { 200: { description: 'Wallet', ...json(z.object({ accountId: z.string(), balanceFen: z.number().int(), canWithdraw: z.boolean() })) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/wallets/me/transfers',
+    summary: "The wallet's statement, newest first, with the task of each transfer",
+    security,
+    request: { query: StatementQuery },
+    responses: { 200: { description: 'A page of transfers', ...json(z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() })) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/wallets/me/top-ups',
+    summary: "Credit a client's wallet (Idempotency-Key required)",
+    security,
+    request: { headers: idempotencyHeader(true), body: json(AmountBody) },
+    responses: { 201: { description: 'Credited', ...json(z.object({ transferId: z.string(), amountFen: z.number().int(), balanceFen: z.number().int() })) }, ...errors, ...money },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/wallets/me/withdrawals',
+    summary: 'Withdraw to the bank (creators without MCN, MCNs; Idempotency-Key required); the amount is held while the payout runs',
+    security,
+    request: { headers: idempotencyHeader(true), body: json(AmountBody) },
+    responses: { 202: { description: 'Withdrawal started', ...json(z.object({ withdrawalId: z.string(), amountFen: z.number().int(), status: z.literal('pending') })) }, ...errors, ...money },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/wallets/me/withdrawals/{withdrawalId}',
+    summary: "A withdrawal's status: pending, paid or failed (money returned)",
+    security,
+    request: { params: z.object({ withdrawalId: z.string() }) },
+    responses: { 200: { description: 'Withdrawal', ...json(z.record(z.string(), z.unknown())) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/creators/{creatorId}/mcn',
+    summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN',
+    security,
+    request: { params: z.object({ creatorId: z.string() }), body: json(McnBody) },
+    responses: { 200: { description: 'Saved', ...json(McnBody.extend({ creatorId: z.string() })) }, ...errors },
+  });
   registry.registerPath({
     method: 'get',
     path: '/v1/task-types',

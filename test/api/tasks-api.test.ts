@@ -307,7 +307,7 @@ it('serves the OpenAPI 3.1 document generated from the schemas', async () => {
   const res = await api.call('GET', '/openapi.json');
   expect(res.status).toBe(200);
   expect(res.body.openapi).toBe('3.1.0');
-  expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/tasks', '/v1/tasks/{taskId}', '/v1/tasks/{taskId}/accept', '/v1/platform/events']));
+  expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/tasks', '/v1/tasks/{taskId}', '/v1/tasks/{taskId}/accept', '/v1/platform/events', '/v1/task-types', '/v1/wallets/me', '/v1/wallets/me/top-ups', '/v1/wallets/me/withdrawals']));
   expect(res.body.components.schemas.CreateTask.required).toEqual(expect.arrayContaining(['creatorId', 'taskType', 'brief', 'scriptRequired', 'priceFen']));
   expectProblem(await api.call('GET', '/nowhere'), 404, 'not-found');
 });
