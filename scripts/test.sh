@@ -27,6 +27,15 @@ step "lint"
 npx eslint --max-warnings=0 .
 
 step "tests"
-npx vitest run "$@"
+report=$(mktemp)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# the plain summary line CI reads, from vitest's JSON report
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+rm -f "$report"
+[ "$status" -eq 0 ] || exit "$status"
 
 step "done"
