@@ -45,7 +45,7 @@ describe('acceptance window', () => {
       expect(row.closeReason).toBe('acceptance_expired');
       expect(events.map((e) => e.type)).toEqual(['ordered', 'acceptance_reminded', 'acceptance_expired']);
       // the client hears about it
-      const sent = await notificationsOf(db(), h.workflowId);
+      const sent = await waitForNotifications(h.workflowId, 2, (n) => n.some((x) => x.template === 'task_cancelled'));
       expect(sent.map((n) => [n.template, n.recipientId])).toContainEqual(['task_cancelled', CLIENT.id]);
     }));
 
@@ -59,7 +59,7 @@ describe('acceptance window', () => {
 
   it('R-ACCEPT-NOTIFY: an SMS when the task arrives, a phone reminder 2 hours before expiry, each sent exactly once', () =>
     withTask({}, async (h) => {
-      const arrived = await waitForNotifications(h.workflowId, 1);
+      const arrived = await waitForNotifications(h.workflowId, 1, (n) => n[0]?.sentAt != null);
       expect(arrived[0]).toMatchObject({ channel: 'sms', template: 'task_arrived', recipientId: CREATOR.id });
       expect(arrived[0]!.sentAt).not.toBeNull();
 
