@@ -16,10 +16,17 @@ import { Problem, badRequest } from './problems.js';
 export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 const KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-export function requireIdempotencyKey(req: Request): string {
+/** The request's Idempotency-Key, validated; undefined when the header is absent. */
+export function optionalIdempotencyKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
-  if (!key) throw badRequest('Send an Idempotency-Key header (8-128 characters: letters, digits, _.:-)', { code: 'idempotency-key-required' });
+  if (key === undefined) return undefined;
   if (!KEY.test(key)) throw badRequest('Idempotency-Key must be 8-128 characters: letters, digits, _.:-', { code: 'idempotency-key-invalid' });
+  return key;
+}
+
+export function requireIdempotencyKey(req: Request): string {
+  const key = optionalIdempotencyKey(req);
+  if (!key) throw badRequest('Send an Idempotency-Key header (8-128 characters: letters, digits, _.:-)', { code: 'idempotency-key-required' });
   return key;
 }
 

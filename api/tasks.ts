@@ -18,7 +18,8 @@ import { startTaskWorkflow } from '../temporal/tasks.js';
 import { InsufficientFunds, holdEscrow } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
-import { newTaskId } from './ids.js';
+import { optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
+import { newId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
 import {
   AcceptanceBody,
@@ -106,17 +107,6 @@ export function summarize(row: TaskRow) {
 const canSee = (actor: UserActor, row: TaskRow) =>
   actor.role === 'operator' || (actor.role === 'client' && row.clientId === actor.id) || (actor.role === 'creator' && row.creatorId === actor.id);
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
-function idempotencyKey(req: Request, required: boolean): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) {
-    if (required) throw badRequest('Send an Idempotency-Key header (8-128 characters: letters, digits, _.:-)', { code: 'idempotency-key-required' });
-    return undefined;
-  }
-  if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('Idempotency-Key must be 8-128 characters: letters, digits, _.:-', { code: 'idempotency-key-invalid' });
-  return key;
-}
-
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
@@ -142,9 +132,9 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   // Place an order (R-DESIGNATED, R-ORDER-FIELDS). Same key + same body = same task.
   router.post('/v1/tasks', async (req, res) => {
     const actor = actorOf(req, 'client');
-    const key = idempotencyKey(req, true)!;
+    const key = requireIdempotencyKey(req);
     const body = CreateTaskBody.parse(req.body);
-    const taskId = newTaskId();
+    const taskId = newId('tsk');
     let order: TaskOrder;
     try {
       order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id });
@@ -160,25 +150,25 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     try {
       inserted = await db.transaction(async (tx) => {
         const [row] = await tx
-      .insert(tasks)
-      .values({
-        id: taskId,
-        type: order.type,
-        clientId: order.clientId,
-        creatorId: order.creatorId,
-        status: 'awaiting_acceptance',
-        brief: order.brief,
-        scriptRequired: order.scriptRequired,
-        retentionDays: order.retentionDays,
-        priceFen: order.priceFen,
-        orderedAt: now,
-        acceptDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
-        nextDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
-        idempotencyKey: key,
-        requestHash,
-      })
-      .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
-      .returning();
+          .insert(tasks)
+          .values({
+            id: taskId,
+            type: order.type,
+            clientId: order.clientId,
+            creatorId: order.creatorId,
+            status: 'awaiting_acceptance',
+            brief: order.brief,
+            scriptRequired: order.scriptRequired,
+            retentionDays: order.retentionDays,
+            priceFen: order.priceFen,
+            orderedAt: now,
+            acceptDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
+            nextDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
+            idempotencyKey: key,
+            requestHash,
+          })
+          .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
+          .returning();
         if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);
         return row;
       });
@@ -262,7 +252,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   for (const spec of TASK_ACTIONS) {
     router.post(`/v1/tasks/:taskId/${spec.path}`, async (req, res) => {
       const actor = actorOf(req, ...spec.roles);
-      const key = idempotencyKey(req, false);
+      const key = optionalIdempotencyKey(req);
       const body: unknown = spec.body.parse(req.body ?? {});
       const row = await visibleTask(req, actor);
       if (row.closedAt) {

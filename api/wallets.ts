@@ -12,7 +12,7 @@ import { mcnMemberships, withdrawals } from '../db/schema/index.js';
 import { withdrawalWorkflow } from '../workflows/withdrawal.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent } from './idempotency.js';
-import { newTaskId } from './ids.js';
+import { newId } from './ids.js';
 import { Problem, badRequest } from './problems.js';
 import { AmountBody, McnBody, StatementQuery } from './schemas.js';
 
@@ -66,7 +66,7 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
       throw new Problem(422, 'rule-violation', 'A rule refuses the action', "R-PAYOUT: this creator's earnings go to its MCN, which withdraws them", { code: 'mcn-managed' });
     }
     await idempotent(db, req, res, actor, async () => {
-      const withdrawalId = newTaskId().replace('tsk_', 'wd_');
+      const withdrawalId = newId('wd');
       const from = walletOf(actor);
       try {
         // the amount is held in the same transaction that records the withdrawal

@@ -693,9 +693,8 @@ export type Effect =
       params: Record<string, string | number>;
     }
   | {
-      /** R-ESCROW / R-PAYOUT: empty the task's escrow, back to the client or to the creator (or its MCN). */
+      /** R-ESCROW / R-PAYOUT: empty the task's escrow, back to the client or to the creator (or its MCN); once per task (db/ledger.ts). */
       kind: 'settle';
-      key: string;
       outcome: 'refund' | 'payout';
     }
   | {
@@ -719,11 +718,11 @@ export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
     case 'declined':
     case 'acceptance_expired':
       return [
-        { kind: 'settle', key: `${state.taskId}:settle`, outcome: 'refund' },
+        { kind: 'settle', outcome: 'refund' },
         { kind: 'notify', key, channel: 'sms', recipient: client, template: 'task_cancelled', params: { taskId: state.taskId, reason: event.type } },
       ];
     case 'delivery_accepted': // R-PAYOUT: the money reaches the creator at once
-      return [{ kind: 'settle', key: `${state.taskId}:settle`, outcome: 'payout' }];
+      return [{ kind: 'settle', outcome: 'payout' }];
     case 'retention_violated': // R-RETENTION-PENALTY
       return [{ kind: 'credit', key, creatorId: state.creatorId, delta: -RETENTION_VIOLATION_POINTS, cause: 'retention_violation', reason: `content ${String(event.payload['to'])} within retention of task ${state.taskId}` }];
     default:
