@@ -1,9 +1,13 @@
-/** The Express application: auth, task routes, platform callback, OpenAPI, problem+json errors. */
+/** The Express application: public routes, then authentication, then every /v1 route; problem+json errors. */
 import type { Client } from '@temporalio/client';
+import type { ContentPlatform } from '../adapters/contentPlatform.js';
+import type { Telephony } from '../adapters/telephony.js';
 import express, { type Request } from 'express';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { accountRoutes, meRoutes } from './accounts.js';
 import { authenticate, type Auth } from './auth.js';
+import { creatorRoutes } from './creators.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
 import { notFound, problemHandler } from './problems.js';
@@ -17,6 +21,8 @@ export interface AppDeps {
   auth: Auth;
   taskQueue: string;
   platformSecret: string;
+  contentPlatform: ContentPlatform;
+  telephony: Telephony;
   log?: (line: string, err?: unknown) => void;
 }
 
@@ -44,10 +50,15 @@ export function createApp(deps: AppDeps): express.Express {
     await deps.db.execute(sql`select 1`);
     res.json({ ok: true });
   });
+  // public: the platform callback (HMAC-signed), sign-up and sign-in
   app.use(platformRoutes(deps));
-  app.use(['/v1/tasks', '/v1/task-types', '/v1/wallets', '/v1/creators'], authenticate(deps.auth));
+  app.use(accountRoutes(deps));
+  // everything else under /v1 knows who is acting
+  app.use('/v1', authenticate(deps.auth, deps.db));
+  app.use(meRoutes(deps));
   app.use(taskRoutes(deps));
   app.use(walletRoutes(deps));
+  app.use(creatorRoutes(deps));
   app.use(taskTypeRoutes());
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}`)));
   app.use(problemHandler(log));

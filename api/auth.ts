@@ -1,12 +1,14 @@
 /**
  * Who is acting. Every request carries `Authorization: Bearer <JWT>` signed
- * with the API's secret (HS256, via `jose`): `sub` is the actor id and `role`
- * one of client, creator, operator. No endpoint trusts an actor id from a body.
- * Accounts and login arrive with the accounts issue; until then tokens are
- * minted by `npm run token` (dev) or the identity service that owns the secret.
+ * with the API's secret (HS256, via `jose`): `sub` is the account id and `role`
+ * one of client, creator, mcn, operator. Tokens come from POST /v1/sessions
+ * (api/accounts.ts); a token is honoured only while its account exists, is
+ * enabled and still has that role. No endpoint trusts an actor id from a body.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { Db } from '../db/client.js';
+import { activeAccount } from '../db/accounts.js';
 import type { Actor } from '../domain/index.js';
 import { forbidden, unauthorized } from './problems.js';
 
@@ -53,17 +55,24 @@ declare module 'express-serve-static-core' {
 }
 
 export const authenticate =
-  (auth: Auth) =>
+  (auth: Auth, db: Db) =>
   async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(header);
     if (!match) return next(unauthorized('Send Authorization: Bearer <token>'));
+    let actor: UserActor;
     try {
-      req.actor = await auth.verify(match[1]!);
-      next();
+      actor = await auth.verify(match[1]!);
     } catch (err) {
       const expired = err instanceof joseErrors.JWTExpired;
-      next(unauthorized(expired ? 'The token has expired' : 'The token is not valid'));
+      return next(unauthorized(expired ? 'The token has expired' : 'The token is not valid'));
+    }
+    try {
+      if (!(await activeAccount(db, actor.id, actor.role))) return next(unauthorized('The account does not exist or is disabled'));
+      req.actor = actor;
+      next();
+    } catch (err) {
+      next(err);
     }
   };
 

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Ids are a prefix (`tsk` for tasks, `wd` for withdrawals) + `_` + a UUIDv7:
+ * Ids are a prefix (`tsk` tasks, `wd` withdrawals, `acc` accounts, `pa` platform
+ * accounts, `card` cards, `apl` appeals) + `_` + a UUIDv7:
  * time-ordered, so newest-first lists page by id alone (keyset pagination),
  * and ids never come from a request body.
  */
-export function newId(prefix: 'tsk' | 'wd', now = Date.now()): string {
+export type IdPrefix = 'tsk' | 'wd' | 'acc' | 'pa' | 'card' | 'apl';
+
+export function newId(prefix: IdPrefix, now = Date.now()): string {
   const bytes = randomBytes(16);
   bytes.writeUIntBE(now, 0, 6); // 48-bit unix milliseconds
   bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7

@@ -6,6 +6,8 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { FakeContentPlatform, type ContentPlatform } from '../adapters/contentPlatform.js';
+import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/config.js';
 import { createApp } from './app.js';
@@ -19,6 +21,9 @@ export interface ApiOptions {
   jwtSecret: string;
   platformSecret: string;
   taskQueue?: string;
+  /** The content platform and telephony adapters; fakes until real ones are wired (README, "Outside systems"). */
+  contentPlatform?: ContentPlatform;
+  telephony?: Telephony;
 }
 
 export function startApi(options: ApiOptions): Promise<Server> {
@@ -28,6 +33,8 @@ export function startApi(options: ApiOptions): Promise<Server> {
     auth: createAuth(options.jwtSecret),
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     platformSecret: options.platformSecret,
+    contentPlatform: options.contentPlatform ?? new FakeContentPlatform(),
+    telephony: options.telephony ?? new FakeTelephony(),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(server));

@@ -5,6 +5,9 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  MAX_QUOTE_FEN,
+  MIN_QUOTE_FEN,
+  PLATFORMS,
   MAX_BRIEF_CHARS,
   MAX_REASON_CHARS,
   MAX_RETENTION_DAYS,
@@ -39,7 +42,15 @@ export const CreateTaskBody = z
       .int()
       .positive()
       .max(Number.MAX_SAFE_INTEGER)
-      .openapi({ description: "Price in fen (CNY cents). Until quotes exist (accounts issue) the client states the creator's quote." }),
+      .optional()
+      .openapi({
+        description:
+          "R-ORDER-FIELDS: the price is the creator's current quote, kept as a snapshot. Optional: the quote the client saw; if the quote has changed since, the order is refused (409 quote-changed) instead of charging another price.",
+      }),
+    acknowledgeObservationWarning: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'R-OBSERVATION-WARN: true to order a creator in an observation period after seeing the warning (409 observation-warning)' }),
   })
   .strict()
   .openapi('CreateTask');
@@ -138,3 +149,84 @@ export const Problem = z
   })
   .catchall(z.unknown())
   .openapi('Problem');
+
+// ---------------------------------------------------------------- accounts
+
+const password = z.string().min(10, 'at least 10 characters').max(256);
+const login = z.string().trim().toLowerCase().pipe(z.email()).openapi({ description: 'An email address; sign-in name' });
+export const SignUpBody = z
+  .object({
+    role: z.enum(['client', 'creator', 'mcn']).openapi({ description: 'Operator accounts are created by operations, not by sign-up' }),
+    login,
+    password,
+    displayName: text(100),
+  })
+  .strict()
+  .openapi('SignUp');
+export const SessionBody = z.object({ login, password: z.string().min(1).max(256) }).strict().openapi('SignIn');
+export const Account = z.object({ id: z.string(), role: z.string(), login: z.string(), displayName: z.string(), createdAt: z.string() }).openapi('Account');
+export const Session = z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), account: Account }).openapi('Session');
+
+// ---------------------------------------------------------------- creators
+
+export const CreatorIdParam = z.object({ creatorId: id });
+export const TaskTypeParam = z.object({ taskType: z.enum(TASK_TYPE_IDS) });
+export const ContactBody = z
+  .object({
+    phone: z.string().max(20).nullable().optional().openapi({ description: 'Mainland mobile number; never shown to clients (R-CONTACT)' }),
+    email: z.string().max(254).nullable().optional(),
+  })
+  .strict()
+  .refine((b) => b.phone !== undefined || b.email !== undefined, { message: 'give phone, email or both' })
+  .openapi('Contact');
+export const BindPlatformAccountBody = z.object({ platform: z.enum(PLATFORMS), platformUserId: text(64) }).strict().openapi('BindPlatformAccount');
+const quoteFen = z.number().int().min(MIN_QUOTE_FEN).max(MAX_QUOTE_FEN).openapi({ description: 'R-QUOTE: price of one customised piece, integer fen' });
+export const OpenOfferBody = z.object({ taskType: z.enum(TASK_TYPE_IDS), quoteFen: quoteFen.optional() }).strict().openapi('OpenTaskType');
+export const UpdateOfferBody = z
+  .object({ quoteFen: quoteFen.optional(), accepting: z.boolean().optional().openapi({ description: 'R-ACCEPTING-SWITCH' }) })
+  .strict()
+  .refine((b) => b.quoteFen !== undefined || b.accepting !== undefined, { message: 'give quoteFen, accepting or both' })
+  .openapi('UpdateOffer');
+export const Offer = z
+  .object({
+    taskType: z.string(),
+    platform: z.string(),
+    quoteFen: z.number().int().nullable(),
+    accepting: z.boolean(),
+    discoverable: z.boolean(),
+    missing: z.array(z.string()).openapi({ description: 'What keeps the offer from being found (R-DISCOVERABLE)' }),
+    openedAt: z.string(),
+  })
+  .openapi('Offer');
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const fen = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const PlazaQuery = z
+  .object({
+    platform: z.enum(PLATFORMS).optional(),
+    taskType: z.enum(TASK_TYPE_IDS).optional(),
+    minPriceFen: fen.optional(),
+    maxPriceFen: fen.optional(),
+    minFans: fen.optional(),
+    minAveragePlays: fen.optional(),
+    acceptingOnly: flag.optional(),
+    sort: z.enum(['fans_desc', 'plays_desc', 'price_asc', 'price_desc', 'rating_desc']).default('fans_desc'),
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+    cursor: z.string().max(300).optional(),
+  })
+  .strict();
+export const PlazaItem = z
+  .object({
+    creatorId: z.string(),
+    displayName: z.string(),
+    taskType: z.string(),
+    platform: z.string(),
+    quoteFen: z.number().int(),
+    accepting: z.boolean(),
+    fans: z.number().int(),
+    averageRecentPlays: z.number().int(),
+    rating: z.object({ average: z.number().nullable(), count: z.number().int() }),
+  })
+  .openapi('PlazaItem');
+export const PlazaPage = z.object({ items: z.array(PlazaItem), nextCursor: z.string().nullable() }).openapi('PlazaPage');
+export const VirtualNumbersBody = z.object({ numbers: z.array(z.string().regex(/^\+?\d{6,20}$/)).min(1).max(1000) }).strict().openapi('VirtualNumbers');

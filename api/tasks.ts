@@ -4,15 +4,16 @@
  * The rules themselves live in domain/ and run inside the workflow.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
-import { ACCEPT_WINDOW_MS, DomainError, validateOrder, type TaskOrder, type TaskState } from '../domain/index.js';
+import { mcnMemberships, taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
+import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
+import { ACCEPT_WINDOW_MS, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
 import { startTaskWorkflow } from '../temporal/tasks.js';
 import { InsufficientFunds, holdEscrow } from '../db/ledger.js';
@@ -103,9 +104,16 @@ export function summarize(row: TaskRow) {
   };
 }
 
-/** The parties who may see a task: its client, its creator, and operators. Others get 404: no leak. */
-const canSee = (actor: UserActor, row: TaskRow) =>
-  actor.role === 'operator' || (actor.role === 'client' && row.clientId === actor.id) || (actor.role === 'creator' && row.creatorId === actor.id);
+/**
+ * The parties who may see a task: its client, its creator, the creator's MCN
+ * (read only) and operators. Others get 404: no leak.
+ */
+async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<boolean> {
+  if (actor.role === 'operator') return true;
+  if (actor.role === 'client') return row.clientId === actor.id;
+  if (actor.role === 'creator') return row.creatorId === actor.id;
+  return (await mcnOf(db, row.creatorId)) === actor.id;
+}
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -115,7 +123,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   async function visibleTask(req: Request, actor: UserActor): Promise<TaskRow> {
     const { taskId } = TaskIdParam.parse(req.params);
     const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
-    if (!row || !canSee(actor, row)) throw notFound(`No task ${taskId}`);
+    if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
     return row;
   }
 
@@ -134,21 +142,42 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const actor = actorOf(req, 'client');
     const key = requireIdempotencyKey(req);
     const body = CreateTaskBody.parse(req.body);
+    const requestHash = sha256(JSON.stringify(body));
+    const byKey = async () => (await db.select().from(tasks).where(and(eq(tasks.clientId, actor.id), eq(tasks.idempotencyKey, key))))[0];
+    // a retry answers the first order, whatever changed since (quote, accepting switch)
+    const earlier = await byKey();
+    if (earlier) return replayOrder(res, earlier, requestHash, key);
+
     const taskId = newId('tsk');
-    let order: TaskOrder;
-    try {
-      order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id });
-    } catch (err) {
-      if (err instanceof DomainError) throw fromDomainError(err);
-      throw err;
-    }
-    const { taskId: _ignored, ...fields } = order;
-    const requestHash = sha256(JSON.stringify(fields));
     const now = new Date();
-    // R-ESCROW: the order and the price's move into escrow commit together, or neither does
     let inserted: TaskRow | undefined;
+    let warning: { code: string; observationEndsAt: string } | undefined;
     try {
       inserted = await db.transaction(async (tx) => {
+        // R-DISCOVERABLE, R-ACCEPTING-SWITCH: checked under a share lock on the offer
+        const offer = await offerForOrder(tx, body.creatorId, body.taskType);
+        const refusal = orderRefusal(offer, body.taskType);
+        if (refusal) throw refusal;
+        const quoteFen = offer!.quoteFen!;
+        if (body.priceFen !== undefined && body.priceFen !== quoteFen) {
+          throw new Problem(409, 'quote-changed', 'The quote has changed', `The creator's quote is now ${quoteFen} fen`, { code: 'quote-changed', quoteFen });
+        }
+        // R-OBSERVATION-WARN: the client must see the warning and confirm
+        const observationEnd = await observationEndsAt(tx, body.creatorId, now);
+        if (observationEnd) {
+          warning = { code: 'creator-in-observation', observationEndsAt: observationEnd.toISOString() };
+          if (!body.acknowledgeObservationWarning) {
+            throw new Problem(
+              409,
+              'observation-warning',
+              "The creator's recent history is below expectations",
+              'The creator is in an observation period after a violation. Send the order again with acknowledgeObservationWarning: true to go ahead.',
+              { ...warning, code: 'observation-warning' },
+            );
+          }
+        }
+        // R-ORDER-FIELDS: the price is the quote at order time, kept on the task
+        const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen });
         const [row] = await tx
           .insert(tasks)
           .values({
@@ -169,38 +198,48 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
           })
           .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
           .returning();
+        // R-ESCROW: the order and the price's move into escrow commit together, or neither does
         if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);
         return row;
       });
     } catch (err) {
       if (err instanceof InsufficientFunds) throw insufficient(err);
+      if (err instanceof DomainError) throw fromDomainError(err);
       throw err;
     }
-    const row = inserted ?? (await db.select().from(tasks).where(and(eq(tasks.clientId, actor.id), eq(tasks.idempotencyKey, key))))[0];
-    if (!row) throw new Error('order neither inserted nor found');
-    if (!inserted && row.requestHash !== requestHash) {
+    if (!inserted) {
+      const raced = await byKey(); // a concurrent request with the same key won
+      if (!raced) throw new Error('order neither inserted nor found');
+      return replayOrder(res, raced, requestHash, key);
+    }
+    await startWorkflow(inserted);
+    res
+      .status(201)
+      .location(`/v1/tasks/${inserted.id}`)
+      .json({ ...summarize(inserted), warnings: warning ? [warning] : [] });
+  });
+
+  async function replayOrder(res: Response, row: TaskRow, requestHash: string, key: string) {
+    if (row.requestHash !== requestHash) {
       throw new Problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different body', `Key ${key} already placed task ${row.id} with another body`, {
         code: 'idempotency-key-reused',
         taskId: row.id,
       });
     }
     await startWorkflow(row);
-    res
-      .status(inserted ? 201 : 200)
-      .location(`/v1/tasks/${row.id}`)
-      .set(inserted ? {} : { 'Idempotent-Replayed': 'true' })
-      .json(summarize(row));
-  });
+    res.status(200).location(`/v1/tasks/${row.id}`).set({ 'Idempotent-Replayed': 'true' }).json(summarize(row));
+  }
 
   // List from the read model (never one Temporal query per row).
   router.get('/v1/tasks', async (req, res) => {
-    const actor = actorOf(req, 'client', 'creator', 'operator');
+    const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const q = ListTasksQuery.parse(req.query);
     if (actor.role === 'client' && q.clientId && q.clientId !== actor.id) throw forbidden('A client lists its own tasks only');
     if (actor.role === 'creator' && q.creatorId && q.creatorId !== actor.id) throw forbidden('A creator lists its own tasks only');
     const where: SQL[] = [];
     if (actor.role === 'client') where.push(eq(tasks.clientId, actor.id));
     if (actor.role === 'creator') where.push(eq(tasks.creatorId, actor.id));
+    if (actor.role === 'mcn') where.push(inArray(tasks.creatorId, db.select({ id: mcnMemberships.creatorId }).from(mcnMemberships).where(eq(mcnMemberships.mcnId, actor.id))));
     if (q.clientId) where.push(eq(tasks.clientId, q.clientId));
     if (q.creatorId) where.push(eq(tasks.creatorId, q.creatorId));
     if (q.status) where.push(eq(tasks.status, q.status));
@@ -221,7 +260,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   // One task: the live state from the workflow, or the last projection once it is gone.
   router.get('/v1/tasks/:taskId', async (req, res) => {
-    const actor = actorOf(req, 'client', 'creator', 'operator');
+    const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
     try {
       const task = await temporal.workflow.getHandle(row.id).query(m.taskStateQuery);
@@ -234,7 +273,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   // The task's history (append-only task_events).
   router.get('/v1/tasks/:taskId/events', async (req, res) => {
-    const actor = actorOf(req, 'client', 'creator', 'operator');
+    const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
     const events = await db.select().from(taskEvents).where(eq(taskEvents.taskId, row.id)).orderBy(taskEvents.seq);
     res.json({

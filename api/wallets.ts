@@ -8,13 +8,13 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Db } from '../db/client.js';
 import { InsufficientFunds, account, balanceOf, holdWithdrawal, isMcnManaged, statementOf, topUp } from '../db/ledger.js';
-import { mcnMemberships, withdrawals } from '../db/schema/index.js';
+import { withdrawals } from '../db/schema/index.js';
 import { withdrawalWorkflow } from '../workflows/withdrawal.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent } from './idempotency.js';
 import { newId } from './ids.js';
-import { Problem, badRequest } from './problems.js';
-import { AmountBody, McnBody, StatementQuery } from './schemas.js';
+import { Problem } from './problems.js';
+import { AmountBody, StatementQuery } from './schemas.js';
 
 
 export const walletOf = (actor: UserActor): string => {
@@ -90,17 +90,6 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     const [w] = await db.select().from(withdrawals).where(eq(withdrawals.id, String(req.params['withdrawalId'])));
     if (!w || w.accountId !== walletOf(actor)) throw new Problem(404, 'not-found', 'Not found', 'No such withdrawal');
     res.json({ withdrawalId: w.id, amountFen: w.amountFen, status: w.status, providerReference: w.providerReference, failureReason: w.failureReason });
-  });
-
-  // Operators record which MCN manages a creator (accounts arrive with issue 3).
-  router.put('/v1/creators/:creatorId/mcn', async (req, res) => {
-    actorOf(req, 'operator');
-    const creatorId = String(req.params['creatorId']);
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(creatorId)) throw badRequest('Not a creator id');
-    const { mcnId } = McnBody.parse(req.body);
-    if (mcnId === null) await db.delete(mcnMemberships).where(eq(mcnMemberships.creatorId, creatorId));
-    else await db.insert(mcnMemberships).values({ creatorId, mcnId }).onConflictDoUpdate({ target: mcnMemberships.creatorId, set: { mcnId } });
-    res.json({ creatorId, mcnId });
   });
 
   return router;

@@ -26,3 +26,9 @@ export const INITIAL_CREDIT_POINTS = 100;
 export const MAX_BRIEF_CHARS = 5_000;
 export const MAX_REASON_CHARS = 1_000;
 export const MAX_SUBMISSION_CHARS = 20_000;
+
+/** R-QUOTE (design bounds): a quote is a whole number of fen from ¥1 to ¥10,000,000. */
+export const MIN_QUOTE_FEN = 100;
+export const MAX_QUOTE_FEN = 1_000_000_000;
+/** R-OPEN-XIGUA: "average plays of the latest 20 videos". */
+export const RECENT_ITEMS_FOR_AVERAGE = 20;

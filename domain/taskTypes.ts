@@ -5,7 +5,16 @@
  */
 import { MAX_REPUBLISHES } from './rules.js';
 
-export type Platform = 'douyin' | 'xigua' | 'toutiao';
+export const PLATFORMS = ['douyin', 'xigua', 'toutiao'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** A measurable fact about the creator's bound account on the type's platform, checked when it applies (R-OPEN-APPLY). */
+export type EligibilityMetric = 'fans' | 'originalPermission' | 'averageRecentPlays';
+
+/** One eligibility condition: the metric must be at least `min` (numbers) or true (flags). */
+export type EligibilityCondition =
+  | { metric: 'fans' | 'averageRecentPlays'; min: number; description: string }
+  | { metric: 'originalPermission'; required: true; description: string };
 
 export interface TaskTypeDefinition {
   id: TaskTypeId;
@@ -35,6 +44,11 @@ export interface TaskTypeDefinition {
   maxRepublishes: number;
   /** Lowest retention the client may choose, in natural days (R-RETENTION-XIGUA). */
   minRetentionDays: number;
+  /**
+   * What the creator's account on `platform` must meet when the creator applies
+   * to open this type (R-OPEN-APPLY, R-OPEN-XIGUA). Empty: a bound account suffices.
+   */
+  eligibility: readonly EligibilityCondition[];
   /** Seeds the rules come from. */
   seeds: readonly string[];
 }
@@ -55,6 +69,7 @@ const toutiao = {
   clientConfirmsPublishTime: true,
   maxRepublishes: MAX_REPUBLISHES,
   minRetentionDays: 1,
+  eligibility: [],
   seeds: ['004'],
 } as const;
 
@@ -71,6 +86,7 @@ export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
     modificationNeedsPermission: false,
     maxRepublishes: MAX_REPUBLISHES,
     minRetentionDays: 1,
+    eligibility: [], // design: the seeds name no threshold for Douyin; a bound Douyin account suffices
     seeds: ['000', '001'],
   },
   xigua_video: {
@@ -85,6 +101,12 @@ export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
     modificationNeedsPermission: false,
     maxRepublishes: MAX_REPUBLISHES,
     minRetentionDays: 30, // R-RETENTION-XIGUA
+    // R-OPEN-XIGUA (seed 002): all three at application time
+    eligibility: [
+      { metric: 'fans', min: 10_000, description: 'video fans on Toutiao + Xigua of the Xigua account' },
+      { metric: 'originalPermission', required: true, description: 'the account has the "original" (原创) permission' },
+      { metric: 'averageRecentPlays', min: 1_000, description: 'average plays of the latest 20 videos' },
+    ],
     seeds: ['002'],
   },
   toutiao_article: {

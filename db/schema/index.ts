@@ -1,4 +1,6 @@
-/** The database schema: one file per table. Migrations: drizzle-kit generate (db/migrations). */
+/** The database schema: one file per area. Migrations: drizzle-kit generate (db/migrations). */
+export * from './accounts.js';
+export * from './creators.js';
 export * from './creditEvents.js';
 export * from './notifications.js';
 export * from './taskEvents.js';

@@ -1,0 +1,40 @@
+/** Accounts: sign-up, sign-in lookups, and the check every authenticated request makes. */
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { accounts, creatorProfiles, type AccountRow } from './schema/index.js';
+
+export type AccountRole = 'client' | 'creator' | 'mcn' | 'operator';
+
+export class LoginTaken extends Error {
+  constructor(readonly login: string) {
+    super(`login ${login} is taken`);
+    this.name = 'LoginTaken';
+  }
+}
+
+export interface NewAccount {
+  id: string;
+  role: AccountRole;
+  login: string;
+  passwordHash: string;
+  displayName: string;
+}
+
+/** Creates the account (and an empty creator profile for creators); LoginTaken when the login exists. */
+export async function createAccount(db: Db, account: NewAccount): Promise<AccountRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(accounts).values(account).onConflictDoNothing({ target: accounts.login }).returning();
+    if (!row) throw new LoginTaken(account.login);
+    if (account.role === 'creator') await tx.insert(creatorProfiles).values({ creatorId: row.id });
+    return row;
+  });
+}
+
+export async function accountByLogin(db: Db, login: string): Promise<AccountRow | undefined> {
+  return (await db.select().from(accounts).where(eq(accounts.login, login)))[0];
+}
+
+/** The enabled account with this id and role, if any: a token is honoured only while this holds. */
+export async function activeAccount(db: Db, id: string, role: AccountRole): Promise<AccountRow | undefined> {
+  return (await db.select().from(accounts).where(and(eq(accounts.id, id), eq(accounts.role, role), isNull(accounts.disabledAt))))[0];
+}

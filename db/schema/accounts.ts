@@ -1,0 +1,28 @@
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * Everyone who signs in: clients (brands), creators, MCNs and operators. The
+ * API trusts a token only while its account exists, is enabled and has the
+ * token's role. Passwords are argon2id hashes (api/passwords.ts).
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    role: text('role').notNull(),
+    /** Sign-in name (an email address, lower case). */
+    login: text('login').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    displayName: text('display_name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('accounts_login').on(t.login),
+    index('accounts_role').on(t.role, t.id),
+    check('accounts_role_known', sql`${t.role} in ('client', 'creator', 'mcn', 'operator')`),
+  ],
+);
+
+export type AccountRow = typeof accounts.$inferSelect;
