@@ -14,6 +14,8 @@ import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 let api: ApiStack;
 beforeAll(async () => {
   api = await startApiStack();
+  await api.account(operator);
+  await api.creator({ role: 'creator', id: 'creator-x' }, { douyin_video: 50_000 });
 });
 afterAll(async () => api?.stop());
 
@@ -48,6 +50,7 @@ async function earn(creatorId: string, amountFen: number) {
 describe('escrow (R-ESCROW)', () => {
   it('an order without enough money is a 422 and starts no task; with money the price moves into escrow', async () => {
     const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
     const body = { creatorId: 'creator-x', taskType: 'douyin_video', brief: 'b', scriptRequired: false, priceFen: 50_000 };
     const tasksBefore = (await db().select({ n: count() }).from(tasks))[0]!.n;
     const poor = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': key() } });
@@ -77,6 +80,7 @@ describe('escrow (R-ESCROW)', () => {
 describe('top-ups', () => {
   it('the same Idempotency-Key and body returns the first response and credits once; another body is a 422', async () => {
     const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
     const k = key();
     const first = await topUpViaApi(client, 10_000, k);
     const again = await topUpViaApi(client, 10_000, k);
@@ -89,7 +93,7 @@ describe('top-ups', () => {
     expect(other.body.code).toBe('idempotency-key-reused');
     expect((await topUpViaApi(client, 10.5)).status).toBe(400);
     expect((await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: 5 } })).status).toBe(400); // no key
-    expect((await topUpViaApi({ role: 'creator', id: 'k' }, 5)).status).toBe(403);
+    expect((await topUpViaApi(await api.account({ role: 'creator', id: uid('k') }), 5)).status).toBe(403);
     expect(await balance(client)).toBe(10_000);
   });
 });
@@ -97,6 +101,7 @@ describe('top-ups', () => {
 describe('withdrawals', () => {
   it('a creator withdraws: the amount is held while the payout runs, then paid out once', async () => {
     const creator: UserActor = { role: 'creator', id: uid('creator') };
+    await api.account(creator);
     await earn(creator.id, 70_000);
     const k = key();
     const res = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 50_000 }, headers: { 'idempotency-key': k } });
@@ -115,6 +120,7 @@ describe('withdrawals', () => {
 
   it('a payout the provider refuses returns the money to the wallet', async () => {
     const creator: UserActor = { role: 'creator', id: uid('creator') };
+    await api.account(creator);
     await earn(creator.id, 40_000);
     api.payouts.rejectNext(1);
     const res = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 40_000 }, headers: { 'idempotency-key': key() } });
@@ -129,7 +135,9 @@ describe('withdrawals', () => {
 
   it('R-PAYOUT: an MCN creator is paid into the MCN wallet and cannot withdraw; the MCN can', async () => {
     const creator: UserActor = { role: 'creator', id: uid('creator') };
+    await api.account(creator);
     const mcn: UserActor = { role: 'mcn', id: uid('mcn') };
+    await api.account(mcn);
     expect((await api.call('PUT', `/v1/creators/${creator.id}/mcn`, { as: creator, body: { mcnId: mcn.id } })).status).toBe(403);
     expect((await api.call('PUT', `/v1/creators/${creator.id}/mcn`, { as: operator, body: { mcnId: mcn.id } })).status).toBe(200);
     await earn(creator.id, 30_000);
@@ -145,12 +153,13 @@ describe('withdrawals', () => {
     const ok = await api.call('POST', '/v1/wallets/me/withdrawals', { as: mcn, body: { amountFen: 30_000 }, headers: { 'idempotency-key': key() } });
     expect(ok.status).toBe(202);
     expect(await balance(mcn)).toBe(0);
-    expect((await api.call('POST', '/v1/wallets/me/withdrawals', { as: { role: 'client', id: 'c' }, body: { amountFen: 1 }, headers: { 'idempotency-key': key() } })).status).toBe(403);
+    expect((await api.call('POST', '/v1/wallets/me/withdrawals', { as: await api.account({ role: 'client', id: uid('c') }), body: { amountFen: 1 }, headers: { 'idempotency-key': key() } })).status).toBe(403);
   });
 });
 
 it('statements page through transfers newest first', async () => {
   const client: UserActor = { role: 'client', id: uid('brand') };
+  await api.account(client);
   for (let i = 1; i <= 5; i++) await topUpViaApi(client, i * 100);
   const amounts: number[] = [];
   let cursor: string | null = null;

@@ -7,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
+import { FakeTelephony } from '../../adapters/telephony.js';
 import { createActivities } from '../../activities/index.js';
 import { createAuth, type Auth, type UserActor } from '../../api/auth.js';
 import { startApi } from '../../api/main.js';
@@ -16,8 +18,10 @@ import { signPlatformBody } from '../../api/platform.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { ensureAccount, ensureCreator } from './accounts.js';
 import { startPostgres, type Postgres } from './stack.js';
 import { toolPath } from './tools.js';
+import type { TaskTypeId } from '../../domain/index.js';
 
 export interface ApiStack {
   baseUrl: string;
@@ -26,6 +30,12 @@ export interface ApiStack {
   env: TestWorkflowEnvironment;
   platformSecret: string;
   payouts: FakePayoutProvider;
+  contentPlatform: FakeContentPlatform;
+  telephony: FakeTelephony;
+  /** Creates the actor's account (tokens are honoured only for existing accounts). */
+  account(actor: UserActor): Promise<UserActor>;
+  /** A creator account with contact, bound platform accounts and these task types opened at these quotes (fen). */
+  creator(actor: UserActor, quotes: Partial<Record<TaskTypeId, number>>): Promise<UserActor>;
   call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; body: any }>;
   platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
@@ -50,7 +60,9 @@ export async function startApiStack(): Promise<ApiStack> {
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
-  const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret });
+  const contentPlatform = new FakeContentPlatform();
+  const telephony = new FakeTelephony();
+  const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret, contentPlatform, telephony });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const auth = createAuth(jwtSecret);
 
@@ -61,6 +73,16 @@ export async function startApiStack(): Promise<ApiStack> {
     env,
     platformSecret,
     payouts,
+    contentPlatform,
+    telephony,
+    async account(actor) {
+      await ensureAccount(postgres.database.db, actor);
+      return actor;
+    },
+    async creator(actor, quotes) {
+      await ensureCreator(postgres.database.db, actor, quotes);
+      return actor;
+    },
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       if (options.as) headers['authorization'] = `Bearer ${await auth.sign(options.as)}`;
