@@ -59,19 +59,15 @@ export class FakeContentPlatform implements ContentPlatform {
     this.failures = count;
   }
 
-  private check(): void {
-    if (this.failures > 0) {
-      this.failures -= 1;
-      throw new Error('fake content platform unavailable');
-    }
+  private unavailable(): Error | null {
+    if (this.failures === 0) return null;
+    this.failures -= 1;
+    return new Error('fake content platform unavailable');
   }
 
   accountProfile(platform: Platform, platformUserId: string): Promise<PlatformAccountProfile> {
-    try {
-      this.check();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const down = this.unavailable();
+    if (down) return Promise.reject(down);
     const set = this.accounts.get(`${platform}:${platformUserId}`);
     if (set) return Promise.resolve({ ...set, recentPlays: [...set.recentPlays] });
     if (platformUserId.startsWith('missing')) return Promise.reject(new PlatformAccountNotFound(platform, platformUserId));
@@ -89,11 +85,8 @@ export class FakeContentPlatform implements ContentPlatform {
   }
 
   itemMetrics(platform: Platform, itemId: string, at: Date): Promise<ItemMetrics> {
-    try {
-      this.check();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const down = this.unavailable();
+    if (down) return Promise.reject(down);
     const key = `${platform}:${itemId}`;
     const first = this.firstSeen.get(key) ?? at.getTime();
     this.firstSeen.set(key, Math.min(first, at.getTime()));
