@@ -11,14 +11,13 @@
  * TEMPORAL_UI_PORT (8233), STARMAP_PG_PORT (54329), DATABASE_URL.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
-import { createAuth } from '../api/auth.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
@@ -27,7 +26,10 @@ import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { runOrphanSweep } from '../temporal/tasks.js';
 import { createWorker } from '../worker.js';
+import { count } from 'drizzle-orm';
+import { accounts } from '../db/schema/index.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, demoTokens, progressBar, seedMarketplace, type SeedResult } from './seed.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -151,6 +153,13 @@ async function main(): Promise<void> {
     void stopAll(1);
   });
 
+  // an empty database gets the demo marketplace (npm run seed adds more)
+  const empty = (await db.db.select({ n: count() }).from(accounts))[0]!.n === 0;
+  if (empty) {
+    log('empty database: seeding the demo marketplace (npm run seed -- --creators N for more)');
+    await seedMarketplace(db.db, { creators: 120, log: (l) => log(l), progress: progressBar('[start] seeding creators') });
+  }
+
   const sweep = runOrphanSweep(db.db, client, TASK_QUEUE, (l) => console.log(l));
   cleanups.push(() => Promise.resolve(sweep.stop()));
 
@@ -159,12 +168,14 @@ async function main(): Promise<void> {
   const server: Server = await startApi({ db: db.db, temporal: client, port: apiPort, ...secrets });
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const auth = createAuth(secrets.jwtSecret);
-  const tokens = {
-    client: await auth.sign({ role: 'client', id: 'demo-client' }),
-    creator: await auth.sign({ role: 'creator', id: 'demo-creator' }),
-    operator: await auth.sign({ role: 'operator', id: 'demo-operator' }),
-  };
+  // where everything is, for `npm run seed`, `npm run platform` and other local tools
+  const runtimeFile = join(dir, 'runtime.json');
+  writeFileSync(runtimeFile, JSON.stringify({ api: `http://127.0.0.1:${apiPort}`, databaseUrl: database.url, temporal: temporal.address, temporalUi: temporal.uiUrl }, null, 2), { mode: 0o600 });
+  cleanups.push(() => Promise.resolve(rmSync(runtimeFile, { force: true })));
+
+  const demo = Object.fromEntries(
+    (Object.keys(DEMO_ACCOUNTS) as (keyof typeof DEMO_ACCOUNTS)[]).map((k) => [k, { role: k === 'client2' ? 'client' : k, id: DEMO_ACCOUNTS[k].id }]),
+  ) as SeedResult['demo'];
   console.log(`
   Starmap is running
     API         http://127.0.0.1:${apiPort}
@@ -172,10 +183,9 @@ async function main(): Promise<void> {
     Temporal UI ${temporal.uiUrl}   (task workflows, search attributes TaskStatus, NextDeadline, ...)
     Temporal    ${temporal.address}, task queue ${TASK_QUEUE}
     Postgres    ${database.where}
-  Demo tokens (12 h; more with: npm run token -- <client|creator|mcn|operator> <id>)
-    client   demo-client    ${tokens.client}
-    creator  demo-creator   ${tokens.creator}
-    operator demo-operator  ${tokens.operator}
+  Demo accounts (password "${DEMO_PASSWORD}", POST /v1/sessions) and tokens (12 h):
+${await demoTokens(secrets.jwtSecret, demo)}
+  More creators: npm run seed -- --creators 1000. Walk-through: README.md
   Ctrl-C stops everything.
 `);
 }

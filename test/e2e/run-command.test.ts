@@ -1,8 +1,10 @@
 /**
  * End to end: starts Starmap exactly as `npm start` does (scripts/start.ts: the
  * Temporal dev server from the project's CLI, embedded PostgreSQL, migrations,
- * worker, API), walks a Douyin task over HTTP from the order to the client's
- * acceptance, then stops it with SIGINT and checks nothing is left behind.
+ * the demo marketplace seeded, worker, API), signs in as the demo accounts,
+ * finds the demo creator in the plaza and walks a Douyin task over HTTP from the
+ * order to the client's acceptance, runs `npm run seed` against the running
+ * stack, then stops it with SIGINT and checks nothing is left behind.
  * Long deadlines are proven by the time-skipping workflow tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAuth, type UserActor } from '../../api/auth.js';
 import { signPlatformBody } from '../../api/platform.js';
 import { freePort } from '../../db/embedded.js';
 import { devSecrets, repoRoot } from '../../scripts/dev.js';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '../../scripts/seed.js';
 
 let child: ChildProcess;
 let output = '';
@@ -56,24 +58,34 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
   expect(output).toContain(`${base}/openapi.json`);
   expect(output).toContain(`Temporal UI http://127.0.0.1:${ports['TEMPORAL_UI_PORT']}`);
 
+  expect(output).toMatch(/\[start\] seeding creators.* 120\/120/);
   const secrets = devSecrets(dataDir);
-  const auth = createAuth(secrets.jwtSecret);
-  const client: UserActor = { role: 'client', id: 'brand-e2e' };
-  const creator: UserActor = { role: 'creator', id: 'creator-e2e' };
-  const operator: UserActor = { role: 'operator', id: 'op-e2e' };
-  const call = async (as: UserActor, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  type As = { token: string };
+  const call = async (as: As | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await auth.sign(as)}`, 'content-type': 'application/json', ...headers },
+      headers: { ...(as ? { authorization: `Bearer ${as.token}` } : {}), 'content-type': 'application/json', ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = (await res.json()) as any;
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
+  // the demo accounts sign in with the documented password
+  const signIn = async (login: string): Promise<As> => ({ token: (await call(null, 'POST', '/v1/sessions', { login, password: DEMO_PASSWORD })).token as string });
+  const client = await signIn(DEMO_ACCOUNTS.client.login);
+  const creator = await signIn(DEMO_ACCOUNTS.creator.login);
+  const operator = await signIn(DEMO_ACCOUNTS.operator.login);
 
-  await call(client, 'POST', '/v1/wallets/me/top-ups', { amountFen: 5_000_000 }, { 'idempotency-key': `e2e-topup-${randomUUID()}` });
-  const ordered = await call(client, 'POST', '/v1/tasks', { creatorId: creator.id, taskType: 'douyin_video', brief: 'Outdoor phone review', scriptRequired: true, retentionDays: 15, priceFen: 2_000_000 }, { 'idempotency-key': `e2e-${randomUUID()}` });
+  // the demo creator is in the plaza with a Douyin quote; the order takes that quote as its price
+  const plaza = await call(client, 'GET', '/v1/plaza/creators?taskType=douyin_video&sort=fans_desc&limit=50');
+  expect(plaza.items.length).toBeGreaterThan(5);
+  const profile = await call(client, 'GET', `/v1/creators/${DEMO_ACCOUNTS.creator.id}`);
+  const quoteFen = profile.offers.find((o: { taskType: string }) => o.taskType === 'douyin_video').quoteFen as number;
+  const balanceBefore = (await call(client, 'GET', '/v1/wallets/me')).balanceFen as number;
+
+  const ordered = await call(client, 'POST', '/v1/tasks', { creatorId: DEMO_ACCOUNTS.creator.id, taskType: 'douyin_video', brief: 'Outdoor phone review', scriptRequired: true, retentionDays: 15 }, { 'idempotency-key': `e2e-${randomUUID()}` });
+  expect(ordered.priceFen).toBe(quoteFen);
   const id = ordered.id as string;
   const path = (p: string) => `/v1/tasks/${id}/${p}`;
   await call(creator, 'POST', path('accept'), {});
@@ -105,14 +117,16 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
   const accepted = (await call(client, 'POST', path('acceptance'), {})).task;
   expect(accepted.status).toBe('in_retention');
   expect(accepted.acceptance.acceptedBy).toBe('client');
-  // R-PAYOUT: the price reached the creator's wallet; the client paid it once
-  let creatorWallet = await call(creator, 'GET', '/v1/wallets/me');
-  for (let i = 0; i < 50 && creatorWallet.balanceFen === 0; i++) {
+  // R-PAYOUT: the demo creator belongs to the demo MCN, so the MCN's wallet receives it
+  const mcn = await signIn(DEMO_ACCOUNTS.mcn.login);
+  let mcnWallet = await call(mcn, 'GET', '/v1/wallets/me');
+  for (let i = 0; i < 50 && mcnWallet.balanceFen === 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    creatorWallet = await call(creator, 'GET', '/v1/wallets/me');
+    mcnWallet = await call(mcn, 'GET', '/v1/wallets/me');
   }
-  expect(creatorWallet.balanceFen).toBe(2_000_000);
-  expect((await call(client, 'GET', '/v1/wallets/me')).balanceFen).toBe(3_000_000);
+  expect(mcnWallet.balanceFen).toBe(quoteFen);
+  expect((await call(creator, 'GET', '/v1/wallets/me')).balanceFen).toBe(0);
+  expect((await call(client, 'GET', '/v1/wallets/me')).balanceFen).toBe(balanceBefore - quoteFen);
   expect(Date.parse(accepted.retention.endsAt) - Date.parse(accepted.publication.publishedAt)).toBe(15 * 24 * 3600_000);
 
   // the read model caught up: list and history come from Postgres
@@ -129,6 +143,22 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
     'submitted', 'review_passed', 'client_confirmed',
     'publication_linked', 'published', 'delivery_accepted',
   ]);
+
+  // npm run seed finds the running stack (runtime.json) and adds creators up to the number asked
+  const seedOut = await new Promise<string>((resolve, reject) => {
+    const seed = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/seed.ts'), '--creators', '130'], {
+      cwd: repoRoot,
+      env: { ...process.env, STARMAP_DATA_DIR: dataDir, DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    seed.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    seed.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    seed.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`seed exited ${code}:\n${out}`))));
+  });
+  expect(seedOut).toContain('120 creators present; adding 10');
+  expect(seedOut).toMatch(/\[seed\] creators .*10\/10/);
+  expect(seedOut).toMatch(/operator +demo-operator +eyJ/);
 
   // Ctrl-C: everything stops, nothing keeps listening
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
