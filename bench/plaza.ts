@@ -11,6 +11,9 @@
  * the end (Ctrl-C included). With DATABASE_URL it needs --yes, as it inserts
  * lots of rows there; it deletes its rows (logins bench-creator-N@bench.invalid)
  * before seeding and again at the end unless --keep is given.
+ * `--sql "<statement>"` (repeatable) runs after seeding, before ANALYZE: a way to
+ * try a candidate index or setting before changing db/schema. `--explain-all`
+ * prints the plan of every shape, not only the slowest.
  * Exits non-zero only on errors, not when the target is missed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,11 +46,15 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     yes: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    sql: { type: 'string', multiple: true, default: [] },
+    'explain-all': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
   console.log('usage: npm run bench:plaza -- [--creators N] [--queries N per shape] [--warmup N per shape] [--seed N] [--yes] [--keep]');
+  console.log('         [--sql "create index ..."]...  run after seeding, before ANALYZE (try an index before changing the schema)');
+  console.log('         [--explain-all]                 print the plan of every shape, not only the slowest');
   process.exit(0);
 }
 const positiveInt = (name: string, value: string): number => {
@@ -474,6 +481,11 @@ async function main() {
 
   const creatorIds: string[] = [];
   const stats = await seed(sql, creatorIds);
+  for (const statement of args.sql) {
+    const started = performance.now();
+    await sql.unsafe(statement);
+    console.log(`[bench] --sql ${statement} (${seconds(started)})`);
+  }
   const analyzeStarted = performance.now();
   // VACUUM as well as ANALYZE: sets hint bits and the visibility map now, so autovacuum does not start during the timing
   await sql`vacuum (analyze) accounts, creator_profiles, platform_accounts, creator_offers`;
@@ -513,7 +525,7 @@ async function main() {
   const header = `${'shape'.padEnd(width)}  ${'n'.padStart(5)}  ${'rows'.padStart(5)}  ${'p50'.padStart(8)}  ${'p95'.padStart(8)}  ${'p99'.padStart(8)}  ${'max'.padStart(8)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
-  let slowest: { shape: Shape; p95: number; sorted: Sample[] } | undefined;
+  const results: Array<{ shape: Shape; p95: number; sorted: Sample[] }> = [];
   for (const shape of all) {
     const sorted = samples.get(shape)!.slice().sort((a, b) => a.ms - b.ms);
     const times = sorted.map((s) => s.ms);
@@ -524,7 +536,7 @@ async function main() {
       `${shape.name.padEnd(width)}  ${String(sorted.length).padStart(5)}  ${rows.toFixed(1).padStart(5)}  ${ms(percentile(times, 50)).padStart(8)}  ` +
         `${ms(p95).padStart(8)}  ${ms(percentile(times, 99)).padStart(8)}  ${ms(times.at(-1) ?? NaN).padStart(8)}${flag}`,
     );
-    if (!slowest || p95 > slowest.p95) slowest = { shape, p95, sorted };
+    results.push({ shape, p95, sorted });
   }
   const overall = [...samples.values()].flat().map((s) => s.ms).sort((a, b) => a - b);
   const p50 = percentile(overall, 50);
@@ -533,10 +545,12 @@ async function main() {
   console.log(`(times in ms; rows = average rows per page)`);
   console.log(`overall p50 ${ms(p50)} ms, p95 ${ms(p95)} ms, p99 ${ms(percentile(overall, 99))} ms (target p95 < ${TARGET_P95_MS} ms): ${p95 < TARGET_P95_MS ? 'PASS' : 'FAIL'}`);
 
-  if (slowest) {
+  const slowest = results.reduce((a, b) => (b.p95 > a.p95 ? b : a));
+  for (const { shape, p95: shapeP95, sorted } of args['explain-all'] ? results : [slowest]) {
     // the query whose time sits at the shape's p95: representative of its slow end, not a one-off outlier
-    const sample = slowest.sorted[Math.max(0, Math.ceil(0.95 * slowest.sorted.length) - 1)]!;
-    console.log(`\nslowest shape: ${slowest.shape.name} (p95 ${ms(slowest.p95)} ms); EXPLAIN (ANALYZE, BUFFERS) of its p95 query (${ms(sample.ms)} ms when timed):`);
+    const sample = sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]!;
+    const label = shape === slowest.shape ? 'slowest shape' : 'shape';
+    console.log(`\n${label}: ${shape.name} (p95 ${ms(shapeP95)} ms); EXPLAIN (ANALYZE, BUFFERS) of its p95 query (${ms(sample.ms)} ms when timed):`);
     await explain(sql, sample.query);
   }
 }

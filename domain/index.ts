@@ -1,4 +1,5 @@
 /** Pure domain rules shared by workflow code and the API: no I/O, no clock. */
+export * from './calendar.js';
 export * from './creators.js';
 export * from './errors.js';
 export * from './order.js';

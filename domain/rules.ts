@@ -32,3 +32,6 @@ export const MIN_QUOTE_FEN = 100;
 export const MAX_QUOTE_FEN = 1_000_000_000;
 /** R-OPEN-XIGUA: "average plays of the latest 20 videos". */
 export const RECENT_ITEMS_FOR_AVERAGE = 20;
+
+/** R-APPEAL-48WH: an appeal is verified within 48 hours counted on working days only (domain/calendar.ts). */
+export const APPEAL_VERIFY_WORKING_MS = 48 * HOUR;

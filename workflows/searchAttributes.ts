@@ -11,4 +11,7 @@ export const ClientIdKey = defineSearchAttributeKey('ClientId', SearchAttributeT
 export const CreatorIdKey = defineSearchAttributeKey('CreatorId', SearchAttributeType.KEYWORD);
 export const NextDeadlineKey = defineSearchAttributeKey('NextDeadline', SearchAttributeType.DATETIME);
 
-export const TASK_SEARCH_ATTRIBUTES = [TaskStatusKey, TaskTypeKey, ClientIdKey, CreatorIdKey, NextDeadlineKey] as const;
+/** R-APPEAL-48WH: an appeal workflow's status (open, escalated, upheld, rejected); escalated ones are the operators' to-do. */
+export const AppealStatusKey = defineSearchAttributeKey('AppealStatus', SearchAttributeType.KEYWORD);
+
+export const TASK_SEARCH_ATTRIBUTES = [TaskStatusKey, TaskTypeKey, ClientIdKey, CreatorIdKey, NextDeadlineKey, AppealStatusKey] as const;

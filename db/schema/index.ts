@@ -1,6 +1,7 @@
 /** The database schema: one file per area. Migrations: drizzle-kit generate (db/migrations). */
 export * from './accounts.js';
 export * from './creators.js';
+export * from './credit.js';
 export * from './creditEvents.js';
 export * from './notifications.js';
 export * from './taskEvents.js';
