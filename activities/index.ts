@@ -11,7 +11,8 @@ import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } from '../db/ledger.js';
 import type { Db } from '../db/client.js';
-import { creditEvents, notifications, taskEvents, tasks } from '../db/schema/index.js';
+import { applyCreditChange, restartObservations } from '../db/credit.js';
+import { notifications, taskEvents, tasks } from '../db/schema/index.js';
 import type { Actor, Effect, TaskEvent, TaskState } from '../domain/index.js';
 
 export interface ActivityDeps {
@@ -155,22 +156,17 @@ export const createActivities = ({ db, notifier, payouts }: ActivityDeps) => ({
     return { providerMessageId };
   },
 
-  /** R-CREDIT: appends a credit change once per key. */
+  /**
+   * R-CREDIT / R-RETENTION-PENALTY: appends a credit change once per key; a
+   * violation also restarts running observation periods (R-OBSERVATION-RESTART),
+   * in the same transaction, once.
+   */
   async recordCreditChange(input: CreditEffect & { taskId: string; actor: Actor; occurredAt: string }): Promise<void> {
-    await db
-      .insert(creditEvents)
-      .values({
-        key: input.key,
-        creatorId: input.creatorId,
-        delta: input.delta,
-        cause: input.cause,
-        taskId: input.taskId,
-        actorRole: input.actor.role,
-        actorId: input.actor.id,
-        reason: input.reason,
-        occurredAt: new Date(input.occurredAt),
-      })
-      .onConflictDoNothing({ target: creditEvents.key });
+    const at = new Date(input.occurredAt);
+    await db.transaction(async (tx) => {
+      const applied = await applyCreditChange(tx, { ...input, occurredAt: at });
+      if (applied && input.cause === 'retention_violation') await restartObservations(tx, input.creatorId, at);
+    });
   },
 });
 

@@ -350,6 +350,17 @@ describe('access matrix 1 — role checks: every route refuses every role it doe
     for (const path of operatorActions) expect(path).toMatch(/\/(review|resolution)$/);
   });
 
+  it('POST /v1/tasks/{T}/publication: client A is a party of T but not the publisher of a Douyin task → 403 wrong-role, nothing changes', async () => {
+    // the route serves clients (they publish Xigua tasks); the task type decides who publishes this one
+    await changesNothing(async () => {
+      const url = `/v1/tasks/${taskT}/publication`;
+      const res = await api.call('POST', url, { as: clientA, body: { platformItemId: 'item-1' }, headers: { 'idempotency-key': key() } });
+      expectProblem(res, 403, 'forbidden', `client A POST ${url}`);
+      expect(res.body).toMatchObject({ code: 'wrong-role', requiredRole: 'creator' });
+      expectNoLeak(res, url, [BRIEF], [...PROBLEM_KEYS, 'code', 'requiredRole'], `client A POST ${url}`);
+    });
+  });
+
   for (const route of ROUTES) {
     const refused = refusedRoles(route);
     if (refused.length > 0) {
@@ -542,6 +553,15 @@ describe('access matrix 3 — unauthenticated: no token, a bad token, or a token
       });
     });
   }
+
+  it('variants of a path (case, slashes, dot segments, percent-encoding) do not get around authentication', async () => {
+    const variants = ['/V1/me', '/v1/ME', '/v1//me', '/v1/me/', '/v1/%6De', '/./v1/me', '/v1/tasks/../me', `/V1/TASKS/${taskT}`, `/v1/tasks/${taskT}/`, `/v1/tasks/${taskT}/./events`];
+    for (const path of variants) {
+      const res = await api.call('GET', path);
+      expectProblem(res, 401, 'unauthenticated', `GET ${path}`);
+      expectNoLeak(res, path, TASK_SECRETS(), PROBLEM_KEYS, `GET ${path}`);
+    }
+  });
 
   it('a token of a missing account is refused for every role, on every route', async () => {
     for (const role of USER_ROLES) {

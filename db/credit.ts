@@ -1,0 +1,79 @@
+/**
+ * R-CREDIT: the credit ledger. Every change is a row of credit_events with its
+ * cause (task, card, appeal) and actor; the score is INITIAL_CREDIT_POINTS plus
+ * the sum of the deltas. A change is applied once per key, however often the
+ * activity or request that makes it is retried.
+ *
+ * R-OBSERVATION-RESTART: a new violation (a deduction for a retention violation,
+ * or a new card) restarts every observation period still running at that time,
+ * from the violation, with the same length.
+ */
+import { and, eq, gt, sql } from 'drizzle-orm';
+import type { PgTransaction } from 'drizzle-orm/pg-core';
+import { DAY, INITIAL_CREDIT_POINTS } from '../domain/index.js';
+import type { Db } from './client.js';
+import { creatorCards, creditEvents } from './schema/index.js';
+
+type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export type CreditCause = 'retention_violation' | 'card' | 'appeal_upheld';
+
+export interface CreditChange {
+  key: string;
+  creatorId: string;
+  delta: number;
+  cause: CreditCause;
+  reason: string;
+  actor: { role: string; id: string };
+  occurredAt: Date;
+  taskId?: string | null;
+  cardId?: string | null;
+  appealId?: string | null;
+}
+
+/** Appends the change unless its key exists; true when this call wrote it. */
+export async function applyCreditChange(db: Tx, change: CreditChange): Promise<boolean> {
+  const rows = await db
+    .insert(creditEvents)
+    .values({
+      key: change.key,
+      creatorId: change.creatorId,
+      delta: change.delta,
+      cause: change.cause,
+      reason: change.reason,
+      actorRole: change.actor.role,
+      actorId: change.actor.id,
+      occurredAt: change.occurredAt,
+      taskId: change.taskId ?? null,
+      cardId: change.cardId ?? null,
+      appealId: change.appealId ?? null,
+    })
+    .onConflictDoNothing({ target: creditEvents.key })
+    .returning({ id: creditEvents.id });
+  return rows.length > 0;
+}
+
+export async function creditScoreOf(db: Tx, creatorId: string): Promise<number> {
+  const [row] = await db
+    .select({ sum: sql<string | null>`sum(${creditEvents.delta})` })
+    .from(creditEvents)
+    .where(eq(creditEvents.creatorId, creatorId));
+  return INITIAL_CREDIT_POINTS + Number(row?.sum ?? 0);
+}
+
+/**
+ * R-OBSERVATION-RESTART: observation periods running at `at` restart from `at`
+ * with their own length (yellow card Jan 1 → Feb 1; violation Jan 10 → Feb 10).
+ * Returns how many periods moved. Call it in the transaction that records the violation.
+ */
+export async function restartObservations(db: Tx, creatorId: string, at: Date): Promise<number> {
+  const moved = await db
+    .update(creatorCards)
+    .set({
+      lastViolationAt: at,
+      observationEndsAt: sql`${at.toISOString()}::timestamptz + (${creatorCards.observationDays} * ${DAY}) * interval '1 millisecond'`,
+    })
+    .where(and(eq(creatorCards.creatorId, creatorId), gt(creatorCards.observationEndsAt, at), sql`${creatorCards.lastViolationAt} < ${at.toISOString()}::timestamptz`))
+    .returning({ id: creatorCards.id });
+  return moved.length;
+}
