@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { FakeContentPlatform, type ContentPlatform } from './adapters/contentPlatform.js';
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
 import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
 import { createActivities } from './activities/index.js';
@@ -13,6 +14,7 @@ import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+import { metricsStarter } from './temporal/metrics.js';
 import { runOrphanSweep } from './temporal/tasks.js';
 
 export interface WorkerOptions {
@@ -21,6 +23,9 @@ export interface WorkerOptions {
   db: Db;
   notifier: Notifier;
   payouts: PayoutProvider;
+  contentPlatform: ContentPlatform;
+  /** Starts the metrics workflow of accepted tasks (post-campaign data). */
+  temporal: Client;
   taskQueue?: string;
 }
 
@@ -31,7 +36,13 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath: workflowsPath(),
     bundlerOptions,
-    activities: createActivities({ db: options.db, notifier: options.notifier, payouts: options.payouts }),
+    activities: createActivities({
+      db: options.db,
+      notifier: options.notifier,
+      payouts: options.payouts,
+      contentPlatform: options.contentPlatform,
+      startMetrics: metricsStarter(options.temporal, options.taskQueue ?? TASK_QUEUE),
+    }),
   });
 }
 
@@ -43,10 +54,19 @@ async function main(): Promise<void> {
   const database = connect(url);
   const clientConnection = await Connection.connect({ address });
   await ensureSearchAttributes(clientConnection, namespace);
-  const sweep = runOrphanSweep(database.db, new Client({ connection: clientConnection, namespace }), TASK_QUEUE, (l) => console.log(l));
+  const client = new Client({ connection: clientConnection, namespace });
+  const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => console.log(l));
   const connection = await NativeConnection.connect({ address });
-  // No SMS or payout provider is contracted yet: the fakes stand in for them.
-  const worker = await createWorker({ connection, namespace, db: database.db, notifier: new FakeNotifier((l) => console.log(l)), payouts: new FakePayoutProvider() });
+  // No SMS, payout or content-platform contract yet: the fakes stand in for them.
+  const worker = await createWorker({
+    connection,
+    namespace,
+    db: database.db,
+    notifier: new FakeNotifier((l) => console.log(l)),
+    payouts: new FakePayoutProvider(),
+    contentPlatform: new FakeContentPlatform(),
+    temporal: client,
+  });
   console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
   sweep.stop();

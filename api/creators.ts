@@ -225,7 +225,11 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
       .from(tasks)
       .where(and(eq(tasks.clientId, actor.id), eq(tasks.creatorId, creatorId)))
       .limit(1);
-    if (!ordered) throw new Problem(403, 'forbidden', 'Not allowed', 'A client reaches a creator it has ordered from', { code: 'no-task-with-creator' });
+    if (!ordered) {
+      // a creator the client cannot find stays unknown to it (R-DISCOVERABLE): same 404 as its profile
+      if (!(await offersOf(db, creatorId)).some((o) => o.discoverable)) throw notFound(`No creator ${creatorId}`);
+      throw new Problem(403, 'forbidden', 'Not allowed', 'A client reaches a creator it has ordered from', { code: 'no-task-with-creator' });
+    }
     const contact = await contactOf(db, creatorId);
     if (!contact.phone) throw new Problem(409, 'contact-missing', 'The creator has no phone number', 'The creator has not given a phone number', { code: 'contact-missing' });
     try {

@@ -108,7 +108,7 @@ export function summarize(row: TaskRow) {
  * The parties who may see a task: its client, its creator, the creator's MCN
  * (read only) and operators. Others get 404: no leak.
  */
-async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<boolean> {
+export async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<boolean> {
   if (actor.role === 'operator') return true;
   if (actor.role === 'client') return row.clientId === actor.id;
   if (actor.role === 'creator') return row.creatorId === actor.id;

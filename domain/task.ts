@@ -112,7 +112,10 @@ export interface AcceptanceState {
   publishTimeConfirmed: string | null;
 }
 
-export type CancelReason = 'acceptance_expired' | 'declined';
+export type CancelReason = 'acceptance_expired' | 'declined' | 'complaint_upheld';
+/** R-COMPLAINT: how an operator closes a complaint. */
+export const COMPLAINT_OUTCOMES = ['dismissed', 'upheld_fix', 'upheld_cancel'] as const;
+export type ComplaintOutcome = (typeof COMPLAINT_OUTCOMES)[number];
 export type Completion = 'retention_served' | 'retention_broken';
 export type TimerKind = 'remind_acceptance' | 'expire_acceptance' | 'auto_accept' | 'end_retention';
 
@@ -204,7 +207,7 @@ export type UserCommand =
   | { type: 'accept_delivery'; publishTime?: string | undefined }
   | { type: 'grant_modification' }
   | { type: 'file_complaint'; reason: string }
-  | { type: 'resolve_complaint'; outcome: 'dismissed'; note: string };
+  | { type: 'resolve_complaint'; outcome: ComplaintOutcome; note: string };
 
 export type TaskCommand =
   | (UserCommand & { actor: Actor })
@@ -233,6 +236,7 @@ export type TaskEventType =
   | 'modification_granted'
   | 'complaint_filed'
   | 'complaint_dismissed'
+  | 'complaint_upheld'
   | 'retention_violated'
   | 'retention_completed'
   | 'platform_event_ignored';
@@ -431,7 +435,10 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       authorize(state, actor, 'operator', 'resolve a complaint');
       const note = requireText(command.note, 'note', MAX_REASON_CHARS);
       if (!state.acceptance.complaint) refuseState(state, 'no-open-complaint', 'the task has no open complaint');
-      return { type: 'complaint_dismissed', actor, reason: note, payload: { outcome: command.outcome } };
+      if (!(COMPLAINT_OUTCOMES as readonly string[]).includes(command.outcome)) refuseInput('outcome-invalid', `outcome must be one of ${COMPLAINT_OUTCOMES.join(', ')}`);
+      if (command.outcome === 'dismissed') return { type: 'complaint_dismissed', actor, reason: note, payload: { outcome: command.outcome } };
+      // upheld: the operator asks the creator to fix the content, or cancels the task with a full refund
+      return { type: 'complaint_upheld', actor, reason: note, payload: { outcome: command.outcome, complaint: state.acceptance.complaint!.reason } };
     }
   }
 }
@@ -589,6 +596,21 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       state.acceptance.complaint = null;
       break;
     }
+    case 'complaint_upheld': {
+      const c = state.acceptance.complaint!;
+      state.acceptance.pausedMs += Math.max(0, now - ms(c.openedAt));
+      state.acceptance.complaint = null;
+      if (event.payload['outcome'] === 'upheld_cancel') {
+        cancel(state, 'complaint_upheld', event.reason, at);
+      } else {
+        // the creator revises the content; it goes through review and the client again, then is
+        // published again (a republication: R-REPUBLISH-5 counts it, the 7-day clock restarts)
+        state.content.lastRejection = { by: 'operator', actorId: event.actor.id, reason: `complaint upheld: ${c.reason} (${event.reason ?? ''})`, revision: state.content.revision, at };
+        state.content.confirmedAt = null;
+        state.status = 'content_drafting';
+      }
+      break;
+    }
     case 'retention_violated': {
       const to = event.payload['to'] as Visibility;
       state.publication.visibility = to;
@@ -689,7 +711,7 @@ export type Effect =
       key: string;
       channel: NotificationChannel;
       recipient: Actor;
-      template: 'task_arrived' | 'acceptance_expiring' | 'task_cancelled';
+      template: 'task_arrived' | 'acceptance_expiring' | 'task_cancelled' | 'content_fix_requested';
       params: Record<string, string | number>;
     }
   | {
@@ -723,6 +745,14 @@ export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
       ];
     case 'delivery_accepted': // R-PAYOUT: the money reaches the creator at once
       return [{ kind: 'settle', outcome: 'payout' }];
+    case 'complaint_upheld': // R-COMPLAINT: the creator is told; a cancellation refunds the client in full
+      return event.payload['outcome'] === 'upheld_cancel'
+        ? [
+            { kind: 'settle', outcome: 'refund' },
+            { kind: 'notify', key, channel: 'sms', recipient: creator, template: 'task_cancelled', params: { taskId: state.taskId, reason: 'complaint_upheld' } },
+            { kind: 'notify', key: `${key}:client`, channel: 'sms', recipient: client, template: 'task_cancelled', params: { taskId: state.taskId, reason: 'complaint_upheld' } },
+          ]
+        : [{ kind: 'notify', key, channel: 'sms', recipient: creator, template: 'content_fix_requested', params: { taskId: state.taskId } }];
     case 'retention_violated': // R-RETENTION-PENALTY
       return [{ kind: 'credit', key, creatorId: state.creatorId, delta: -RETENTION_VIOLATION_POINTS, cause: 'retention_violation', reason: `content ${String(event.payload['to'])} within retention of task ${state.taskId}` }];
     default:

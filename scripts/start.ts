@@ -16,6 +16,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { FakeContentPlatform } from '../adapters/contentPlatform.js';
 import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
 import { startApi } from '../api/main.js';
@@ -141,7 +142,16 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: 'default' });
 
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createWorker({ connection: workerConnection, namespace: 'default', db: db.db, notifier: new FakeNotifier((l) => console.log(l)), payouts: new FakePayoutProvider() });
+  const contentPlatform = new FakeContentPlatform();
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    db: db.db,
+    notifier: new FakeNotifier((l) => console.log(l)),
+    payouts: new FakePayoutProvider(),
+    contentPlatform,
+    temporal: client,
+  });
   const running = worker.run();
   cleanups.push(async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -165,7 +175,7 @@ async function main(): Promise<void> {
 
   const secrets = devSecrets(dir);
   const apiPort = port('PORT', 3000);
-  const server: Server = await startApi({ db: db.db, temporal: client, port: apiPort, ...secrets });
+  const server: Server = await startApi({ db: db.db, temporal: client, port: apiPort, ...secrets, contentPlatform });
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   // where everything is, for `npm run seed`, `npm run platform` and other local tools

@@ -5,7 +5,7 @@
  * state. The API imports these definitions; workflows/task.ts handles them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, ClientDecision, PlatformEventKind, ReviewDecision, TaskState } from '../domain/index.js';
+import type { Actor, ClientDecision, ComplaintOutcome, PlatformEventKind, ReviewDecision, TaskState } from '../domain/index.js';
 
 export interface ActorInput {
   actor: Actor;
@@ -32,7 +32,7 @@ export interface AcceptDeliveryInput extends ActorInput {
   publishTime?: string | undefined;
 }
 export interface ResolveComplaintInput extends ActorInput {
-  outcome: 'dismissed';
+  outcome: ComplaintOutcome;
   note: string;
 }
 export interface PlatformEventInput {

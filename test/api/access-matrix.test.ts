@@ -554,8 +554,8 @@ describe('access matrix 3 — unauthenticated: no token, a bad token, or a token
     });
   }
 
-  it('variants of a path (case, slashes, dot segments, percent-encoding) do not get around authentication', async () => {
-    const variants = ['/V1/me', '/v1/ME', '/v1//me', '/v1/me/', '/v1/%6De', '/./v1/me', '/v1/tasks/../me', `/V1/TASKS/${taskT}`, `/v1/tasks/${taskT}/`, `/v1/tasks/${taskT}/./events`];
+  it('variants of a path (letter case, doubled or trailing slashes, percent-encoding) do not get around authentication', async () => {
+    const variants = ['/V1/me', '/v1/ME', '/v1//me', '/v1/me/', '/v1/%6De', `/V1/TASKS/${taskT}`, `/v1/tasks/${taskT}/`, `/v1/tasks/${taskT}//events`, `/v1/wallets/me/top-ups/`];
     for (const path of variants) {
       const res = await api.call('GET', path);
       expectProblem(res, 401, 'unauthenticated', `GET ${path}`);

@@ -17,6 +17,7 @@ import { startApi } from '../../api/main.js';
 import { signPlatformBody } from '../../api/platform.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
+import { metricsStarter } from '../../temporal/metrics.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
 import { ensureAccount, ensureCreator } from './accounts.js';
 import { startPostgres, type Postgres } from './stack.js';
@@ -51,16 +52,16 @@ export async function startApiStack(): Promise<ApiStack> {
   ]);
   await ensureSearchAttributes(env.connection, 'default');
   const payouts = new FakePayoutProvider();
+  const contentPlatform = new FakeContentPlatform();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowBundle: bundle,
-    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts }),
+    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts, contentPlatform, startMetrics: metricsStarter(env.client, TASK_QUEUE) }),
   });
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
-  const contentPlatform = new FakeContentPlatform();
   const telephony = new FakeTelephony();
   const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret, contentPlatform, telephony });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { createActivities } from '../../activities/index.js';
@@ -19,6 +20,8 @@ import { runMigrations } from '../../db/migrate.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { metricsStarter } from '../../temporal/metrics.js';
+import type { MetricsInput } from '../../workflows/metrics.js';
 import { toolPath } from './tools.js';
 
 export interface Postgres {
@@ -48,13 +51,15 @@ export interface WorkflowStack {
   postgres: Postgres;
   notifier: FakeNotifier;
   payouts: FakePayoutProvider;
+  contentPlatform: FakeContentPlatform;
   bundle: WorkflowBundleWithSourceMap;
   /** A fresh worker on a unique task queue; run the test inside `worker.runUntil`. */
   worker(): Promise<{ worker: Worker; taskQueue: string }>;
   stop(): Promise<void>;
 }
 
-export async function startWorkflowStack(): Promise<WorkflowStack> {
+/** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
+export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
   const [env, postgres, bundle] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: {
@@ -67,15 +72,25 @@ export async function startWorkflowStack(): Promise<WorkflowStack> {
   await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
   const notifier = new FakeNotifier();
   const payouts = new FakePayoutProvider();
-  const activities = createActivities({ db: postgres.database.db, notifier, payouts });
+  const contentPlatform = new FakeContentPlatform();
+  let taskQueueOfWorker = TASK_QUEUE;
+  const activities = createActivities({
+    db: postgres.database.db,
+    notifier,
+    payouts,
+    contentPlatform,
+    ...(options.metrics ? { startMetrics: (input: MetricsInput) => metricsStarter(env.client, taskQueueOfWorker)(input) } : {}),
+  });
   return {
     env,
     postgres,
     notifier,
     payouts,
+    contentPlatform,
     bundle,
     async worker() {
       const taskQueue = `${TASK_QUEUE}-test-${randomUUID()}`;
+      taskQueueOfWorker = taskQueue;
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,

@@ -54,6 +54,8 @@ export const act = (h: TaskHandle) => ({
   complain: (reason: string, actor = CLIENT) => h.executeUpdate(m.fileComplaintUpdate, { args: [{ actor, reason }] }),
   dismissComplaint: (note: string, actor = OPERATOR) =>
     h.executeUpdate(m.resolveComplaintUpdate, { args: [{ actor, outcome: 'dismissed', note }] }),
+  upholdComplaint: (outcome: 'upheld_fix' | 'upheld_cancel', note: string, actor = OPERATOR) =>
+    h.executeUpdate(m.resolveComplaintUpdate, { args: [{ actor, outcome, note }] }),
   platform: (kind: m.PlatformEventInput['kind'], itemId: string, eventId: string = randomUUID()) =>
     h.signal(m.platformEventSignal, { eventId, kind, itemId }),
 });

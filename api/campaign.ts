@@ -1,0 +1,61 @@
+/**
+ * After the content is live: post-campaign data (the metrics time series the
+ * metrics workflow collects, plus platform callbacks) for every party of the
+ * task, and the client's one rating of the creator after settlement (R-RATE).
+ */
+import { asc, eq } from 'drizzle-orm';
+import { Router, type Request } from 'express';
+import type { Db } from '../db/client.js';
+import { rateTask, ratingOf, type RatingRow } from '../db/ratings.js';
+import { taskMetrics, tasks, type TaskRow } from '../db/schema/index.js';
+import { DomainError } from '../domain/index.js';
+import { actorOf, type UserActor } from './auth.js';
+import { notFound } from './problems.js';
+import { RatingBody, TaskIdParam } from './schemas.js';
+import { canSee } from './tasks.js';
+import { fromDomainError } from './temporalErrors.js';
+
+const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
+
+export function campaignRoutes({ db }: { db: Db }): Router {
+  const router = Router();
+
+  async function visibleTask(req: Request, actor: UserActor): Promise<TaskRow> {
+    const { taskId } = TaskIdParam.parse(req.params);
+    const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+    if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
+    return row;
+  }
+
+  // R-RATE: both client and creator (and its MCN, operators) see the post-campaign data
+  router.get('/v1/tasks/:taskId/metrics', async (req, res) => {
+    const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
+    const points = await db.select().from(taskMetrics).where(eq(taskMetrics.taskId, row.id)).orderBy(asc(taskMetrics.observedAt), asc(taskMetrics.id));
+    const series = points.map((p) => ({ at: p.observedAt.toISOString(), plays: p.plays, likes: p.likes, comments: p.comments, shares: p.shares, itemId: p.itemId, source: p.eventId.startsWith('reading:') ? 'collected' : 'platform_callback' }));
+    res.json({ taskId: row.id, latest: series.at(-1) ?? null, series });
+  });
+
+  // R-RATE: once, by the task's client, after settlement
+  router.post('/v1/tasks/:taskId/rating', async (req, res) => {
+    const actor = actorOf(req, 'client');
+    const body = RatingBody.parse(req.body);
+    const row = await visibleTask(req, actor);
+    try {
+      if (!row.deliveryAcceptedAt) throw new DomainError('invalid_state', 'A task is rated after settlement (acceptance)', { code: 'not-settled', status: row.status });
+      const rating = await rateTask(db, { taskId: row.id, clientId: actor.id, creatorId: row.creatorId, stars: body.stars, comment: body.comment });
+      res.status(201).json(ratingView(rating));
+    } catch (err) {
+      if (err instanceof DomainError) throw fromDomainError(err);
+      throw err;
+    }
+  });
+
+  router.get('/v1/tasks/:taskId/rating', async (req, res) => {
+    const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
+    const rating = await ratingOf(db, row.id);
+    if (!rating) throw notFound(`Task ${row.id} is not rated`);
+    res.json(ratingView(rating));
+  });
+
+  return router;
+}

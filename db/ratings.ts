@@ -1,0 +1,31 @@
+/**
+ * R-RATE: after settlement the client rates the creator once (1-5 stars and a
+ * comment). The creator's average (over all its rated tasks) is copied onto its
+ * plaza rows in the same transaction, so the plaza shows and sorts by it.
+ */
+import { eq, sql } from 'drizzle-orm';
+import { DomainError } from '../domain/index.js';
+import type { Db } from './client.js';
+import { creatorOffers, taskRatings } from './schema/index.js';
+
+export type RatingRow = typeof taskRatings.$inferSelect;
+
+export async function rateTask(db: Db, rating: { taskId: string; clientId: string; creatorId: string; stars: number; comment: string }): Promise<RatingRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(taskRatings).values(rating).onConflictDoNothing({ target: taskRatings.taskId }).returning();
+    if (!row) throw new DomainError('invalid_state', 'The task is already rated', { code: 'already-rated' });
+    const [stats] = await tx
+      .select({ average: sql<string>`avg(${taskRatings.stars})`, count: sql<number>`count(*)::int` })
+      .from(taskRatings)
+      .where(eq(taskRatings.creatorId, rating.creatorId));
+    await tx
+      .update(creatorOffers)
+      .set({ ratingCentis: Math.round(Number(stats!.average) * 100), ratingCount: stats!.count, updatedAt: sql`now()` })
+      .where(eq(creatorOffers.creatorId, rating.creatorId));
+    return row;
+  });
+}
+
+export async function ratingOf(db: Db, taskId: string): Promise<RatingRow | undefined> {
+  return (await db.select().from(taskRatings).where(eq(taskRatings.taskId, taskId)))[0];
+}
