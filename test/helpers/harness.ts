@@ -4,11 +4,11 @@ import { startWorkflowStack, type WorkflowStack } from './stack.js';
 import { isTerminal } from '../../domain/index.js';
 import { act, settle, startTask, type TaskHandle } from './tasks.js';
 
-export function useWorkflowStack() {
+export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[0] = {}) {
   let stack: WorkflowStack;
   let current: TaskHandle;
   beforeAll(async () => {
-    stack = await startWorkflowStack();
+    stack = await startWorkflowStack(options);
   });
   afterAll(async () => stack?.stop());
 
