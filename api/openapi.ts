@@ -1,8 +1,26 @@
 /** The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { registerAppealPaths } from './appeals.js';
+import { registerCreditPaths } from './credit.js';
 import { TASK_ACTIONS } from './tasks.js';
-import { AmountBody, CreateTaskBody, ListTasksQuery, McnBody, StatementQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
+import {
+  Account,
+  BindPlatformAccountBody,
+  ContactBody,
+  Offer,
+  OpenOfferBody,
+  PlazaPage,
+  PlazaQuery,
+  RatingBody,
+  Session,
+  SessionBody,
+  SignUpBody,
+  TaskTypeParam,
+  UpdateOfferBody,
+  VirtualNumbersBody,
+  AmountBody,
+  CreateTaskBody, ListTasksQuery, McnBody, StatementQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
 
 const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: Problem } } });
 const errors = {
@@ -113,14 +131,6 @@ export function buildOpenApi(): object {
     responses: { 200: { description: 'Withdrawal', ...json(z.record(z.string(), z.unknown())) }, ...errors },
   });
   registry.registerPath({
-    method: 'put',
-    path: '/v1/creators/{creatorId}/mcn',
-    summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN',
-    security,
-    request: { params: z.object({ creatorId: z.string() }), body: json(McnBody) },
-    responses: { 200: { description: 'Saved', ...json(McnBody.extend({ creatorId: z.string() })) }, ...errors },
-  });
-  registry.registerPath({
     method: 'get',
     path: '/v1/task-types',
     summary: 'The task-type catalogue: stages, publisher, rejection limits, retention bounds per type',
@@ -137,6 +147,42 @@ export function buildOpenApi(): object {
     },
     responses: { 202: { description: 'Accepted' }, 400: errors[400], 401: problem('Bad or missing signature'), 404: errors[404], 409: problem('The task is closed') },
   });
+
+  registerCreditPaths(registry, security, problem);
+  registerAppealPaths(registry, security);
+
+  // accounts, onboarding, plaza, contact, MCN, post-campaign data (table-driven: path, method, summary, request, answer)
+  const anyJson = json(z.record(z.string(), z.unknown()));
+  const creatorParam = z.object({ creatorId: z.string() });
+  const marketplace: Array<{ method: 'get' | 'post' | 'put' | 'patch'; path: string; summary: string; request?: object; ok: [number, ResponseConfig]; auth?: boolean }> = [
+    { method: 'post', path: '/v1/accounts', summary: 'Sign up as a client, creator or MCN (argon2id-hashed password)', auth: false, request: { body: json(SignUpBody) }, ok: [201, { description: 'Account', ...json(Account) }] },
+    { method: 'post', path: '/v1/sessions', summary: 'Sign in: an access token (Bearer, 12 h)', auth: false, request: { body: json(SessionBody) }, ok: [201, { description: 'Session', ...json(Session) }] },
+    { method: 'get', path: '/v1/me', summary: 'The signed-in account', ok: [200, { description: 'Account', ...json(Account) }] },
+    { method: 'get', path: '/v1/creators/me', summary: "The creator's own profile: contact, bound accounts, offers and what keeps each from being found", ok: [200, { description: 'Profile', ...anyJson }] },
+    { method: 'put', path: '/v1/creators/me/contact', summary: 'R-CONTACT: phone and email (both needed to be found)', request: { body: json(ContactBody) }, ok: [200, { description: 'Contact', ...anyJson }] },
+    { method: 'post', path: '/v1/creators/me/platform-accounts', summary: 'R-OPEN-APPLY: bind a Douyin, Xigua or Toutiao account (one per platform); metrics come from the platform', request: { body: json(BindPlatformAccountBody) }, ok: [201, { description: 'Bound', ...anyJson }] },
+    { method: 'post', path: '/v1/creators/me/offers', summary: 'R-OPEN-APPLY / R-OPEN-XIGUA: apply to open a task type; 422 not-eligible lists every unmet condition (actual and required)', request: { body: json(OpenOfferBody) }, ok: [201, { description: 'Opened', ...json(Offer) }] },
+    { method: 'patch', path: '/v1/creators/me/offers/{taskType}', summary: 'R-QUOTE, R-ACCEPTING-SWITCH: set the quote or switch accepting on/off', request: { params: TaskTypeParam, body: json(UpdateOfferBody) }, ok: [200, { description: 'Offer', ...json(Offer) }] },
+    { method: 'get', path: '/v1/plaza/creators', summary: 'R-DESIGNATED: the creator plaza: discoverable offers by platform, task type, price, fans, plays; sorted; cursor pages', request: { query: PlazaQuery }, ok: [200, { description: 'A page', ...json(PlazaPage) }] },
+    { method: 'get', path: '/v1/creators/{creatorId}', summary: "A creator's public profile (never its contact details)", request: { params: creatorParam }, ok: [200, { description: 'Profile', ...anyJson }] },
+    { method: 'get', path: '/v1/creators/{creatorId}/contact', summary: 'R-CONTACT: a virtual number for a client that ordered from the creator; the real contact for the creator, its MCN and operators', request: { params: creatorParam }, ok: [200, { description: 'Contact', ...anyJson }] },
+    { method: 'get', path: '/v1/mcn/creators', summary: "An MCN's creators and their offers", ok: [200, { description: 'Creators', ...anyJson }] },
+    { method: 'put', path: '/v1/creators/{creatorId}/mcn', summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN', request: { params: creatorParam, body: json(McnBody) }, ok: [200, { description: 'Saved', ...json(McnBody.extend({ creatorId: z.string() })) }] },
+    { method: 'post', path: '/v1/operator/virtual-numbers', summary: 'Add numbers to the virtual-number pool (operators)', request: { body: json(VirtualNumbersBody) }, ok: [201, { description: 'Added', ...anyJson }] },
+    { method: 'get', path: '/v1/tasks/{taskId}/metrics', summary: 'R-RATE: post-campaign data (plays, likes, comments, shares) as a time series, for the task parties', request: { params: TaskIdParam }, ok: [200, { description: 'Series', ...anyJson }] },
+    { method: 'post', path: '/v1/tasks/{taskId}/rating', summary: 'R-RATE: the client rates the creator once after settlement (1-5 and a comment)', request: { params: TaskIdParam, body: json(RatingBody) }, ok: [201, { description: 'Rated', ...anyJson }] },
+    { method: 'get', path: '/v1/tasks/{taskId}/rating', summary: "The task's rating", request: { params: TaskIdParam }, ok: [200, { description: 'Rating', ...anyJson }] },
+  ];
+  for (const r of marketplace) {
+    registry.registerPath({
+      method: r.method,
+      path: r.path,
+      summary: r.summary,
+      ...(r.auth === false ? {} : { security }),
+      ...(r.request ? { request: r.request } : {}),
+      responses: { [r.ok[0]]: r.ok[1], ...errors, 409: problem('Conflicts with the current state (code says why)'), 422: problem('A rule refuses the action (code says why)') },
+    });
+  }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
