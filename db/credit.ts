@@ -71,7 +71,8 @@ export async function restartObservations(db: Tx, creatorId: string, at: Date): 
     .update(creatorCards)
     .set({
       lastViolationAt: at,
-      observationEndsAt: sql`${at.toISOString()}::timestamptz + (${creatorCards.observationDays} * ${DAY}) * interval '1 millisecond'`,
+      // bigint: days × 86,400,000 ms overflows int4 from 25 days on
+      observationEndsAt: sql`${at.toISOString()}::timestamptz + (${creatorCards.observationDays}::bigint * ${DAY}) * interval '1 millisecond'`,
     })
     .where(and(eq(creatorCards.creatorId, creatorId), gt(creatorCards.observationEndsAt, at), sql`${creatorCards.lastViolationAt} < ${at.toISOString()}::timestamptz`))
     .returning({ id: creatorCards.id });

@@ -23,7 +23,7 @@ export const creditEvents = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('credit_events_creator').on(t.creatorId, t.occurredAt)],
+  (t) => [index('credit_events_creator').on(t.creatorId, t.occurredAt), index('credit_events_creator_id').on(t.creatorId, t.id.desc())],
 );
 
 export type CreditEventRow = typeof creditEvents.$inferSelect;

@@ -49,6 +49,8 @@ export const tasks = pgTable(
     index('tasks_creator_created').on(t.creatorId, t.createdAt.desc(), t.id.desc()),
     index('tasks_status_created').on(t.status, t.createdAt.desc(), t.id.desc()),
     index('tasks_open_deadline').on(t.nextDeadline).where(sql`${t.closedAt} is null`),
+    // the operators' review queue (db/queues.ts)
+    index('tasks_in_review').on(t.updatedAt, t.id).where(sql`${t.status} in ('script_review', 'content_review')`),
   ],
 );
 

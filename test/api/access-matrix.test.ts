@@ -16,6 +16,8 @@ import { contactOf, mcnOf, offersOf } from '../../db/creators.js';
 import { account, balanceOf, holdEscrow, settleEscrow, topUp } from '../../db/ledger.js';
 import {
   accounts,
+  appeals,
+  calendarDays,
   creatorCards,
   creatorOffers,
   creatorProfiles,
@@ -155,6 +157,8 @@ async function snapshot() {
       offers: await rows(creatorOffers),
       profiles: await rows(creatorProfiles),
       cards: await rows(creatorCards),
+      appeals: await rows(appeals),
+      calendarDays: await rows(calendarDays),
       virtualNumbers: await rows(virtualNumbers),
       virtualNumberAssignments: await rows(virtualNumberAssignments),
       mcnMemberships: await rows(mcnMemberships),
@@ -216,7 +220,7 @@ function validActionBody(spec: TaskAction): unknown {
 }
 
 interface RouteCase {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** As the app registers it (express syntax). */
   pattern: string;
   path: () => string;
@@ -303,6 +307,35 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', pattern: '/v1/mcn/creators', path: () => '/v1/mcn/creators', allowed: { mcn: 200 } },
   { method: 'PUT', pattern: '/v1/creators/:creatorId/mcn', path: () => `/v1/creators/${creatorX.id}/mcn`, allowed: { operator: 400 }, body: () => ({ mcnId: mcnN.id }), probe: {} },
   { method: 'POST', pattern: '/v1/operator/virtual-numbers', path: () => '/v1/operator/virtual-numbers', allowed: { operator: 400 }, body: () => ({ numbers: ['+8617000009999'] }), probe: {} },
+  // credit and cards (R-CREDIT, R-CARDS): X, its MCN M and operators read them; client A gets the 404 of a missing creator
+  { method: 'GET', pattern: '/v1/creators/:creatorId/credit', path: () => `/v1/creators/${creatorX.id}/credit`, allowed: { client: 404, creator: 200, mcn: 200, operator: 200 } },
+  { method: 'GET', pattern: '/v1/creators/:creatorId/cards', path: () => `/v1/creators/${creatorX.id}/cards`, allowed: { client: 404, creator: 200, mcn: 200, operator: 200 } },
+  {
+    method: 'POST',
+    pattern: '/v1/creators/:creatorId/cards',
+    path: () => `/v1/creators/${creatorX.id}/cards`,
+    allowed: { operator: 400 },
+    body: () => ({ color: 'red', reason: 'Given by the wrong role', observationDays: 30, points: 50 }),
+    probe: {},
+  },
+  { method: 'GET', pattern: '/v1/operator/queues/reviews', path: () => '/v1/operator/queues/reviews', allowed: { operator: 200 } },
+  { method: 'GET', pattern: '/v1/operator/queues/complaints', path: () => '/v1/operator/queues/complaints', allowed: { operator: 200 } },
+  // appeals and the working-day calendar (R-APPEAL-48WH): creators file and read their own; operators decide and keep the calendar
+  { method: 'POST', pattern: '/v1/appeals', path: () => '/v1/appeals', allowed: { creator: 400 }, body: () => ({ creditEventId: 1, reason: 'Filed by the wrong role' }), probe: {} },
+  { method: 'GET', pattern: '/v1/appeals', path: () => '/v1/appeals', allowed: { creator: 200, operator: 200 } },
+  { method: 'GET', pattern: '/v1/appeals/:appealId', path: () => `/v1/appeals/apl_${randomUUID()}`, allowed: { creator: 404, operator: 404 } },
+  {
+    method: 'POST',
+    pattern: '/v1/appeals/:appealId/decision',
+    path: () => `/v1/appeals/apl_${randomUUID()}/decision`,
+    allowed: { operator: 400 },
+    body: () => ({ outcome: 'upheld', note: 'Decided by the wrong role' }),
+    probe: {},
+  },
+  { method: 'GET', pattern: '/v1/operator/appeals', path: () => '/v1/operator/appeals', allowed: { operator: 200 } },
+  { method: 'GET', pattern: '/v1/operator/calendar', path: () => '/v1/operator/calendar', allowed: { operator: 200 } },
+  { method: 'PUT', pattern: '/v1/operator/calendar/:day', path: () => '/v1/operator/calendar/2031-01-01', allowed: { operator: 400 }, body: () => ({ kind: 'holiday', name: 'x' }), probe: {} },
+  { method: 'DELETE', pattern: '/v1/operator/calendar/:day', path: () => '/v1/operator/calendar/2031-01-01', allowed: { operator: 404 } },
 ];
 
 const label = (r: RouteCase) => `${r.method} ${r.pattern}`;

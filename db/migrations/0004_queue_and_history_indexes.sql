@@ -1,0 +1,2 @@
+CREATE INDEX "credit_events_creator_id" ON "credit_events" USING btree ("creator_id","id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "tasks_in_review" ON "tasks" USING btree ("updated_at","id") WHERE "tasks"."status" in ('script_review', 'content_review');
