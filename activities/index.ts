@@ -6,19 +6,29 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
+import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { Notifier } from '../adapters/notifier.js';
 import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } from '../db/ledger.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, restartObservations } from '../db/credit.js';
-import { notifications, taskEvents, tasks } from '../db/schema/index.js';
-import type { Actor, Effect, TaskEvent, TaskState } from '../domain/index.js';
+import { createAppealActivities } from './appeals.js';
+import { notifications, taskEvents, taskMetrics, tasks } from '../db/schema/index.js';
+import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
+import type { MetricsInput } from '../workflows/metrics.js';
 
 export interface ActivityDeps {
   db: Db;
   notifier: Notifier;
   payouts: PayoutProvider;
+  /** Reads post-campaign data (adapters/contentPlatform.ts); without it `collectMetrics` fails. */
+  contentPlatform?: ContentPlatform;
+  /**
+   * Starts the task's metrics workflow when the projection sees it accepted
+   * (temporal/metrics.ts). Left out, no metrics are collected (most workflow tests).
+   */
+  startMetrics?: (input: MetricsInput) => Promise<void>;
 }
 
 /** A ledger refusal will not change on retry: fail the activity for good. */
@@ -53,7 +63,10 @@ export function taskColumns(task: TaskState) {
   };
 }
 
-export const createActivities = ({ db, notifier, payouts }: ActivityDeps) => ({
+export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics }: ActivityDeps) => ({
+  /** R-APPEAL-48WH: escalateAppeal, decideAppeal (activities/appeals.ts). */
+  ...createAppealActivities({ db, notifier }),
+
   /** R-ESCROW / R-PAYOUT: refund or pay out the task's escrow, once (deterministic transfer id). */
   async settleEscrow(input: { taskId: string; clientId: string; creatorId: string; outcome: 'refund' | 'payout' }): Promise<{ moved: number; to: string | null }> {
     return settleEscrow(db, input.taskId, input.clientId, input.creatorId, input.outcome).catch(permanent);
@@ -122,6 +135,31 @@ export const createActivities = ({ db, notifier, payouts }: ActivityDeps) => ({
           .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
       }
     });
+    // post-campaign data: accepted content is read from the platform until retention ends
+    if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
+      await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
+    }
+  },
+
+  /**
+   * One reading of the task's published item (R-RATE post-campaign data), stored
+   * once per reading number. Answers whether collection should go on: not once
+   * the task was cancelled or its content deleted within retention.
+   */
+  async collectMetrics(input: { taskId: string; reading: number; at: string }): Promise<{ collecting: boolean }> {
+    if (!contentPlatform) throw ApplicationFailure.create({ type: 'NotConfigured', message: 'no content platform adapter', nonRetryable: true });
+    const [row] = await db.select().from(tasks).where(eq(tasks.id, input.taskId));
+    const task = row?.snapshot;
+    if (!row || !task) throw ApplicationFailure.create({ type: 'UnknownTask', message: `no task ${input.taskId}`, nonRetryable: true });
+    const live = task.status === 'in_retention' || task.completion?.kind === 'retention_served';
+    if (!live || !task.publication.itemId) return { collecting: false };
+    const at = new Date(input.at);
+    const counters = await contentPlatform.itemMetrics(taskTypeOf(task.type).platform, task.publication.itemId, at);
+    await db
+      .insert(taskMetrics)
+      .values({ taskId: task.taskId, eventId: `reading:${input.reading}`, itemId: task.publication.itemId, ...counters, observedAt: at })
+      .onConflictDoNothing({ target: [taskMetrics.taskId, taskMetrics.eventId] });
+    return { collecting: true };
   },
 
   /** Records the message in the outbox, sends it once, marks it sent. */

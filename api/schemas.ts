@@ -5,6 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  COMPLAINT_OUTCOMES,
   MAX_QUOTE_FEN,
   MIN_QUOTE_FEN,
   PLATFORMS,
@@ -78,7 +79,15 @@ export const ConfirmBody = z
   .refine((b) => b.decision === 'confirm' || b.reason, { message: 'a rejection needs a reason', path: ['reason'] })
   .openapi('ClientDecision');
 export const PublishBody = z.object({ platformItemId: text(200).openapi({ description: 'The content platform item the creator published for this task' }) }).strict().openapi('Publication');
-export const ResolveComplaintBody = z.object({ outcome: z.literal('dismissed'), note: text(MAX_REASON_CHARS) }).strict().openapi('ComplaintResolution');
+export const ResolveComplaintBody = z
+  .object({
+    outcome: z.enum(COMPLAINT_OUTCOMES).openapi({
+      description: 'R-COMPLAINT: dismissed (the acceptance clock goes on), upheld_fix (the creator revises the content), upheld_cancel (cancelled, full refund)',
+    }),
+    note: text(MAX_REASON_CHARS),
+  })
+  .strict()
+  .openapi('ComplaintResolution');
 export const EmptyBody = z.object({}).strict();
 export const AcceptanceBody = z
   .object({ publishTime: z.iso.datetime({ offset: true }).optional().openapi({ description: 'R-PUBLISH-TIME: Toutiao types: the publication time the client confirms' }) })
@@ -230,3 +239,8 @@ export const PlazaItem = z
   .openapi('PlazaItem');
 export const PlazaPage = z.object({ items: z.array(PlazaItem), nextCursor: z.string().nullable() }).openapi('PlazaPage');
 export const VirtualNumbersBody = z.object({ numbers: z.array(z.string().regex(/^\+?\d{6,20}$/)).min(1).max(1000) }).strict().openapi('VirtualNumbers');
+
+export const RatingBody = z
+  .object({ stars: z.number().int().min(1).max(5).openapi({ description: 'R-RATE: 1 to 5' }), comment: text(MAX_REASON_CHARS) })
+  .strict()
+  .openapi('Rating');

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import { idempotencyKeys, tasks, type TaskRow } from '../db/schema/index.js';
 import type { TaskOrder } from '../domain/index.js';
 import { taskWorkflow } from '../workflows/task.js';
+import { startOrphanedAppeals } from './appeals.js';
 import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
 
 export const orderOf = (row: TaskRow): TaskOrder => ({
@@ -67,6 +68,10 @@ export function runOrphanSweep(db: Db, temporal: Client, taskQueue: string, log:
     startOrphanedTasks(db, temporal, taskQueue).then(
       (n) => n > 0 && log(`[sweep] started ${n} task workflow(s) whose start had failed`),
       (err: unknown) => log(`[sweep] failed: ${String(err)}`),
+    );
+    startOrphanedAppeals(db, temporal, taskQueue).then(
+      (n) => n > 0 && log(`[sweep] started ${n} appeal workflow(s) whose start had failed`),
+      (err: unknown) => log(`[sweep] appeals failed: ${String(err)}`),
     );
   }, intervalMs);
   timer.unref();

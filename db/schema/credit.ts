@@ -32,6 +32,8 @@ export const appeals = pgTable(
     decidedAt: tstz('decided_at'),
     decidedBy: text('decided_by'),
     decisionNote: text('decision_note'),
+    /** Set once the appeal workflow is known to run; the worker's sweep starts the others. */
+    workflowStartedAt: tstz('workflow_started_at'),
   },
   (t) => [
     uniqueIndex('appeals_credit_event').on(t.creditEventId),

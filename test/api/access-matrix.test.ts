@@ -336,6 +336,10 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', pattern: '/v1/operator/calendar', path: () => '/v1/operator/calendar', allowed: { operator: 200 } },
   { method: 'PUT', pattern: '/v1/operator/calendar/:day', path: () => '/v1/operator/calendar/2031-01-01', allowed: { operator: 400 }, body: () => ({ kind: 'holiday', name: 'x' }), probe: {} },
   { method: 'DELETE', pattern: '/v1/operator/calendar/:day', path: () => '/v1/operator/calendar/2031-01-01', allowed: { operator: 404 } },
+  // post-campaign data and ratings (R-RATE): every party of T reads; only its client rates (T is not rated yet: 404)
+  { method: 'GET', pattern: '/v1/tasks/:taskId/metrics', path: () => `/v1/tasks/${taskT}/metrics`, allowed: everyone(200) },
+  { method: 'GET', pattern: '/v1/tasks/:taskId/rating', path: () => `/v1/tasks/${taskT}/rating`, allowed: everyone(404) },
+  { method: 'POST', pattern: '/v1/tasks/:taskId/rating', path: () => `/v1/tasks/${taskT}/rating`, allowed: { client: 400 }, body: () => ({ stars: 5, comment: 'Rated by the wrong role' }), probe: INVALID },
 ];
 
 const label = (r: RouteCase) => `${r.method} ${r.pattern}`;

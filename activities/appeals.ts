@@ -1,0 +1,100 @@
+/**
+ * R-APPEAL-48WH: the appeal workflow's activities. Idempotent like every
+ * activity: escalation updates the row only while it is open and sends the
+ * operators' notification through the outbox under `appeal:<id>:escalated`
+ * (sent once); a decision is recorded once and an upheld appeal's points are
+ * restored under the credit key `appeal:<id>:restore` (applied once).
+ */
+import { eq, sql } from 'drizzle-orm';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Notifier, OutboundMessage } from '../adapters/notifier.js';
+import type { Db } from '../db/client.js';
+import { markEscalated, recordDecision } from '../db/appeals.js';
+import { notifications } from '../db/schema/index.js';
+import { DomainError, type Actor } from '../domain/index.js';
+
+/** Who is told about an escalated appeal: the operators' on-call group. */
+export const OPERATORS: Actor = { role: 'operator', id: 'operators' };
+
+/**
+ * Records the message in the notifications outbox (unique key), sends it once through the
+ * provider (which also receives the key), marks it sent. A retry finds the row and does not resend.
+ */
+export async function notifyOnce(db: Db, notifier: Notifier, message: OutboundMessage & { taskId?: string | null }): Promise<{ providerMessageId: string }> {
+  await db
+    .insert(notifications)
+    .values({
+      key: message.idempotencyKey,
+      taskId: message.taskId ?? null,
+      channel: message.channel,
+      recipientRole: message.recipient.role,
+      recipientId: message.recipient.id,
+      template: message.template,
+      params: message.params,
+    })
+    .onConflictDoNothing({ target: notifications.key });
+  const [row] = await db
+    .update(notifications)
+    .set({ attempts: sql`${notifications.attempts} + 1` })
+    .where(eq(notifications.key, message.idempotencyKey))
+    .returning();
+  if (!row) throw new Error(`notification ${message.idempotencyKey} vanished`);
+  if (row.sentAt && row.providerMessageId) return { providerMessageId: row.providerMessageId };
+  const { providerMessageId } = await notifier.send({
+    idempotencyKey: row.key,
+    channel: message.channel,
+    recipient: message.recipient,
+    template: message.template,
+    params: message.params,
+  });
+  await db.update(notifications).set({ sentAt: sql`now()`, providerMessageId }).where(eq(notifications.key, row.key));
+  return { providerMessageId };
+}
+
+export const escalationKey = (appealId: string): string => `appeal:${appealId}:escalated`;
+
+export interface EscalateAppealInput {
+  appealId: string;
+  creatorId: string;
+  points: number;
+  dueAt: string;
+  /** Workflow time of the escalation. */
+  escalatedAt: string;
+}
+
+export interface DecideAppealInput {
+  appealId: string;
+  outcome: 'upheld' | 'rejected';
+  actor: Actor;
+  note: string;
+  /** Workflow time of the decision. */
+  decidedAt: string;
+}
+
+export const createAppealActivities = ({ db, notifier }: { db: Db; notifier: Notifier }) => ({
+  /** R-APPEAL-48WH: the deadline passed unanswered: the row becomes escalated and the operators are told, once. */
+  async escalateAppeal(input: EscalateAppealInput): Promise<{ status: string }> {
+    const row = await markEscalated(db, input.appealId, new Date(input.escalatedAt));
+    // decided meanwhile (the decision raced the timer): nothing to escalate
+    if (row.status !== 'escalated') return { status: row.status };
+    await notifyOnce(db, notifier, {
+      idempotencyKey: escalationKey(input.appealId),
+      channel: 'sms',
+      recipient: OPERATORS,
+      template: 'appeal_escalated',
+      params: { appealId: input.appealId, creatorId: input.creatorId, points: input.points, dueAt: input.dueAt },
+    });
+    return { status: row.status };
+  },
+
+  /** R-APPEAL-48WH: records the operator's decision; an upheld appeal restores the points in the same transaction. */
+  async decideAppeal(input: DecideAppealInput): Promise<{ status: string }> {
+    try {
+      const row = await recordDecision(db, { ...input, decidedAt: new Date(input.decidedAt) });
+      return { status: row.status };
+    } catch (err) {
+      if (err instanceof DomainError) throw ApplicationFailure.create({ type: err.kind, message: err.message, details: [err.details], nonRetryable: true });
+      throw err;
+    }
+  },
+});

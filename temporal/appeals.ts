@@ -1,0 +1,62 @@
+/**
+ * R-APPEAL-48WH: starting an appeal's workflow from its row (workflow id `appeal-<id>`).
+ * Idempotent: a running workflow is reused, a closed one is never started again.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { AppealRow } from '../db/appeals.js';
+import type { Db } from '../db/client.js';
+import { appeals } from '../db/schema/index.js';
+import { appealWorkflow } from '../workflows/appeal.js';
+import type { AppealInput } from '../workflows/appealMessages.js';
+import { AppealStatusKey, CreatorIdKey, NextDeadlineKey } from '../workflows/searchAttributes.js';
+
+export const appealWorkflowId = (appealId: string): string => `appeal-${appealId}`;
+
+export const appealInputOf = (row: AppealRow): AppealInput => ({
+  appealId: row.id,
+  creatorId: row.creatorId,
+  points: row.points,
+  filedAt: row.filedAt.toISOString(),
+  dueAt: row.dueAt.toISOString(),
+});
+
+/** Starts (or finds) the appeal's workflow and records that it runs. */
+export async function startAppealWorkflow(temporal: Client, taskQueue: string, row: AppealRow, db?: Db): Promise<void> {
+  await start(temporal, taskQueue, row);
+  if (db) await db.update(appeals).set({ workflowStartedAt: sql`now()` }).where(eq(appeals.id, row.id));
+}
+
+/**
+ * Appeals filed while Temporal was unreachable (the API answered 503 but kept
+ * the appeal): undecided, never marked started, older than `graceMs`.
+ */
+export async function startOrphanedAppeals(db: Db, temporal: Client, taskQueue: string, graceMs = 60_000): Promise<number> {
+  const orphans = await db
+    .select()
+    .from(appeals)
+    .where(and(inArray(appeals.status, ['open', 'escalated']), isNull(appeals.workflowStartedAt), lt(appeals.filedAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
+    .limit(100);
+  for (const row of orphans) await startAppealWorkflow(temporal, taskQueue, row, db);
+  return orphans.length;
+}
+
+async function start(temporal: Client, taskQueue: string, row: AppealRow): Promise<void> {
+  try {
+    await temporal.workflow.start(appealWorkflow, {
+      taskQueue,
+      workflowId: appealWorkflowId(row.id),
+      args: [appealInputOf(row)],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: AppealStatusKey, value: row.status },
+        { key: CreatorIdKey, value: row.creatorId },
+        { key: NextDeadlineKey, value: row.dueAt },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return; // closed already: decided
+    throw err;
+  }
+}
