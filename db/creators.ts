@@ -249,22 +249,24 @@ export interface PlazaCursor {
 }
 
 const rating = sql<number>`coalesce(${creatorOffers.ratingCentis}, -1)`;
-const SORT_KEY: Record<PlazaSort, { key: SQL | AnyPgColumn; desc: boolean; tiesDesc: boolean }> = {
-  fans_desc: { key: creatorOffers.fans, desc: true, tiesDesc: false },
-  plays_desc: { key: creatorOffers.averageRecentPlays, desc: true, tiesDesc: false },
-  price_asc: { key: creatorOffers.quoteFen, desc: false, tiesDesc: false },
-  price_desc: { key: creatorOffers.quoteFen, desc: true, tiesDesc: true },
-  rating_desc: { key: rating, desc: true, tiesDesc: false },
+/** Each sort: its key and direction; ties break on (creator, task type) in the same direction, so one index serves both. */
+const SORT_KEY: Record<PlazaSort, { key: SQL | AnyPgColumn; desc: boolean }> = {
+  fans_desc: { key: creatorOffers.fans, desc: true },
+  plays_desc: { key: creatorOffers.averageRecentPlays, desc: true },
+  price_asc: { key: creatorOffers.quoteFen, desc: false },
+  price_desc: { key: creatorOffers.quoteFen, desc: true },
+  rating_desc: { key: rating, desc: true },
 };
 
 /**
  * Searches discoverable offers, ordered by `sort` then (creator, task type), a
- * page at a time. Each sort has a partial index led by the task type or the
- * platform (db/schema/creators.ts), so a page costs one index range scan.
+ * page at a time. Each sort has partial indexes led by the task type, the
+ * platform, or nothing (db/schema/creators.ts), so a page is one index range
+ * scan. Offers of disabled accounts are left out.
  */
 export async function searchPlaza(db: Db, q: PlazaQuery) {
   const spec = SORT_KEY[q.sort];
-  const where: SQL[] = [eq(creatorOffers.discoverable, true)];
+  const where: SQL[] = [eq(creatorOffers.discoverable, true), sql`not exists (select 1 from ${accounts} where ${accounts.id} = ${creatorOffers.creatorId} and ${accounts.disabledAt} is not null)`];
   if (q.platform) where.push(eq(creatorOffers.platform, q.platform));
   if (q.taskType) where.push(eq(creatorOffers.taskType, q.taskType));
   if (q.minPriceFen !== undefined) where.push(gte(creatorOffers.quoteFen, q.minPriceFen));
@@ -273,10 +275,10 @@ export async function searchPlaza(db: Db, q: PlazaQuery) {
   if (q.minAveragePlays !== undefined) where.push(gte(creatorOffers.averageRecentPlays, q.minAveragePlays));
   if (q.acceptingOnly) where.push(eq(creatorOffers.accepting, true));
   if (q.after) {
+    // keyset: one row comparison in the sort's direction, an index bound
     const { v, c, t } = q.after;
-    const tie = spec.tiesDesc ? sql`(${creatorOffers.creatorId}, ${creatorOffers.taskType}) < (${c}, ${t})` : sql`(${creatorOffers.creatorId}, ${creatorOffers.taskType}) > (${c}, ${t})`;
-    // the first comparison bounds the index scan; the second resolves ties
-    where.push(spec.desc ? sql`${spec.key} <= ${v} and (${spec.key} < ${v} or ${tie})` : sql`${spec.key} >= ${v} and (${spec.key} > ${v} or ${tie})`);
+    const row = sql`(${spec.key}, ${creatorOffers.creatorId}, ${creatorOffers.taskType})`;
+    where.push(spec.desc ? sql`${row} < (${v}, ${c}, ${t})` : sql`${row} > (${v}, ${c}, ${t})`);
   }
   const dir = (d: boolean) => (d ? desc : asc);
   const rows = await db
@@ -295,7 +297,7 @@ export async function searchPlaza(db: Db, q: PlazaQuery) {
     })
     .from(creatorOffers)
     .where(and(...where))
-    .orderBy(dir(spec.desc)(spec.key), dir(spec.tiesDesc)(creatorOffers.creatorId), dir(spec.tiesDesc)(creatorOffers.taskType))
+    .orderBy(dir(spec.desc)(spec.key), dir(spec.desc)(creatorOffers.creatorId), dir(spec.desc)(creatorOffers.taskType))
     .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);

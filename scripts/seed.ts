@@ -126,9 +126,9 @@ export async function seedMarketplace(db: Db, options: SeedOptions): Promise<See
         const quote = Math.max(30_000, Math.round((fans / 1000) * rnd.int(2_000, 8_000) / 100) * 100);
         const withQuote = isDemo || rnd.next() < 0.92;
         try {
-          await openOffer(db, id, type.id as TaskTypeId, await platform.accountProfile(p, profile.platformUserId), withQuote ? quote : null);
+          await openOffer(db, id, type.id, await platform.accountProfile(p, profile.platformUserId), withQuote ? quote : null);
           offersOpened++;
-          if (!isDemo && rnd.next() < 0.12) await updateOffer(db, id, type.id as TaskTypeId, { accepting: false }); // R-ACCEPTING-SWITCH
+          if (!isDemo && rnd.next() < 0.12) await updateOffer(db, id, type.id, { accepting: false }); // R-ACCEPTING-SWITCH
         } catch (err) {
           if (!(err instanceof DomainError) || err.details.code !== 'not-eligible') throw err;
           xiguaRefused++; // R-OPEN-XIGUA: not every Xigua account qualifies

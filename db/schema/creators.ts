@@ -74,14 +74,21 @@ export const creatorOffers = pgTable(
     primaryKey({ columns: [t.creatorId, t.taskType] }),
     check('creator_offers_quote_positive', sql`${t.quoteFen} is null or ${t.quoteFen} > 0`),
     check('creator_offers_discoverable', sql`${t.discoverable} = (${t.quoteFen} is not null and ${t.contactComplete})`),
-    // plaza search: one partial index per sort order, led by the task type or the platform
-    index('plaza_type_price').on(t.taskType, t.quoteFen, t.creatorId).where(sql`${t.discoverable}`),
-    index('plaza_type_fans').on(t.taskType, t.fans.desc(), t.creatorId).where(sql`${t.discoverable}`),
-    index('plaza_type_plays').on(t.taskType, t.averageRecentPlays.desc(), t.creatorId).where(sql`${t.discoverable}`),
-    index('plaza_type_rating').on(t.taskType, sql`coalesce(${t.ratingCentis}, -1) desc`, t.creatorId).where(sql`${t.discoverable}`),
-    index('plaza_platform_price').on(t.platform, t.quoteFen, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
-    index('plaza_platform_fans').on(t.platform, t.fans.desc(), t.creatorId, t.taskType).where(sql`${t.discoverable}`),
-    index('plaza_platform_plays').on(t.platform, t.averageRecentPlays.desc(), t.creatorId, t.taskType).where(sql`${t.discoverable}`),
+    // plaza search (db/creators.ts searchPlaza): for each sort key one partial index led by the
+    // task type, one by the platform, one by the key alone (no filter); ascending, so a
+    // descending sort is a backward scan, and the (key, creator, task type) keyset is an index bound
+    ...(
+      [
+        ['price', t.quoteFen],
+        ['fans', t.fans],
+        ['plays', t.averageRecentPlays],
+        ['rating', sql`coalesce(${t.ratingCentis}, -1)`],
+      ] as const
+    ).flatMap(([name, key]) => [
+      index(`plaza_type_${name}`).on(t.taskType, key, t.creatorId).where(sql`${t.discoverable}`),
+      index(`plaza_platform_${name}`).on(t.platform, key, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
+      index(`plaza_all_${name}`).on(key, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
+    ]),
     index('creator_offers_account').on(t.platformAccountId),
   ],
 );
