@@ -22,7 +22,7 @@ import { connect, type Db } from '../db/client.js';
 import { addVirtualNumbers, bindPlatformAccount, openOffer, setContact, updateOffer } from '../db/creators.js';
 import { topUp } from '../db/ledger.js';
 import { accounts, mcnMemberships } from '../db/schema/index.js';
-import { DomainError, TASK_TYPES, type Platform, type TaskTypeId } from '../domain/index.js';
+import { DomainError, TASK_TYPES, type Platform } from '../domain/index.js';
 import { dataDir, devSecrets } from './dev.js';
 
 export const DEMO_PASSWORD = 'starmap-demo-password';

@@ -1,0 +1,1 @@
+CREATE INDEX "accounts_disabled" ON "accounts" USING btree ("id") WHERE "accounts"."disabled_at" is not null;
