@@ -5,51 +5,16 @@
  * (sent once); a decision is recorded once and an upheld appeal's points are
  * restored under the credit key `appeal:<id>:restore` (applied once).
  */
-import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Notifier, OutboundMessage } from '../adapters/notifier.js';
+import type { Notifier } from '../adapters/notifier.js';
 import type { Db } from '../db/client.js';
 import { markEscalated, recordDecision } from '../db/appeals.js';
-import { notifications } from '../db/schema/index.js';
+import { notifyOnce } from './outbox.js';
 import { DomainError, type Actor } from '../domain/index.js';
 
 /** Who is told about an escalated appeal: the operators' on-call group. */
 export const OPERATORS: Actor = { role: 'operator', id: 'operators' };
 
-/**
- * Records the message in the notifications outbox (unique key), sends it once through the
- * provider (which also receives the key), marks it sent. A retry finds the row and does not resend.
- */
-export async function notifyOnce(db: Db, notifier: Notifier, message: OutboundMessage & { taskId?: string | null }): Promise<{ providerMessageId: string }> {
-  await db
-    .insert(notifications)
-    .values({
-      key: message.idempotencyKey,
-      taskId: message.taskId ?? null,
-      channel: message.channel,
-      recipientRole: message.recipient.role,
-      recipientId: message.recipient.id,
-      template: message.template,
-      params: message.params,
-    })
-    .onConflictDoNothing({ target: notifications.key });
-  const [row] = await db
-    .update(notifications)
-    .set({ attempts: sql`${notifications.attempts} + 1` })
-    .where(eq(notifications.key, message.idempotencyKey))
-    .returning();
-  if (!row) throw new Error(`notification ${message.idempotencyKey} vanished`);
-  if (row.sentAt && row.providerMessageId) return { providerMessageId: row.providerMessageId };
-  const { providerMessageId } = await notifier.send({
-    idempotencyKey: row.key,
-    channel: message.channel,
-    recipient: message.recipient,
-    template: message.template,
-    params: message.params,
-  });
-  await db.update(notifications).set({ sentAt: sql`now()`, providerMessageId }).where(eq(notifications.key, row.key));
-  return { providerMessageId };
-}
 
 export const escalationKey = (appealId: string): string => `appeal:${appealId}:escalated`;
 

@@ -14,7 +14,8 @@ import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } f
 import type { Db } from '../db/client.js';
 import { applyCreditChange, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
-import { notifications, taskEvents, taskMetrics, tasks } from '../db/schema/index.js';
+import { notifyOnce } from './outbox.js';
+import { taskEvents, taskMetrics, tasks } from '../db/schema/index.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
 
@@ -164,35 +165,10 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
 
   /** Records the message in the outbox, sends it once, marks it sent. */
   async sendNotification(input: NotifyEffect & { taskId: string }): Promise<{ providerMessageId: string }> {
-    await db
-      .insert(notifications)
-      .values({
-        key: input.key,
-        taskId: input.taskId,
-        channel: input.channel,
-        recipientRole: input.recipient.role,
-        recipientId: input.recipient.id,
-        template: input.template,
-        params: input.params,
-      })
-      .onConflictDoNothing({ target: notifications.key });
-    const [row] = await db
-      .update(notifications)
-      .set({ attempts: sql`${notifications.attempts} + 1` })
-      .where(eq(notifications.key, input.key))
-      .returning();
-    if (!row) throw new Error(`notification ${input.key} vanished`);
-    if (row.sentAt && row.providerMessageId) return { providerMessageId: row.providerMessageId };
-    const { providerMessageId } = await notifier.send({
-      idempotencyKey: input.key,
-      channel: input.channel,
-      recipient: input.recipient,
-      template: input.template,
-      params: input.params,
-    });
-    await db.update(notifications).set({ sentAt: sql`now()`, providerMessageId }).where(eq(notifications.key, input.key));
-    return { providerMessageId };
+    const { key, channel, recipient, template, params, taskId } = input;
+    return notifyOnce(db, notifier, { idempotencyKey: key, channel, recipient, template, params, taskId });
   },
+
 
   /**
    * R-CREDIT / R-RETENTION-PENALTY: appends a credit change once per key; a

@@ -7,12 +7,12 @@ import { asc, eq } from 'drizzle-orm';
 import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
 import { rateTask, ratingOf, type RatingRow } from '../db/ratings.js';
-import { taskMetrics, tasks, type TaskRow } from '../db/schema/index.js';
+import { taskMetrics } from '../db/schema/index.js';
 import { DomainError } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { notFound } from './problems.js';
-import { RatingBody, TaskIdParam } from './schemas.js';
-import { canSee } from './tasks.js';
+import { RatingBody } from './schemas.js';
+import { visibleTaskOf } from './tasks.js';
 import { fromDomainError } from './temporalErrors.js';
 
 const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
@@ -20,12 +20,7 @@ const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId
 export function campaignRoutes({ db }: { db: Db }): Router {
   const router = Router();
 
-  async function visibleTask(req: Request, actor: UserActor): Promise<TaskRow> {
-    const { taskId } = TaskIdParam.parse(req.params);
-    const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
-    if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
-    return row;
-  }
+  const visibleTask = (req: Request, actor: UserActor) => visibleTaskOf(db, req, actor);
 
   // R-RATE: both client and creator (and its MCN, operators) see the post-campaign data
   router.get('/v1/tasks/:taskId/metrics', async (req, res) => {

@@ -32,12 +32,12 @@ import {
   type PlazaCursor,
 } from '../db/creators.js';
 import { accounts, mcnMemberships, tasks } from '../db/schema/index.js';
-import { DomainError, normalizeEmail, normalizePhone, taskTypeOf, type Platform, type PlatformAccountMetrics } from '../domain/index.js';
+import { normalizeEmail, normalizePhone, taskTypeOf, type Platform, type PlatformAccountMetrics } from '../domain/index.js';
 import { actorOf } from './auth.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, notFound } from './problems.js';
 import { BindPlatformAccountBody, ContactBody, CreatorIdParam, McnBody, OpenOfferBody, PlazaQuery, TaskTypeParam, UpdateOfferBody, VirtualNumbersBody } from './schemas.js';
-import { fromDomainError } from './temporalErrors.js';
+import { orDomainProblem } from './temporalErrors.js';
 
 export interface CreatorRoutesDeps {
   db: Db;
@@ -45,14 +45,7 @@ export interface CreatorRoutesDeps {
   telephony: Telephony;
 }
 
-const domain = async <T>(work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof DomainError) throw fromDomainError(err);
-    throw err;
-  }
-};
+const domain = orDomainProblem;
 
 export const offerView = (o: OfferRow) => ({
   taskType: o.taskType,

@@ -22,7 +22,6 @@ import { complaintQueue, reviewQueue, type QueueCursor } from '../db/queues.js';
 import { accounts, tasks } from '../db/schema/index.js';
 import {
   CARD_COLORS,
-  DomainError,
   INITIAL_CREDIT_POINTS,
   MAX_CARD_POINTS,
   MAX_OBSERVATION_DAYS,
@@ -34,7 +33,7 @@ import { idempotent, optionalIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, notFound } from './problems.js';
 import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
-import { fromDomainError } from './temporalErrors.js';
+import { orDomainProblem } from './temporalErrors.js';
 
 // ---------------------------------------------------------------- schemas
 
@@ -144,14 +143,7 @@ const ComplaintQueueItem = z
 
 // ---------------------------------------------------------------- routes
 
-const domain = async <T>(work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof DomainError) throw fromDomainError(err);
-    throw err;
-  }
-};
+const domain = orDomainProblem;
 
 const cardView = (c: CardView, now: number) => ({
   id: c.id,

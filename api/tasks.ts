@@ -115,17 +115,20 @@ export async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<bo
   return (await mcnOf(db, row.creatorId)) === actor.id;
 }
 
+/** The task named in the path, if `actor` may see it; otherwise 404 (a task of others is not found). */
+export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Promise<TaskRow> {
+  const { taskId } = TaskIdParam.parse(req.params);
+  const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+  if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
+  return row;
+}
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
   const router = Router();
 
-  async function visibleTask(req: Request, actor: UserActor): Promise<TaskRow> {
-    const { taskId } = TaskIdParam.parse(req.params);
-    const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
-    if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
-    return row;
-  }
+  const visibleTask = (req: Request, actor: UserActor) => visibleTaskOf(db, req, actor);
 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {

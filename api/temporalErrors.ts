@@ -1,7 +1,7 @@
 /** Maps what the task workflow answered into problem details. */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { isDomainErrorKind, type DomainError, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
+import { DomainError, isDomainErrorKind, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
 import { Problem } from './problems.js';
 
 const STATUS: Record<DomainErrorKind, number> = { invalid_input: 400, forbidden: 403, invalid_state: 409, rule_violation: 422 };
@@ -35,4 +35,14 @@ export function fromWorkflowError(err: unknown): Problem {
     return new Problem(409, 'invalid-state', TITLE.invalid_state, 'The task is closed', { code: 'task-closed' });
   }
   throw err;
+}
+
+/** Runs `work`; a domain refusal from db/ code becomes its problem+json. */
+export async function orDomainProblem<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof DomainError) throw fromDomainError(err);
+    throw err;
+  }
 }

@@ -1,6 +1,8 @@
 /**
- * `npm run history:save`: records histories of douyin_video tasks in several
- * states on the time-skipping server into test/fixtures/histories. The replay
+ * `npm run history:save`: records histories of tasks in several states, of an
+ * appeal and of a metrics workflow on the time-skipping server into
+ * test/fixtures/histories (`appeal-*` files are appealWorkflow histories,
+ * `metrics-*` files metricsWorkflow ones, the others taskWorkflow). The replay
  * test (test/workflows/replay.test.ts) runs the current workflow code against
  * every saved history: a change that would break running tasks fails CI and
  * must go behind patched(). Save new histories before changing the workflow.
@@ -10,11 +12,23 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { eq } from 'drizzle-orm';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type * as ProtoUtils from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { HOUR, DAY } from '../domain/index.js';
+import type { UserActor } from '../api/auth.js';
+import { fileAppeal } from '../db/appeals.js';
+import { applyCreditChange } from '../db/credit.js';
+import { creditEvents } from '../db/schema/index.js';
+import { HOUR, DAY, MINUTE } from '../domain/index.js';
+import { appealWorkflowId, startAppealWorkflow } from '../temporal/appeals.js';
+import { metricsWorkflowId } from '../temporal/metrics.js';
+import type { appealWorkflow } from '../workflows/appeal.js';
+import { appealStateQuery, decideAppealUpdate, type AppealState } from '../workflows/appealMessages.js';
+import type { metricsWorkflow } from '../workflows/metrics.js';
+import { ensureAccount } from '../test/helpers/accounts.js';
 import { startWorkflowStack } from '../test/helpers/stack.js';
-import { CLIENT, act, settle, startTask, toPublished, type TaskHandle } from '../test/helpers/tasks.js';
+import { CLIENT, act, settle, startTask, toPublished, waitFor, type TaskHandle } from '../test/helpers/tasks.js';
 import type { TaskOrder } from '../domain/index.js';
 import { repoRoot } from './dev.js';
 
@@ -25,13 +39,53 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const out = join(repoRoot, 'test/fixtures/histories');
 mkdirSync(out, { recursive: true });
-const stack = await startWorkflowStack();
+// metrics on, as in production: an accepted task starts its metrics workflow (started by the
+// projection activity, so the task's own history is the same either way)
+const stack = await startWorkflowStack({ metrics: true });
 const db = stack.postgres.database.db;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the workflow has no workflow task or activity in flight (the test server must not skip time or terminate then). */
+async function settleWorkflow(h: WorkflowHandle): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { raw } = await h.describe();
+    if ((raw.pendingActivities?.length ?? 0) === 0 && raw.pendingWorkflowTask == null) return;
+    await pause(25);
+  }
+  throw new Error(`workflow ${h.workflowId} did not settle`);
+}
+
+/** The task's metrics workflow while it runs (it exists once the task was accepted), else null. */
+async function runningMetrics(taskId: string): Promise<WorkflowHandle<typeof metricsWorkflow> | null> {
+  const m = stack.env.client.workflow.getHandle<typeof metricsWorkflow>(metricsWorkflowId(taskId));
+  try {
+    return (await m.describe()).status.name === 'RUNNING' ? m : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** Skips time once the task and its metrics workflow (if any) have nothing in flight. */
 const sleep = async (h: TaskHandle, ms: number) => {
   await settle(db, h);
+  const m = await runningMetrics(h.workflowId);
+  if (m) await settleWorkflow(m);
   await stack.env.sleep(ms);
 };
 
+/** Polls `read` until `done` holds. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < 200; i++) {
+    last = await read();
+    if (done(last)) return last;
+    await pause(50);
+  }
+  throw new Error(`${what}: condition not reached; last: ${JSON.stringify(last)}`);
+}
+
+/** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
 const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandle) => Promise<void> }> = {
   // ordered, reminded, then cancelled at 24h
   'douyin-expired': {
@@ -140,23 +194,113 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await a.acceptDelivery(CLIENT, s.publication.publishedAt!);
     },
   },
+  // complaint upheld with a fix: revised, reviewed, confirmed, published again, accepted by the client; in retention
+  'douyin-complaint-upheld-fix': {
+    order: { scriptRequired: false },
+    run: async (h) => {
+      const a = act(h);
+      await toPublished(h, 'v1');
+      await a.complain('The logo is missing');
+      await a.upholdComplaint('upheld_fix', 'The brief asked for the logo');
+      await a.submitContent('video v2, with logo');
+      await a.reviewContent('pass');
+      await a.confirmContent('confirm');
+      await a.publish('v2');
+      await a.platform('published', 'v2', 'evt-8');
+      await waitFor(h, (t) => t.status === 'awaiting_client_acceptance' && t.publication.itemId === 'v2');
+      await a.acceptDelivery();
+    },
+  },
+  // complaint upheld with a cancellation: the task is cancelled (workflow completed)
+  'douyin-complaint-upheld-cancel': {
+    order: { scriptRequired: false },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      await act(h).complain('Published on the wrong account');
+      await act(h).upholdComplaint('upheld_cancel', 'Verified: wrong account');
+      await h.result();
+    },
+  },
+};
+
+const OPERATOR: UserActor = { role: 'operator', id: 'op-replay' };
+
+/**
+ * Histories of other workflows: `record` drives the workflow to the point to
+ * save and returns its handle (`appeal-*`: appealWorkflow, `metrics-*`: metricsWorkflow).
+ */
+const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHandle>> = {
+  // an appeal against a deduction, unanswered at its due time: escalated, then upheld (workflow completed)
+  'appeal-escalated-upheld': async (taskQueue) => {
+    const creator: UserActor = { role: 'creator', id: 'creator-replay-appeal' };
+    await ensureAccount(db, creator);
+    const nowMs = await stack.env.currentTimeMs();
+    const key = 'card:replay-appeal-escalated-upheld';
+    await applyCreditChange(db, { key, creatorId: creator.id, delta: -20, cause: 'card', reason: 'yellow card', actor: OPERATOR, occurredAt: new Date(nowMs - HOUR) });
+    const [event] = await db.select().from(creditEvents).where(eq(creditEvents.key, key));
+    const row = await fileAppeal(db, { id: 'apl-replay-escalated-upheld', creatorId: creator.id, creditEventId: event!.id, reason: 'Force majeure: the venue flooded', filedAt: new Date(nowMs) });
+    await startAppealWorkflow(stack.env.client, taskQueue, row, db);
+    const h = stack.env.client.workflow.getHandle<typeof appealWorkflow>(appealWorkflowId(row.id));
+    await until(() => h.query(appealStateQuery), (s) => s.status === 'open', 'appeal open');
+    await settleWorkflow(h);
+    await stack.env.sleep(row.dueAt.getTime() + MINUTE - (await stack.env.currentTimeMs()));
+    await until(() => h.query(appealStateQuery), (s) => s.status === 'escalated', 'appeal escalated');
+    await settleWorkflow(h);
+    await h.executeUpdate(decideAppealUpdate, { args: [{ actor: OPERATOR, outcome: 'upheld', note: 'Flood confirmed by the venue' }] });
+    const result: AppealState = await h.result();
+    if (result.status !== 'upheld' || !result.escalatedAt) throw new Error(`appeal not escalated and upheld: ${JSON.stringify(result)}`);
+    return h;
+  },
+  // the metrics workflow of a task with a 3-day retention, accepted by the client, run to completion
+  'metrics-short-retention': async (taskQueue) => {
+    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-short-retention', scriptRequired: false, retentionDays: 3 });
+    await toPublished(h, 'item-m1');
+    await act(h).acceptDelivery();
+    await settle(db, h);
+    const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
+    await sleep(h, 3 * DAY + HOUR);
+    await h.result();
+    const result = await m!.result();
+    if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
+    return m!;
+  },
+};
+
+const save = async (name: string, file: string, h: WorkflowHandle) => {
+  const history = await h.fetchHistory();
+  writeFileSync(file, historyToJSON(history));
+  console.log(`[history] ${name}: ${history.events?.length ?? 0} events`);
+};
+const missing = (name: string): string | null => {
+  const file = join(out, `${name}.json`);
+  if (!existsSync(file)) return file;
+  console.log(`[history] ${name}: kept (already recorded)`);
+  return null;
 };
 
 const { worker, taskQueue } = await stack.worker();
 await worker.runUntil(async () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
-    const file = join(out, `${name}.json`);
-    if (existsSync(file)) {
-      console.log(`[history] ${name}: kept (already recorded)`);
-      continue;
-    }
+    const file = missing(name);
+    if (!file) continue;
     const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...scenario.order });
     await scenario.run(h);
     await settle(db, h);
-    const history = await h.fetchHistory();
-    writeFileSync(file, historyToJSON(history));
-    console.log(`[history] ${name}: ${history.events?.length ?? 0} events`);
+    await save(name, file, h); // the task's own history, never its metrics workflow's
     await h.terminate('history saved').catch(() => undefined);
+    // an accepted task left its metrics workflow running: stopped too, once settled, so it fires no timers later
+    const m = await runningMetrics(h.workflowId);
+    if (m) {
+      await settleWorkflow(m);
+      await m.terminate('history saved').catch(() => undefined);
+    }
+  }
+  for (const [name, record] of Object.entries(otherScenarios)) {
+    const file = missing(name);
+    if (!file) continue;
+    const h = await record(taskQueue);
+    await settleWorkflow(h);
+    await save(name, file, h);
   }
 });
 await stack.stop();

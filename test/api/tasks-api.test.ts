@@ -95,7 +95,12 @@ describe('placing an order', () => {
     expect(again.status).toBe(200);
     expect(again.body.id).toBe([...ids][0]);
     // one workflow, one "ordered" event
-    const events = await api.postgres.database.db.select().from(taskEvents).where(eq(taskEvents.taskId, again.body.id));
+    // the projection is asynchronous: wait for it, then count
+    let events = await api.postgres.database.db.select().from(taskEvents).where(eq(taskEvents.taskId, again.body.id));
+    for (let i = 0; i < 100 && events.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      events = await api.postgres.database.db.select().from(taskEvents).where(eq(taskEvents.taskId, again.body.id));
+    }
     expect(events.filter((e) => e.type === 'ordered')).toHaveLength(1);
   });
 
