@@ -2,8 +2,9 @@
  * R-APPEAL-48WH: the appeal workflow's activities. Idempotent like every
  * activity: escalation updates the row only while it is open and sends the
  * operators' notification through the outbox under `appeal:<id>:escalated`
- * (sent once); a decision is recorded once and an upheld appeal's points are
- * restored under the credit key `appeal:<id>:restore` (applied once).
+ * (sent once); a decision is recorded once, an upheld appeal's points are
+ * restored under the credit key `appeal:<id>:restore` (applied once), and the
+ * creator is told the outcome under `appeal:<id>:decided` (sent once).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Notifier } from '../adapters/notifier.js';
@@ -14,7 +15,6 @@ import { DomainError, type Actor } from '../domain/index.js';
 
 /** Who is told about an escalated appeal: the operators' on-call group. */
 export const OPERATORS: Actor = { role: 'operator', id: 'operators' };
-
 
 export const escalationKey = (appealId: string): string => `appeal:${appealId}:escalated`;
 
@@ -56,6 +56,14 @@ export const createAppealActivities = ({ db, notifier }: { db: Db; notifier: Not
   async decideAppeal(input: DecideAppealInput): Promise<{ status: string }> {
     try {
       const row = await recordDecision(db, { ...input, decidedAt: new Date(input.decidedAt) });
+      // the creator learns the outcome (once: the outbox key)
+      await notifyOnce(db, notifier, {
+        idempotencyKey: `appeal:${input.appealId}:decided`,
+        channel: 'sms',
+        recipient: { role: 'creator', id: row.creatorId },
+        template: 'appeal_decided',
+        params: { appealId: input.appealId, outcome: row.status, points: row.status === 'upheld' ? row.points : 0 },
+      });
       return { status: row.status };
     } catch (err) {
       if (err instanceof DomainError) throw ApplicationFailure.create({ type: err.kind, message: err.message, details: [err.details], nonRetryable: true });

@@ -175,6 +175,10 @@ describe('R-APPEAL-48WH: the deadline counts working days only', () => {
       expect(restored).toHaveLength(1);
       expect(restored[0]).toMatchObject({ key: `appeal:${row.id}:restore`, delta: POINTS, creatorId: creator.id, actorRole: 'operator', actorId: OPERATOR.id });
       expect(await creditScoreOf(db(), creator.id)).toBe(INITIAL_CREDIT_POINTS);
+      // the creator is told the outcome, once
+      const told = await db().select().from(notifications).where(eq(notifications.key, `appeal:${row.id}:decided`));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatchObject({ recipientRole: 'creator', recipientId: creator.id, template: 'appeal_decided', params: { outcome: 'upheld', points: POINTS } });
     }));
 
   it('R-APPEAL-48WH: across a holiday entered as data (Monday off): filed Friday 10:00, still open Tuesday 23:00, due and escalated Wednesday 10:00', () =>
