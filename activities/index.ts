@@ -12,7 +12,7 @@ import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } from '../db/ledger.js';
 import type { Db } from '../db/client.js';
-import { applyCreditChange, restartObservations } from '../db/credit.js';
+import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
 import { notifyOnce } from './outbox.js';
 import { taskEvents, taskMetrics, tasks } from '../db/schema/index.js';
@@ -178,6 +178,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   async recordCreditChange(input: CreditEffect & { taskId: string; actor: Actor; occurredAt: string }): Promise<void> {
     const at = new Date(input.occurredAt);
     await db.transaction(async (tx) => {
+      await lockCreator(tx, input.creatorId);
       const applied = await applyCreditChange(tx, { ...input, occurredAt: at });
       if (applied && input.cause === 'retention_violation') await restartObservations(tx, input.creatorId, at);
     });

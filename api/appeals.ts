@@ -60,7 +60,7 @@ export const AppealDecisionBody = z
 export const ListAppealsQuery = z
   .object({
     status: z.enum(['open', 'escalated', 'upheld', 'rejected']).optional(),
-    creatorId: z.string().max(64).optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
+    creatorId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'an account id').optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: AppealIdParam.shape.appealId.optional().openapi({ description: 'nextCursor of the previous page' }),
   })
@@ -180,11 +180,10 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
   async function startWorkflow(row: AppealRow): Promise<void> {
     try {
       await startAppealWorkflow(temporal, taskQueue, row, db);
-    } catch (err) {
+    } catch {
       throw new Problem(503, 'temporal-unavailable', 'The appeal is filed but its deadline is not watched yet', 'Retry later: the appeal is kept', {
         code: 'temporal-unavailable',
         appealId: row.id,
-        cause: String(err),
       });
     }
   }

@@ -7,7 +7,7 @@
  * and operators only. Clients get a virtual number, and only for a creator they
  * have ordered from.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import { Router } from 'express';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import { PlatformAccountNotFound } from '../adapters/contentPlatform.js';
@@ -59,8 +59,7 @@ export const offerView = (o: OfferRow) => ({
 
 const rating = (o: { ratingCentis: number | null; ratingCount: number }) => ({ average: o.ratingCentis === null ? null : o.ratingCentis / 100, count: o.ratingCount });
 
-const platformUnavailable = (err: unknown) =>
-  new Problem(503, 'platform-unavailable', 'The content platform did not answer', 'Try again in a moment', { cause: String(err) });
+const platformUnavailable = () => new Problem(503, 'platform-unavailable', 'The content platform did not answer', 'Try again in a moment');
 
 export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesDeps): Router {
   const router = Router();
@@ -72,7 +71,7 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
       if (err instanceof PlatformAccountNotFound) {
         throw new Problem(422, 'rule-violation', 'A rule refuses the action', `${platform} has no account ${platformUserId}`, { code: 'platform-account-not-found' });
       }
-      throw platformUnavailable(err);
+      throw platformUnavailable();
     }
   }
 
@@ -177,7 +176,7 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
       acceptingOnly: q.acceptingOnly,
       sort: q.sort,
       limit: q.limit,
-      after: q.cursor ? decodePlazaCursor(q.cursor) : undefined,
+      after: q.cursor ? decodePlazaCursor(q.cursor, q.sort) : undefined,
     });
     res.json({
       items: items.map(({ ratingCentis, ratingCount, quoteFen, ...item }) => ({ ...item, quoteFen: quoteFen!, rating: rating({ ratingCentis, ratingCount }) })),
@@ -216,19 +215,21 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
     const [ordered] = await db
       .select({ id: tasks.id })
       .from(tasks)
-      .where(and(eq(tasks.clientId, actor.id), eq(tasks.creatorId, creatorId)))
+      .where(and(eq(tasks.clientId, actor.id), eq(tasks.creatorId, creatorId), ne(tasks.status, 'cancelled')))
       .limit(1);
     if (!ordered) {
       // a creator the client cannot find stays unknown to it (R-DISCOVERABLE): same 404 as its profile
       if (!(await offersOf(db, creatorId)).some((o) => o.discoverable)) throw notFound(`No creator ${creatorId}`);
-      throw new Problem(403, 'forbidden', 'Not allowed', 'A client reaches a creator it has ordered from', { code: 'no-task-with-creator' });
+      throw new Problem(403, 'forbidden', 'Not allowed', 'A client reaches a creator it has a task with (not cancelled)', { code: 'no-task-with-creator' });
     }
     const contact = await contactOf(db, creatorId);
     if (!contact.phone) throw new Problem(409, 'contact-missing', 'The creator has no phone number', 'The creator has not given a phone number', { code: 'contact-missing' });
     try {
       const { number } = await assignVirtualNumber(db, actor.id, creatorId);
       // idempotent on the provider's side (the pair is the binding key): safe to repeat on every read
-      await telephony.bind({ virtualNumber: number, forwardTo: contact.phone, bindingKey: `${actor.id}:${creatorId}` });
+      await telephony.bind({ virtualNumber: number, forwardTo: contact.phone, bindingKey: `${actor.id}:${creatorId}` }).catch(() => {
+        throw new Problem(503, 'telephony-unavailable', 'The virtual number could not be set up', 'Try again in a moment');
+      });
       res.json({ creatorId, virtualNumber: number });
     } catch (err) {
       if (err instanceof NoVirtualNumberLeft) throw new Problem(503, 'virtual-numbers-exhausted', 'No virtual number is free', 'Operators add numbers to the pool; try again later');
@@ -272,10 +273,13 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
   return router;
 }
 
-function decodePlazaCursor(cursor: string): PlazaCursor {
+function decodePlazaCursor(cursor: string, sort: string): PlazaCursor {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as PlazaCursor;
-    if (typeof value.v === 'number' && Number.isFinite(value.v) && typeof value.c === 'string' && typeof value.t === 'string' && value.c.length <= 64 && value.t.length <= 64) return value;
+    const idLike = (x: unknown) => typeof x === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(x);
+    // every sort key is a whole number (fen, counts, rating ×100): anything else was not made by us
+    const inRange = sort === 'rating_desc' ? value.v >= -1 && value.v <= 500 : value.v >= 0;
+    if (Number.isSafeInteger(value.v) && inRange && idLike(value.c) && idLike(value.t)) return { v: value.v, c: value.c, t: value.t };
   } catch {
     // fall through
   }

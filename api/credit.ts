@@ -29,7 +29,7 @@ import {
   MIN_OBSERVATION_DAYS,
 } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
-import { idempotent, optionalIdempotencyKey } from './idempotency.js';
+import { idempotent, requireIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, notFound } from './problems.js';
 import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
@@ -165,7 +165,13 @@ function decodeCursor(cursor: string | undefined): QueueCursor | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as QueueCursor;
-    if (typeof value.t === 'string' && PG_TIME.test(value.t) && typeof value.i === 'string' && value.i.length <= 64) return { t: value.t, i: value.i };
+    // Postgres writes `2026-11-22 03:04:06.123456+00`; as ISO 8601 for JS: `T`, and the offset with minutes
+    const iso = typeof value.t === 'string' ? value.t.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00') : '';
+    const parsed = Date.parse(iso);
+    const valid = typeof value.t === 'string' && PG_TIME.test(value.t) && !Number.isNaN(parsed);
+    // an impossible date (Feb 30) rolls over in JS: the calendar date must survive the round trip (UTC cursors)
+    const exact = valid && (!/[+-]\d{2}(:?\d{2})?$/.test(iso) || /[+-]00(:?00)?$/.test(iso) ? new Date(parsed).toISOString().slice(0, 10) === value.t.slice(0, 10) : true);
+    if (valid && exact && typeof value.i === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value.i)) return { t: value.t, i: value.i };
   } catch {
     // fall through
   }
@@ -222,7 +228,7 @@ export function creditRoutes({ db }: { db: Db }): Router {
     res.json({ items: (await cardsOf(db, creatorId)).map((c) => cardView(c, now)) });
   });
 
-  // R-CARDS / R-OBSERVATION-RESTART / R-CREDIT: an operator gives a card; with an Idempotency-Key a retry gives it once
+  // R-CARDS / R-OBSERVATION-RESTART / R-CREDIT: an operator gives a card; the required Idempotency-Key makes a retry give it once
   router.post('/v1/creators/:creatorId/cards', async (req, res) => {
     const actor = actorOf(req, 'operator');
     const { creatorId } = CreatorIdParam.parse(req.params);
@@ -245,9 +251,9 @@ export function creditRoutes({ db }: { db: Db }): Router {
       return { status: 201, body: { card: cardView(card, issuedAt.getTime()), restartedObservations: restarted, score } };
     };
     res.location(`/v1/creators/${creatorId}/cards`);
-    if (optionalIdempotencyKey(req)) return idempotent(db, req, res, actor, issue);
-    const result = await issue();
-    res.status(result.status).json(result.body);
+    // a card deducts points and restarts observations: a retried request must never give a second one
+    requireIdempotencyKey(req);
+    return idempotent(db, req, res, actor, issue);
   });
 
   // ------------------------------------------------------------ operator queues

@@ -133,10 +133,10 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {
       await startTaskWorkflow(temporal, taskQueue, row);
-    } catch (err) {
+    } catch {
       // The order is recorded; the worker's orphan sweep starts it within minutes,
       // and a retry with the same key finds the same task.
-      throw new Problem(503, 'temporal-unavailable', 'The task could not be started yet', 'Retry with the same Idempotency-Key', { taskId: row.id, cause: String(err) });
+      throw new Problem(503, 'temporal-unavailable', 'The task could not be started yet', 'Retry with the same Idempotency-Key', { taskId: row.id });
     }
   }
 

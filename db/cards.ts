@@ -8,7 +8,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { observationEnd, validateCard, type CardColor } from '../domain/index.js';
 import type { Db } from './client.js';
-import { applyCreditChange, restartObservations } from './credit.js';
+import { applyCreditChange, lockCreator, restartObservations } from './credit.js';
 import { creatorCards, creditEvents } from './schema/index.js';
 
 export interface IssueCardInput {
@@ -83,6 +83,7 @@ export async function issueCard(db: Db, input: IssueCardInput): Promise<IssuedCa
   if (existing) return { card: existing, created: false, restarted: 0 };
   try {
     const restarted = await db.transaction(async (tx) => {
+      await lockCreator(tx, input.creatorId); // a concurrent violation must see this card, and this one it
       // a new card is a new violation for the cards already running
       const moved = await restartObservations(tx, input.creatorId, input.issuedAt);
       const inserted = await tx

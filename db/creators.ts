@@ -18,6 +18,7 @@ import {
   type TaskTypeId,
 } from '../domain/index.js';
 import type { Db } from './client.js';
+import { ratingAggregateOf } from './ratings.js';
 import {
   accounts,
   creatorCards,
@@ -171,6 +172,7 @@ export async function openOffer(
         discoverable: quoteFen !== null && complete,
         fans: fresh!.fans,
         averageRecentPlays: averageRecentPlays(fresh!.recentPlays),
+        ...(await ratingAggregateOf(tx, creatorId)), // R-RATE: a new offer shows the creator's rating too
       })
       .onConflictDoNothing()
       .returning();

@@ -78,3 +78,12 @@ export async function restartObservations(db: Tx, creatorId: string, at: Date): 
     .returning({ id: creatorCards.id });
   return moved.length;
 }
+
+/**
+ * Serialises the credit-side writes of one creator (cards, penalties, appeals,
+ * ratings) inside the caller's transaction, so two concurrent violations both
+ * see each other for R-OBSERVATION-RESTART and two ratings both count.
+ */
+export async function lockCreator(tx: Tx, creatorId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`creator:${creatorId}`}, 0))`);
+}

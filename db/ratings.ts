@@ -6,12 +6,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/index.js';
 import type { Db } from './client.js';
+import { lockCreator } from './credit.js';
 import { creatorOffers, taskRatings } from './schema/index.js';
 
 export type RatingRow = typeof taskRatings.$inferSelect;
 
 export async function rateTask(db: Db, rating: { taskId: string; clientId: string; creatorId: string; stars: number; comment: string }): Promise<RatingRow> {
   return db.transaction(async (tx) => {
+    await lockCreator(tx, rating.creatorId); // concurrent ratings of one creator both count in the average
     const [row] = await tx.insert(taskRatings).values(rating).onConflictDoNothing({ target: taskRatings.taskId }).returning();
     if (!row) throw new DomainError('invalid_state', 'The task is already rated', { code: 'already-rated' });
     const [stats] = await tx
@@ -28,4 +30,13 @@ export async function rateTask(db: Db, rating: { taskId: string; clientId: strin
 
 export async function ratingOf(db: Db, taskId: string): Promise<RatingRow | undefined> {
   return (await db.select().from(taskRatings).where(eq(taskRatings.taskId, taskId)))[0];
+}
+
+/** The creator's rating aggregate as stored on plaza rows: average ×100 and count. */
+export async function ratingAggregateOf(db: Db | Parameters<Parameters<Db['transaction']>[0]>[0], creatorId: string): Promise<{ ratingCentis: number | null; ratingCount: number }> {
+  const [stats] = await db
+    .select({ average: sql<string | null>`avg(${taskRatings.stars})`, count: sql<number>`count(*)::int` })
+    .from(taskRatings)
+    .where(eq(taskRatings.creatorId, creatorId));
+  return { ratingCentis: stats?.average == null ? null : Math.round(Number(stats.average) * 100), ratingCount: stats?.count ?? 0 };
 }

@@ -16,7 +16,9 @@ export const METRICS_LATE_INTERVAL_MS = DAY;
 
 /** When reading number `n` (0-based) is due, or null once retention is over. */
 export function metricsPollAt(n: number, startMs: number, endMs: number): number | null {
-  if (!Number.isInteger(n) || n < 0 || endMs <= startMs) return null;
+  if (!Number.isInteger(n) || n < 0) return null;
+  // accepted when retention was already over (auto-acceptance of a short retention): one reading
+  if (endMs <= startMs) return n === 0 ? startMs : null;
   const early = Math.floor(METRICS_EARLY_PHASE_MS / METRICS_EARLY_INTERVAL_MS); // readings 0..early-1 every 6 h
   const at = n < early ? startMs + n * METRICS_EARLY_INTERVAL_MS : startMs + METRICS_EARLY_PHASE_MS + (n - early) * METRICS_LATE_INTERVAL_MS;
   if (at < endMs) return at;

@@ -377,7 +377,10 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       const itemId = requireText(command.platformItemId, 'platformItemId', 200);
       const p = state.publication;
       if (state.status === 'awaiting_publication') {
-        // first publication: may re-link while the platform has not reported it live
+        // first publication: may re-link while the platform has not reported it live.
+        // After an upheld complaint's fix the content may be edited in place: the live item, linked
+        // again, is the fixed publication at once (the platform reports no new publication for it).
+        if (p.itemId !== null && itemId === p.itemId) return { type: 'published', actor, payload: { itemId, republish: true, inPlace: true } };
       } else if (state.status === 'awaiting_client_acceptance') {
         if (itemId === p.itemId) refuseState(state, 'already-live', 'this item is already the task\'s live content');
         // R-REPUBLISH-5: at most 5 republications before acceptance
@@ -437,6 +440,8 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       if (!state.acceptance.complaint) refuseState(state, 'no-open-complaint', 'the task has no open complaint');
       if (!(COMPLAINT_OUTCOMES as readonly string[]).includes(command.outcome)) refuseInput('outcome-invalid', `outcome must be one of ${COMPLAINT_OUTCOMES.join(', ')}`);
       if (command.outcome === 'dismissed') return { type: 'complaint_dismissed', actor, reason: note, payload: { outcome: command.outcome } };
+      // upholding reworks or cancels an unsettled delivery only (never one already paid out)
+      if (state.status !== 'awaiting_client_acceptance') refuseState(state, 'not-awaiting-client-acceptance', 'only a complaint about an unaccepted delivery can be upheld');
       // upheld: the operator asks the creator to fix the content, or cancels the task with a full refund
       return { type: 'complaint_upheld', actor, reason: note, payload: { outcome: command.outcome, complaint: state.acceptance.complaint!.reason } };
     }
@@ -574,6 +579,8 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       state.publication.visibility = event.payload['to'] as Visibility;
       break;
     case 'delivery_accepted': {
+      // accepting settles the delivery: a complaint still open is over (it changes no timer in retention)
+      state.acceptance.complaint = null;
       state.acceptance.acceptedAt = at;
       state.acceptance.acceptedBy = event.payload['by'] === 'auto' ? 'auto' : 'client';
       if (typeof event.payload['publishTime'] === 'string') state.acceptance.publishTimeConfirmed = event.payload['publishTime'];
@@ -726,6 +733,8 @@ export type Effect =
       delta: number;
       cause: 'retention_violation';
       reason: string;
+      /** When the violation happened (the event's time): R-OBSERVATION-RESTART counts from it. */
+      occurredAt?: string;
     };
 
 export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
@@ -754,7 +763,17 @@ export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
           ]
         : [{ kind: 'notify', key, channel: 'sms', recipient: creator, template: 'content_fix_requested', params: { taskId: state.taskId } }];
     case 'retention_violated': // R-RETENTION-PENALTY
-      return [{ kind: 'credit', key, creatorId: state.creatorId, delta: -RETENTION_VIOLATION_POINTS, cause: 'retention_violation', reason: `content ${String(event.payload['to'])} within retention of task ${state.taskId}` }];
+      return [
+        {
+          kind: 'credit',
+          key,
+          creatorId: state.creatorId,
+          delta: -RETENTION_VIOLATION_POINTS,
+          cause: 'retention_violation',
+          reason: `content ${String(event.payload['to'])} within retention of task ${state.taskId}`,
+          occurredAt: event.at,
+        },
+      ];
     default:
       return [];
   }

@@ -198,7 +198,8 @@ async function runEffect(state: TaskState, effect: Effect): Promise<void> {
       await sendNotification({ ...effect, taskId: state.taskId });
       return;
     case 'credit':
-      await recordCreditChange({ ...effect, taskId: state.taskId, actor: SYSTEM, occurredAt: new Date(now()).toISOString() });
+      // histories from before `occurredAt` was on the effect fall back to the time the effect runs
+      await recordCreditChange({ ...effect, taskId: state.taskId, actor: SYSTEM, occurredAt: effect.occurredAt ?? new Date(now()).toISOString() });
       return;
   }
 }

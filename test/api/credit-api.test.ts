@@ -38,7 +38,7 @@ const shanghai = (local: string) => new Date(`${local}+08:00`);
 
 const creator = () => api.creator(newActor('creator'), { douyin_video: 100_000 });
 const giveCard = (creatorId: string, body: Record<string, unknown>, options: { as?: UserActor; headers?: Record<string, string> } = {}) =>
-  api.call('POST', `/v1/creators/${creatorId}/cards`, { as: options.as ?? operator, body, headers: options.headers ?? {} });
+  api.call('POST', `/v1/creators/${creatorId}/cards`, { as: options.as ?? operator, body, headers: options.headers ?? { 'idempotency-key': `card-${randomUUID()}` } });
 /** R-CARDS through the db function, at an explicit time. */
 const cardAt = (creatorId: string, color: 'red' | 'yellow', observationDays: number, issuedAt: Date, reason = 'Late delivery') =>
   issueCard(db(), { id: newId('card'), creatorId, color, reason, observationDays, issuedBy: operator.id, issuedAt });
@@ -68,6 +68,14 @@ function expectProblem(res: { status: number; type: string; body: any }, status:
 }
 
 describe('cards', () => {
+  it('R-CARDS: a card needs an Idempotency-Key (a retried request must not give a second card) and is refused without one, writing nothing', async () => {
+    const c = await api.creator(newActor('creator'), { douyin_video: 50_000 });
+    const res = await giveCard(c.id, { color: 'yellow', reason: 'Late', observationDays: 10, points: 5 }, { headers: {} });
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(/problem\+json/);
+    expect((await api.call('GET', `/v1/creators/${c.id}/cards`, { as: operator })).body.items).toEqual([]);
+  });
+
   it('R-CARDS: an operator gives red and yellow cards with the observation length it sets; they are listed newest first', async () => {
     const c = await creator();
     const yellow = await giveCard(c.id, { color: 'yellow', reason: 'Delivered two days late', observationDays: 31 });

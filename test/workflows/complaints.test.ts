@@ -103,3 +103,32 @@ it('R-COMPLAINT: an unknown outcome is refused and changes nothing', () =>
     });
     expect((await a.state()).version).toBe(before.version);
   }));
+
+it('R-COMPLAINT: accepting the delivery ends an open complaint; an upheld outcome never reaches a settled (paid) task', () =>
+  withTask({ scriptRequired: false }, async (h) => {
+    const a = act(h);
+    await toPublished(h);
+    await a.complain('Colours are off');
+    const accepted = await a.acceptDelivery();
+    expect(accepted.status).toBe('in_retention');
+    expect(accepted.acceptance.complaint).toBeNull();
+    expect(await refusal(a.upholdComplaint('upheld_cancel', 'too late'))).toMatchObject({ type: 'invalid_state', code: 'no-open-complaint' });
+    expect(await refusal(a.upholdComplaint('upheld_fix', 'too late'))).toMatchObject({ type: 'invalid_state' });
+    expect((await a.state()).status).toBe('in_retention');
+  }));
+
+it('R-COMPLAINT: a fix made in place (the live item edited, linked again) is the new publication at once; the 7-day clock restarts', () =>
+  withTask({ scriptRequired: false }, async (h) => {
+    const a = act(h);
+    await toPublished(h, 'live-1');
+    await a.complain('Wrong price in the caption');
+    await a.upholdComplaint('upheld_fix', 'Fix the caption');
+    await a.submitContent('caption fixed');
+    await a.reviewContent('pass');
+    await a.confirmContent('confirm');
+    await sleep(HOUR);
+    const fixed = await a.publish('live-1');
+    expect(fixed.status).toBe('awaiting_client_acceptance');
+    expect(fixed.publication).toMatchObject({ itemId: 'live-1', republishCount: 1, visibility: 'public' });
+    expect(Date.parse(fixed.nextDeadline!) - Date.parse(fixed.publication.publishedAt!)).toBe(7 * DAY);
+  }));
