@@ -27,7 +27,7 @@ import { idempotent, optionalIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
 import { Problem, forbidden, notFound } from './problems.js';
 // schemas.ts runs extendZodWithOpenApi(z): imported before any `.openapi()` below
-import { Problem as ProblemSchema } from './schemas.js';
+import { AccountId, Problem as ProblemSchema } from './schemas.js';
 import { fromDomainError, fromWorkflowError } from './temporalErrors.js';
 
 // ---------------------------------------------------------------- schemas
@@ -60,7 +60,7 @@ export const AppealDecisionBody = z
 export const ListAppealsQuery = z
   .object({
     status: z.enum(['open', 'escalated', 'upheld', 'rejected']).optional(),
-    creatorId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'an account id').optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
+    creatorId: AccountId.optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: AppealIdParam.shape.appealId.optional().openapi({ description: 'nextCursor of the previous page' }),
   })

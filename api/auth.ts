@@ -10,6 +10,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Db } from '../db/client.js';
 import { activeAccount } from '../db/accounts.js';
 import type { Actor } from '../domain/index.js';
+import { ID_PATTERN } from './ids.js';
 import { forbidden, unauthorized } from './problems.js';
 
 export const USER_ROLES = ['client', 'creator', 'mcn', 'operator'] as const;
@@ -18,7 +19,6 @@ export type UserActor = Actor & { role: UserRole };
 
 const ISSUER = 'starmap';
 const AUDIENCE = 'starmap-api';
-const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface Auth {
   sign(actor: UserActor, ttlSeconds?: number): Promise<string>;

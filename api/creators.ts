@@ -34,6 +34,7 @@ import {
 import { accounts, mcnMemberships, tasks } from '../db/schema/index.js';
 import { normalizeEmail, normalizePhone, taskTypeOf, type Platform, type PlatformAccountMetrics } from '../domain/index.js';
 import { actorOf } from './auth.js';
+import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, notFound } from './problems.js';
 import { BindPlatformAccountBody, ContactBody, CreatorIdParam, McnBody, OpenOfferBody, PlazaQuery, TaskTypeParam, UpdateOfferBody, VirtualNumbersBody } from './schemas.js';
@@ -180,7 +181,7 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
     });
     res.json({
       items: items.map(({ ratingCentis, ratingCount, quoteFen, ...item }) => ({ ...item, quoteFen: quoteFen!, rating: rating({ ratingCentis, ratingCount }) })),
-      nextCursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
+      nextCursor: encodeCursor(next),
     });
   });
 
@@ -274,14 +275,9 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
 }
 
 function decodePlazaCursor(cursor: string, sort: string): PlazaCursor {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as PlazaCursor;
-    const idLike = (x: unknown) => typeof x === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(x);
+  return decodeCursor(cursor, ({ v, c, t }) => {
     // every sort key is a whole number (fen, counts, rating ×100): anything else was not made by us
-    const inRange = sort === 'rating_desc' ? value.v >= -1 && value.v <= 500 : value.v >= 0;
-    if (Number.isSafeInteger(value.v) && inRange && idLike(value.c) && idLike(value.t)) return { v: value.v, c: value.c, t: value.t };
-  } catch {
-    // fall through
-  }
-  throw badRequest('The cursor is not valid', { code: 'cursor-invalid' });
+    const inRange = typeof v === 'number' && (sort === 'rating_desc' ? v >= -1 && v <= 500 : v >= 0);
+    return Number.isSafeInteger(v) && inRange && isId(c) && isId(t) ? { v, c, t } : null;
+  });
 }

@@ -29,9 +29,10 @@ import {
   MIN_OBSERVATION_DAYS,
 } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
+import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { idempotent, requireIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
-import { Problem, badRequest, notFound } from './problems.js';
+import { Problem, notFound } from './problems.js';
 import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
 import { orDomainProblem } from './temporalErrors.js';
 
@@ -159,23 +160,19 @@ const cardView = (c: CardView, now: number) => ({
   inObservation: now < c.observationEndsAt.getTime(),
 });
 
-const encodeCursor = (c: QueueCursor | null) => (c ? Buffer.from(JSON.stringify(c)).toString('base64url') : null);
 const PG_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2}){0,2})$/;
-function decodeCursor(cursor: string | undefined): QueueCursor | undefined {
+function decodeQueueCursor(cursor: string | undefined): QueueCursor | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as QueueCursor;
+  return decodeCursor(cursor, ({ t, i }) => {
+    if (typeof t !== 'string' || !PG_TIME.test(t) || !isId(i)) return null;
     // Postgres writes `2026-11-22 03:04:06.123456+00`; as ISO 8601 for JS: `T`, and the offset with minutes
-    const iso = typeof value.t === 'string' ? value.t.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00') : '';
+    const iso = t.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
     const parsed = Date.parse(iso);
-    const valid = typeof value.t === 'string' && PG_TIME.test(value.t) && !Number.isNaN(parsed);
-    // an impossible date (Feb 30) rolls over in JS: the calendar date must survive the round trip (UTC cursors)
-    const exact = valid && (!/[+-]\d{2}(:?\d{2})?$/.test(iso) || /[+-]00(:?00)?$/.test(iso) ? new Date(parsed).toISOString().slice(0, 10) === value.t.slice(0, 10) : true);
-    if (valid && exact && typeof value.i === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value.i)) return { t: value.t, i: value.i };
-  } catch {
-    // fall through
-  }
-  throw badRequest('The cursor is not valid', { code: 'cursor-invalid' });
+    if (Number.isNaN(parsed)) return null;
+    // an impossible date (Feb 30) rolls over in JS: the calendar date of a UTC cursor must survive the round trip
+    const utc = !/[+-]\d{2}(:?\d{2})?$/.test(iso) || /[+-]00(:?00)?$/.test(iso);
+    return !utc || new Date(parsed).toISOString().slice(0, 10) === t.slice(0, 10) ? { t, i } : null;
+  });
 }
 
 export function creditRoutes({ db }: { db: Db }): Router {
@@ -261,14 +258,14 @@ export function creditRoutes({ db }: { db: Db }): Router {
   router.get('/v1/operator/queues/reviews', async (req, res) => {
     actorOf(req, 'operator');
     const q = ReviewQueueQuery.parse(req.query);
-    const { items, next } = await reviewQueue(db, { stage: q.stage, limit: q.limit, after: decodeCursor(q.cursor) });
+    const { items, next } = await reviewQueue(db, { stage: q.stage, limit: q.limit, after: decodeQueueCursor(q.cursor) });
     res.json({ items: items.map((i) => ({ ...i, since: i.since.toISOString() })), nextCursor: encodeCursor(next) });
   });
 
   router.get('/v1/operator/queues/complaints', async (req, res) => {
     actorOf(req, 'operator');
     const q = ComplaintQueueQuery.parse(req.query);
-    const { items, next } = await complaintQueue(db, { limit: q.limit, after: decodeCursor(q.cursor) });
+    const { items, next } = await complaintQueue(db, { limit: q.limit, after: decodeQueueCursor(q.cursor) });
     res.json({ items, nextCursor: encodeCursor(next) });
   });
 

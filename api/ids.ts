@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
  * time-ordered, so newest-first lists page by id alone (keyset pagination),
  * and ids never come from a request body.
  */
+/** What any id the API accepts looks like (account ids, task ids, ...): also every cursor's ids. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 export type IdPrefix = 'tsk' | 'wd' | 'acc' | 'pa' | 'card' | 'apl';
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {

@@ -18,9 +18,13 @@ import {
   TASK_TYPE_IDS,
 } from '../domain/index.js';
 
+import { ID_PATTERN } from './ids.js';
+
 extendZodWithOpenApi(z);
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _.:- (at most 64)');
+/** An account or other id (api/ids.ts ID_PATTERN). */
+export const AccountId = z.string().regex(ID_PATTERN, 'letters, digits and _.:- (at most 64)');
+const id = AccountId;
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const TaskIdParam = z.object({ taskId: z.string().regex(/^tsk_[0-9a-f-]{36}$/, 'a task id').openapi({ example: 'tsk_0b6f1c9e-3c36-4c4e-9a55-2f1d8f1e6a11' }) });

@@ -10,7 +10,7 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTransaction } from 'drizzle-orm/pg-core';
-import { DAY, INITIAL_CREDIT_POINTS } from '../domain/index.js';
+import { creditScore, restartedObservation } from '../domain/index.js';
 import type { Db } from './client.js';
 import { creatorCards, creditEvents } from './schema/index.js';
 
@@ -58,7 +58,7 @@ export async function creditScoreOf(db: Tx, creatorId: string): Promise<number> 
     .select({ sum: sql<string | null>`sum(${creditEvents.delta})` })
     .from(creditEvents)
     .where(eq(creditEvents.creatorId, creatorId));
-  return INITIAL_CREDIT_POINTS + Number(row?.sum ?? 0);
+  return creditScore([Number(row?.sum ?? 0)]);
 }
 
 /**
@@ -67,16 +67,23 @@ export async function creditScoreOf(db: Tx, creatorId: string): Promise<number> 
  * Returns how many periods moved. Call it in the transaction that records the violation.
  */
 export async function restartObservations(db: Tx, creatorId: string, at: Date): Promise<number> {
-  const moved = await db
-    .update(creatorCards)
-    .set({
-      lastViolationAt: at,
-      // bigint: days × 86,400,000 ms overflows int4 from 25 days on
-      observationEndsAt: sql`${at.toISOString()}::timestamptz + (${creatorCards.observationDays}::bigint * ${DAY}) * interval '1 millisecond'`,
-    })
-    .where(and(eq(creatorCards.creatorId, creatorId), gt(creatorCards.observationEndsAt, at), sql`${creatorCards.lastViolationAt} < ${at.toISOString()}::timestamptz`))
-    .returning({ id: creatorCards.id });
-  return moved.length;
+  const running = await db
+    .select()
+    .from(creatorCards)
+    .where(and(eq(creatorCards.creatorId, creatorId), gt(creatorCards.observationEndsAt, at)))
+    .for('update');
+  let moved = 0;
+  for (const card of running) {
+    // the rule itself is domain/credit.ts: same length, from the latest violation, only inside the period
+    const endsAt = restartedObservation(
+      { observationDays: card.observationDays, lastViolationAtMs: card.lastViolationAt.getTime(), observationEndsAtMs: card.observationEndsAt.getTime() },
+      at.getTime(),
+    );
+    if (endsAt === null) continue;
+    await db.update(creatorCards).set({ lastViolationAt: at, observationEndsAt: new Date(endsAt) }).where(eq(creatorCards.id, card.id));
+    moved += 1;
+  }
+  return moved;
 }
 
 /**

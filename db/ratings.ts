@@ -16,13 +16,9 @@ export async function rateTask(db: Db, rating: { taskId: string; clientId: strin
     await lockCreator(tx, rating.creatorId); // concurrent ratings of one creator both count in the average
     const [row] = await tx.insert(taskRatings).values(rating).onConflictDoNothing({ target: taskRatings.taskId }).returning();
     if (!row) throw new DomainError('invalid_state', 'The task is already rated', { code: 'already-rated' });
-    const [stats] = await tx
-      .select({ average: sql<string>`avg(${taskRatings.stars})`, count: sql<number>`count(*)::int` })
-      .from(taskRatings)
-      .where(eq(taskRatings.creatorId, rating.creatorId));
     await tx
       .update(creatorOffers)
-      .set({ ratingCentis: Math.round(Number(stats!.average) * 100), ratingCount: stats!.count, updatedAt: sql`now()` })
+      .set({ ...(await ratingAggregateOf(tx, rating.creatorId)), updatedAt: sql`now()` })
       .where(eq(creatorOffers.creatorId, rating.creatorId));
     return row;
   });

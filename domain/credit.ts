@@ -82,7 +82,7 @@ export interface ObservationPeriod {
  * Returns the new end, or null when the violation does not restart the period:
  * it falls at or after the end (the observation is over, the warning has
  * stopped) or not after the latest violation already counted.
- * db/credit.ts `restartObservations` applies the same rule in SQL.
+ * db/credit.ts `restartObservations` applies it to the running cards of a creator.
  */
 export function restartedObservation(card: ObservationPeriod, violationAtMs: number): number | null {
   if (violationAtMs >= card.observationEndsAtMs) return null;

@@ -70,16 +70,20 @@ export interface SeedResult {
   demo: Record<keyof typeof DEMO_ACCOUNTS, UserActor>;
 }
 
+const DEMO_ROLES = { client: 'client', client2: 'client', creator: 'creator', mcn: 'mcn', operator: 'operator' } as const;
+
+/** The demo accounts as actors (for tokens). */
+export const demoActors = (): SeedResult['demo'] =>
+  Object.fromEntries((Object.keys(DEMO_ACCOUNTS) as (keyof typeof DEMO_ACCOUNTS)[]).map((name) => [name, { role: DEMO_ROLES[name], id: DEMO_ACCOUNTS[name].id }])) as SeedResult['demo'];
+
 export async function seedMarketplace(db: Db, options: SeedOptions): Promise<SeedResult> {
   const log = options.log ?? (() => {});
   const passwordHash = await hashPassword(DEMO_PASSWORD);
-  const roleOf = { client: 'client', client2: 'client', creator: 'creator', mcn: 'mcn', operator: 'operator' } as const;
-  const demo = {} as SeedResult['demo'];
+  const demo = demoActors();
   for (const [name, a] of Object.entries(DEMO_ACCOUNTS) as [keyof typeof DEMO_ACCOUNTS, (typeof DEMO_ACCOUNTS)[keyof typeof DEMO_ACCOUNTS]][]) {
-    demo[name] = { role: roleOf[name], id: a.id };
     if (name === 'creator') continue; // the first generated creator (below)
     const [exists] = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, a.id));
-    if (!exists) await createAccount(db, { id: a.id, role: roleOf[name], login: a.login, passwordHash, displayName: a.displayName });
+    if (!exists) await createAccount(db, { id: a.id, role: DEMO_ROLES[name], login: a.login, passwordHash, displayName: a.displayName });
   }
   // money for the demo brands (a fixed transfer id per brand: credited once)
   await db.transaction((tx) => topUp(tx, DEMO_ACCOUNTS.client.id, 50_000_000, 'seed:topup:demo-client'));

@@ -30,7 +30,7 @@ import { createWorker } from '../worker.js';
 import { count } from 'drizzle-orm';
 import { accounts } from '../db/schema/index.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, demoTokens, progressBar, seedMarketplace, type SeedResult } from './seed.js';
+import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -183,9 +183,6 @@ async function main(): Promise<void> {
   writeFileSync(runtimeFile, JSON.stringify({ api: `http://127.0.0.1:${apiPort}`, databaseUrl: database.url, temporal: temporal.address, temporalUi: temporal.uiUrl }, null, 2), { mode: 0o600 });
   cleanups.push(() => Promise.resolve(rmSync(runtimeFile, { force: true })));
 
-  const demo = Object.fromEntries(
-    (Object.keys(DEMO_ACCOUNTS) as (keyof typeof DEMO_ACCOUNTS)[]).map((k) => [k, { role: k === 'client2' ? 'client' : k, id: DEMO_ACCOUNTS[k].id }]),
-  ) as SeedResult['demo'];
   console.log(`
   Starmap is running
     API         http://127.0.0.1:${apiPort}
@@ -194,7 +191,7 @@ async function main(): Promise<void> {
     Temporal    ${temporal.address}, task queue ${TASK_QUEUE}
     Postgres    ${database.where}
   Demo accounts (password "${DEMO_PASSWORD}", POST /v1/sessions) and tokens (12 h):
-${await demoTokens(secrets.jwtSecret, demo)}
+${await demoTokens(secrets.jwtSecret, demoActors())}
   More creators: npm run seed -- --creators 1000. Walk-through: README.md
   Ctrl-C stops everything.
 `);

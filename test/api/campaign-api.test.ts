@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
 import { newActor } from '../helpers/accounts.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+import { until } from '../helpers/poll.js';
 
 let api: ApiStack;
 const operator = newActor('operator');
@@ -17,14 +18,6 @@ beforeAll(async () => {
 afterAll(async () => api?.stop());
 
 const key = () => `k-${randomUUID()}`;
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 
 /** Orders a Douyin task and drives it over HTTP to the client's acceptance. */
 async function acceptedTask(client: UserActor, creator: UserActor): Promise<string> {

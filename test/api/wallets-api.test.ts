@@ -10,6 +10,7 @@ import type { UserActor } from '../../api/auth.js';
 import { account, balanceOf, holdEscrow, settleEscrow, topUp } from '../../db/ledger.js';
 import { tasks } from '../../db/schema/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+import { until } from '../helpers/poll.js';
 
 let api: ApiStack;
 beforeAll(async () => {
@@ -28,14 +29,6 @@ async function topUpViaApi(as: UserActor, amountFen: number, k = key()) {
   return api.call('POST', '/v1/wallets/me/top-ups', { as, body: { amountFen }, headers: { 'idempotency-key': k } });
 }
 const balance = async (as: UserActor) => (await api.call('GET', '/v1/wallets/me', { as })).body.balanceFen as number;
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 /** A creator earns `amount` the way the workflow pays: escrow, then payout. */
 async function earn(creatorId: string, amountFen: number) {
   const payer = uid('payer');

@@ -9,14 +9,12 @@ import { expect, it } from 'vitest';
 import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
 import { DAY, HOUR, MINUTE } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
 import { CLIENT, CREATOR, act, notificationsOf, projected, refusal, toPublished, waitFor } from '../helpers/tasks.js';
 
 const { db, sleep, withTask } = useWorkflowStack();
 
-async function balanceBecomes(id: string, expected: number) {
-  for (let i = 0; i < 100 && (await balanceOf(db(), id)) !== expected; i++) await new Promise((r) => setTimeout(r, 50));
-  return balanceOf(db(), id);
-}
+const balanceBecomes = (id: string, expected: number) => until(() => balanceOf(db(), id), (b) => b === expected, 100, 50);
 
 it('R-COMPLAINT: upheld with a fix, the content goes back to the creator, through review and the client, is published again, and the 7-day clock restarts from the new publication', () =>
   withTask({ scriptRequired: false }, async (h) => {

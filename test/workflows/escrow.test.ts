@@ -8,6 +8,7 @@ import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
 import { mcnMemberships } from '../../db/schema/index.js';
 import { DAY, HOUR } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
 import { CLIENT, CREATOR, act, toPublished, waitFor } from '../helpers/tasks.js';
 
 const { db, sleep, withTask } = useWorkflowStack();
@@ -18,10 +19,7 @@ async function escrowed(taskId: string, clientId: string, priceFen: number) {
     await holdEscrow(tx, taskId, clientId, priceFen);
   });
 }
-async function balanceBecomes(id: string, expected: number) {
-  for (let i = 0; i < 100 && (await balanceOf(db(), id)) !== expected; i++) await new Promise((r) => setTimeout(r, 50));
-  return balanceOf(db(), id);
-}
+const balanceBecomes = (id: string, expected: number) => until(() => balanceOf(db(), id), (b) => b === expected, 100, 50);
 
 it('R-ESCROW: a task that expires after 24 hours refunds its escrow to the client in full', async () => {
   const taskId = `task-${randomUUID()}`;
