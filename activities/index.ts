@@ -4,18 +4,18 @@
  * every write is an upsert or an insert guarded by a unique constraint, so a
  * retry never adds a second row, a second SMS or a second credit change.
  */
-import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { Notifier } from '../adapters/notifier.js';
 import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
-import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow } from '../db/ledger.js';
+import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, type Settlement } from '../db/ledger.js';
+import { projectTask, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
 import { notifyOnce } from './outbox.js';
-import { taskEvents, taskMetrics, tasks } from '../db/schema/index.js';
+import { taskMetrics } from '../db/schema/index.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
 
@@ -43,34 +43,13 @@ function permanent(err: unknown): never {
 type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
 type CreditEffect = Extract<Effect, { kind: 'credit' }>;
 
-const date = (value: string | null): Date | null => (value ? new Date(value) : null);
-
-/** The read-model columns derived from the workflow's state. */
-export function taskColumns(task: TaskState) {
-  const closed = task.cancellation?.at ?? task.completion?.at ?? null;
-  return {
-    status: task.status,
-    acceptedAt: date(task.acceptedAt),
-    publishedAt: date(task.publication.firstPublishedAt),
-    finalPublishedAt: date(task.publication.publishedAt),
-    republishCount: task.publication.republishCount,
-    deliveryAcceptedAt: date(task.acceptance.acceptedAt),
-    retentionEndsAt: date(task.retention.endsAt),
-    nextDeadline: date(task.nextDeadline),
-    closedAt: date(closed),
-    closeReason: task.cancellation?.reason ?? task.completion?.kind ?? null,
-    snapshot: task,
-    version: task.version,
-  };
-}
-
 export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics }: ActivityDeps) => ({
   /** R-APPEAL-48WH: escalateAppeal, decideAppeal (activities/appeals.ts). */
   ...createAppealActivities({ db, notifier }),
 
   /** R-ESCROW / R-PAYOUT: refund or pay out the task's escrow, once (deterministic transfer id). */
-  async settleEscrow(input: { taskId: string; clientId: string; creatorId: string; outcome: 'refund' | 'payout' }): Promise<{ moved: number; to: string | null }> {
-    return settleEscrow(db, input.taskId, input.clientId, input.creatorId, input.outcome).catch(permanent);
+  async settleEscrow(input: Settlement): Promise<{ moved: number; to: string | null }> {
+    return settleEscrow(db, input).catch(permanent);
   },
 
   /** Sends a withdrawal to the payout provider; our id is the provider's idempotency key. */
@@ -89,53 +68,10 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     await finishWithdrawal(db, input.withdrawalId, input.paid ? { paid: true, reference: input.reference ?? '' } : { paid: false, reason: input.reason ?? 'rejected' }).catch(permanent);
   },
 
-  /** Projects the task's state and its new events to Postgres, in one transaction. */
+  /** Projects the task's state and its new events to Postgres, in one transaction (db/tasks.ts). */
   async projectTask(input: { task: TaskState; events: TaskEvent[] }): Promise<void> {
     const { task, events } = input;
-    const columns = taskColumns(task);
-    await db.transaction(async (tx) => {
-      await tx
-        .insert(tasks)
-        .values({
-          id: task.taskId,
-          type: task.type,
-          clientId: task.clientId,
-          creatorId: task.creatorId,
-          brief: task.brief,
-          scriptRequired: task.scriptRequired,
-          retentionDays: task.retentionDays,
-          priceFen: task.priceFen,
-          orderedAt: new Date(task.orderedAt),
-          acceptDeadline: new Date(task.acceptDeadline),
-          // A task started without the API (tests, tools) gets a key of its own.
-          idempotencyKey: `workflow:${task.taskId}`,
-          requestHash: '',
-          ...columns,
-        })
-        .onConflictDoUpdate({
-          target: tasks.id,
-          set: { ...columns, orderedAt: new Date(task.orderedAt), acceptDeadline: new Date(task.acceptDeadline), updatedAt: sql`now()` },
-          // never go backwards: a late retry of an older projection changes nothing
-          setWhere: sql`${tasks.version} < ${task.version}`,
-        });
-      if (events.length > 0) {
-        await tx
-          .insert(taskEvents)
-          .values(
-            events.map((e) => ({
-              taskId: task.taskId,
-              seq: e.seq,
-              type: e.type,
-              actorRole: e.actor.role,
-              actorId: e.actor.id,
-              reason: e.reason,
-              payload: e.payload,
-              occurredAt: new Date(e.at),
-            })),
-          )
-          .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
-      }
-    });
+    await projectTask(db, task, events);
     // post-campaign data: accepted content is read from the platform until retention ends
     if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
       await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
@@ -149,7 +85,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
    */
   async collectMetrics(input: { taskId: string; reading: number; at: string }): Promise<{ collecting: boolean }> {
     if (!contentPlatform) throw ApplicationFailure.create({ type: 'NotConfigured', message: 'no content platform adapter', nonRetryable: true });
-    const [row] = await db.select().from(tasks).where(eq(tasks.id, input.taskId));
+    const row = await taskById(db, input.taskId);
     const task = row?.snapshot;
     if (!row || !task) throw ApplicationFailure.create({ type: 'UnknownTask', message: `no task ${input.taskId}`, nonRetryable: true });
     const live = task.status === 'in_retention' || task.completion?.kind === 'retention_served';

@@ -18,7 +18,7 @@ import type { Db } from '../db/client.js';
 import { cardsOf, creditHistoryOf, issueCard, type CardView } from '../db/cards.js';
 import { mcnOf, observationEndsAt } from '../db/creators.js';
 import { creditScoreOf } from '../db/credit.js';
-import { complaintQueue, reviewQueue, type QueueCursor } from '../db/queues.js';
+import { complaintQueue, reviewQueue, type QueueCursor } from '../db/tasks.js';
 import { accounts, tasks } from '../db/schema/index.js';
 import {
   CARD_COLORS,
@@ -259,7 +259,7 @@ export function creditRoutes({ db }: { db: Db }): Router {
     actorOf(req, 'operator');
     const q = ReviewQueueQuery.parse(req.query);
     const { items, next } = await reviewQueue(db, { stage: q.stage, limit: q.limit, after: decodeQueueCursor(q.cursor) });
-    res.json({ items: items.map((i) => ({ ...i, since: i.since.toISOString() })), nextCursor: encodeCursor(next) });
+    res.json({ items, nextCursor: encodeCursor(next) });
   });
 
   router.get('/v1/operator/queues/complaints', async (req, res) => {

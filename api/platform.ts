@@ -52,7 +52,7 @@ export function platformRoutes(deps: { db: Db; temporal: Client; platformSecret:
       return;
     }
     try {
-      await deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind: event.kind, itemId: event.itemId });
+      await deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind: event.kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt!).toISOString() });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(409, 'invalid-state', 'The task is closed', 'The task no longer takes platform events', { code: 'task-closed' });
       throw err;

@@ -10,6 +10,10 @@ import {
   MIN_QUOTE_FEN,
   PLATFORMS,
   MAX_BRIEF_CHARS,
+  DEFAULT_DRAFT_DAYS,
+  MAX_DRAFT_DAYS,
+  MAX_DRAFT_EXTENSION_DAYS,
+  MIN_DRAFT_DAYS,
   MAX_REASON_CHARS,
   MAX_RETENTION_DAYS,
   MAX_SUBMISSION_CHARS,
@@ -56,6 +60,13 @@ export const CreateTaskBody = z
       .boolean()
       .optional()
       .openapi({ description: 'R-OBSERVATION-WARN: true to order a creator in an observation period after seeing the warning (409 observation-warning)' }),
+    draftDays: z
+      .number()
+      .int()
+      .min(MIN_DRAFT_DAYS)
+      .max(MAX_DRAFT_DAYS)
+      .optional()
+      .openapi({ description: `R-STAGE-DEADLINE: days the creator has for each drafting round (script/outline or content), ${MIN_DRAFT_DAYS}-${MAX_DRAFT_DAYS}, default ${DEFAULT_DRAFT_DAYS}` }),
   })
   .strict()
   .openapi('CreateTask');
@@ -93,6 +104,31 @@ export const ResolveComplaintBody = z
   .strict()
   .openapi('ComplaintResolution');
 export const EmptyBody = z.object({}).strict();
+const fenAmount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const ExtendDraftBody = z
+  .object({ days: z.number().int().min(1).max(MAX_DRAFT_EXTENSION_DAYS).openapi({ description: 'R-STAGE-DEADLINE: days added to the running drafting deadline' }) })
+  .strict()
+  .openapi('DraftDeadlineExtension');
+export const ResolveTaskBody = z
+  .object({
+    outcome: z.enum(['cancel', 'settle']).openapi({ description: 'R-OPERATOR-RESOLVE: cancel (refund, the rest to the creator) or settle to the creator' }),
+    reason: text(MAX_REASON_CHARS),
+    refundFen: fenAmount.optional().openapi({ description: 'cancel: the refund to the client, 1..price (default: the whole price); the rest goes to the creator' }),
+  })
+  .strict()
+  .openapi('TaskResolution');
+export const ProposeCancellationBody = z
+  .object({
+    reason: text(MAX_REASON_CHARS),
+    refundFen: fenAmount.optional().openapi({ description: 'R-MUTUAL-CANCEL: the refund to the client (0..price); default 100 % before the first content submission, 90 % after it' }),
+  })
+  .strict()
+  .openapi('CancellationProposal');
+export const AnswerBody = z
+  .object({ agree: z.boolean(), reason: text(MAX_REASON_CHARS).optional() })
+  .strict()
+  .refine((b) => b.agree || b.reason, { message: 'a refusal needs a reason', path: ['reason'] })
+  .openapi('Answer');
 export const AcceptanceBody = z
   .object({ publishTime: z.iso.datetime({ offset: true }).optional().openapi({ description: 'R-PUBLISH-TIME: Toutiao types: the publication time the client confirms' }) })
   .strict()
@@ -104,6 +140,10 @@ export const PlatformEventBody = z
     taskId: TaskIdParam.shape.taskId,
     itemId: text(200),
     kind: z.enum(['published', 'hidden', 'deleted', 'restored', 'metrics']),
+    occurredAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "R-RETENTION-PENALTY: the platform's own time of the event; a platform item's events apply in this order, and a redelivered or older one changes nothing. Required except for metrics." }),
     metrics: z
       .object({
         plays: z.number().int().nonnegative(),
@@ -117,6 +157,7 @@ export const PlatformEventBody = z
   })
   .strict()
   .refine((b) => (b.kind === 'metrics') === (b.metrics !== undefined), { message: 'metrics go with kind "metrics" only', path: ['metrics'] })
+  .refine((b) => b.kind === 'metrics' || b.occurredAt !== undefined, { message: 'publication and visibility events carry the platform time occurredAt', path: ['occurredAt'] })
   .openapi('PlatformEvent');
 
 export const AmountBody = z.object({ amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict().openapi('Amount');

@@ -4,19 +4,19 @@
  * The rules themselves live in domain/ and run inside the workflow.
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { mcnMemberships, taskEvents, tasks, type TaskRow } from '../db/schema/index.js';
+import type { TaskRow } from '../db/schema/index.js';
+import { eventsOf, insertOrder, listTasks, taskById, taskByKey } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
-import { ACCEPT_WINDOW_MS, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
+import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
 import { startTaskWorkflow } from '../temporal/tasks.js';
-import { InsufficientFunds, holdEscrow } from '../db/ledger.js';
+import { InsufficientFunds, holdEscrow, payoutAccountOf } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
 import { optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
@@ -24,13 +24,17 @@ import { newId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
 import {
   AcceptanceBody,
+  AnswerBody,
   ConfirmBody,
   CreateTaskBody,
   EmptyBody,
+  ExtendDraftBody,
   ListTasksQuery,
+  ProposeCancellationBody,
   PublishBody,
   ReasonBody,
   ResolveComplaintBody,
+  ResolveTaskBody,
   ReviewBody,
   SubmitBody,
   TaskIdParam,
@@ -55,31 +59,39 @@ export interface TaskAction {
 function action<I extends m.ActorInput>(spec: {
   path: string;
   summary: string;
-  roles: UserRole[];
+  /** The command's row in domain ACTION_ROLES: the route's early 403 and the workflow's check read the same data. */
+  command: keyof typeof ACTION_ROLES;
   body: z.ZodType<Omit<I, 'actor'>>;
   update: UpdateDefinition<TaskState, [I]>;
 }): TaskAction {
   return {
     ...spec,
+    roles: [...ACTION_ROLES[spec.command]] as UserRole[],
     send: (handle, body, actor, updateId) =>
       handle.executeUpdate(spec.update, { args: [{ ...(body as Omit<I, 'actor'>), actor } as I], ...(updateId ? { updateId } : {}) }),
   };
 }
 
 export const TASK_ACTIONS: TaskAction[] = [
-  action({ path: 'accept', summary: 'Creator accepts the task (R-ACCEPT-24H)', roles: ['creator'], body: EmptyBody, update: m.acceptTaskUpdate }),
-  action({ path: 'decline', summary: 'Creator declines the task (R-DECLINE)', roles: ['creator'], body: ReasonBody, update: m.declineTaskUpdate }),
-  action({ path: 'script', summary: 'Creator submits the script (R-SCRIPT-FLOW)', roles: ['creator'], body: SubmitBody, update: m.submitScriptUpdate }),
-  action({ path: 'script/review', summary: 'Operator passes or rejects the script', roles: ['operator'], body: ReviewBody, update: m.reviewScriptUpdate }),
-  action({ path: 'script/decision', summary: 'Client confirms or rejects the script', roles: ['client'], body: ConfirmBody, update: m.confirmScriptUpdate }),
-  action({ path: 'content', summary: 'Creator submits the content (R-CONTENT-FLOW)', roles: ['creator'], body: SubmitBody, update: m.submitContentUpdate }),
-  action({ path: 'content/review', summary: 'Operator passes or rejects the content', roles: ['operator'], body: ReviewBody, update: m.reviewContentUpdate }),
-  action({ path: 'content/decision', summary: 'Client confirms or rejects the content', roles: ['client'], body: ConfirmBody, update: m.confirmContentUpdate }),
-  action({ path: 'publication', summary: 'The publisher (creator, or client for Xigua) links the published item (R-PUBLISH-CREATOR, R-PUBLISH-CLIENT, R-REPUBLISH-5)', roles: ['creator', 'client'], body: PublishBody, update: m.publishContentUpdate }),
-  action({ path: 'acceptance', summary: 'Client accepts the delivery and settles (R-ACCEPTANCE-7D, R-PUBLISH-TIME)', roles: ['client'], body: AcceptanceBody, update: m.acceptDeliveryUpdate }),
-  action({ path: 'modification-permission', summary: 'Client allows one change of the published article (R-MODIFY-PERMISSION)', roles: ['client'], body: EmptyBody, update: m.grantModificationUpdate }),
-  action({ path: 'complaint', summary: 'Client files a complaint before acceptance (R-COMPLAINT)', roles: ['client'], body: ReasonBody, update: m.fileComplaintUpdate }),
-  action({ path: 'complaint/resolution', summary: 'Operator resolves the open complaint', roles: ['operator'], body: ResolveComplaintBody, update: m.resolveComplaintUpdate }),
+  action({ path: 'accept', summary: 'Creator accepts the task (R-ACCEPT-24H)', command: 'accept', body: EmptyBody, update: m.acceptTaskUpdate }),
+  action({ path: 'decline', summary: 'Creator declines the task (R-DECLINE)', command: 'decline', body: ReasonBody, update: m.declineTaskUpdate }),
+  action({ path: 'script', summary: 'Creator submits the script (R-SCRIPT-FLOW)', command: 'submit', body: SubmitBody, update: m.submitScriptUpdate }),
+  action({ path: 'script/review', summary: 'Operator passes or rejects the script', command: 'review', body: ReviewBody, update: m.reviewScriptUpdate }),
+  action({ path: 'script/decision', summary: 'Client confirms or rejects the script', command: 'confirm', body: ConfirmBody, update: m.confirmScriptUpdate }),
+  action({ path: 'content', summary: 'Creator submits the content (R-CONTENT-FLOW)', command: 'submit', body: SubmitBody, update: m.submitContentUpdate }),
+  action({ path: 'content/review', summary: 'Operator passes or rejects the content', command: 'review', body: ReviewBody, update: m.reviewContentUpdate }),
+  action({ path: 'content/decision', summary: 'Client confirms or rejects the content', command: 'confirm', body: ConfirmBody, update: m.confirmContentUpdate }),
+  action({ path: 'publication', summary: 'The publisher (creator, or client for Xigua) links the published item (R-PUBLISH-CREATOR, R-PUBLISH-CLIENT, R-REPUBLISH-5)', command: 'publish', body: PublishBody, update: m.publishContentUpdate }),
+  action({ path: 'acceptance', summary: 'Client accepts the delivery and settles (R-ACCEPTANCE-7D, R-PUBLISH-TIME)', command: 'accept_delivery', body: AcceptanceBody, update: m.acceptDeliveryUpdate }),
+  action({ path: 'modification-permission', summary: 'Client allows one change of the published article (R-MODIFY-PERMISSION)', command: 'grant_modification', body: EmptyBody, update: m.grantModificationUpdate }),
+  action({ path: 'complaint', summary: 'Client files a complaint before acceptance (R-COMPLAINT)', command: 'file_complaint', body: ReasonBody, update: m.fileComplaintUpdate }),
+  action({ path: 'complaint/resolution', summary: 'Operator resolves the open complaint', command: 'resolve_complaint', body: ResolveComplaintBody, update: m.resolveComplaintUpdate }),
+  action({ path: 'draft-deadline', summary: 'Client extends the running drafting deadline before it passes (R-STAGE-DEADLINE)', command: 'extend_draft_deadline', body: ExtendDraftBody, update: m.extendDraftDeadlineUpdate }),
+  action({ path: 'resolution', summary: 'Operator ends an open task: cancel with a full or partial refund, or settle to the creator (R-OPERATOR-RESOLVE)', command: 'resolve_task', body: ResolveTaskBody, update: m.resolveTaskUpdate }),
+  action({ path: 'cancellation', summary: 'Client or creator proposes cancelling by agreement before acceptance (R-MUTUAL-CANCEL)', command: 'propose_cancellation', body: ProposeCancellationBody, update: m.proposeCancellationUpdate }),
+  action({ path: 'cancellation/answer', summary: 'The other party agrees to or refuses the cancellation proposal within 48 hours (R-MUTUAL-CANCEL)', command: 'answer_cancellation', body: AnswerBody, update: m.answerCancellationUpdate }),
+  action({ path: 'takedown', summary: 'Creator asks the client to allow taking the content down during retention (R-TAKEDOWN)', command: 'request_takedown', body: ReasonBody, update: m.requestTakedownUpdate }),
+  action({ path: 'takedown/answer', summary: 'Client agrees to or refuses the takedown within 48 hours (R-TAKEDOWN)', command: 'answer_takedown', body: AnswerBody, update: m.answerTakedownUpdate }),
 ];
 
 export function summarize(row: TaskRow) {
@@ -118,7 +130,7 @@ export async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<bo
 /** The task named in the path, if `actor` may see it; otherwise 404 (a task of others is not found). */
 export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Promise<TaskRow> {
   const { taskId } = TaskIdParam.parse(req.params);
-  const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+  const row = await taskById(db, taskId);
   if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
   return row;
 }
@@ -146,13 +158,15 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const key = requireIdempotencyKey(req);
     const body = CreateTaskBody.parse(req.body);
     const requestHash = sha256(JSON.stringify(body));
-    const byKey = async () => (await db.select().from(tasks).where(and(eq(tasks.clientId, actor.id), eq(tasks.idempotencyKey, key))))[0];
+    const byKey = () => taskByKey(db, actor.id, key);
     // a retry answers the first order, whatever changed since (quote, accepting switch)
     const earlier = await byKey();
     if (earlier) return replayOrder(res, earlier, requestHash, key);
 
-    const taskId = newId('tsk');
-    const now = new Date();
+    // one clock for the order: the answer, the row, the workflow and every deadline count from it
+    const orderedAtMs = Date.now();
+    const taskId = newId('tsk', orderedAtMs);
+    const now = new Date(orderedAtMs);
     let inserted: TaskRow | undefined;
     let warning: { code: string; observationEndsAt: string } | undefined;
     try {
@@ -180,27 +194,10 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
           }
         }
         // R-ORDER-FIELDS: the price is the quote at order time, kept on the task
-        const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen });
-        const [row] = await tx
-          .insert(tasks)
-          .values({
-            id: taskId,
-            type: order.type,
-            clientId: order.clientId,
-            creatorId: order.creatorId,
-            status: 'awaiting_acceptance',
-            brief: order.brief,
-            scriptRequired: order.scriptRequired,
-            retentionDays: order.retentionDays,
-            priceFen: order.priceFen,
-            orderedAt: now,
-            acceptDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
-            nextDeadline: new Date(now.getTime() + ACCEPT_WINDOW_MS),
-            idempotencyKey: key,
-            requestHash,
-          })
-          .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
-          .returning();
+        const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen, orderedAt: now.toISOString() });
+        // R-PAYOUT: the payout destination (creator or its MCN) is fixed when the escrow is held
+        const payoutAccount = await payoutAccountOf(tx, order.creatorId);
+        const row = await insertOrder(tx, { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() }, { idempotencyKey: key, requestHash });
         // R-ESCROW: the order and the price's move into escrow commit together, or neither does
         if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);
         return row;
@@ -239,25 +236,15 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const q = ListTasksQuery.parse(req.query);
     if (actor.role === 'client' && q.clientId && q.clientId !== actor.id) throw forbidden('A client lists its own tasks only');
     if (actor.role === 'creator' && q.creatorId && q.creatorId !== actor.id) throw forbidden('A creator lists its own tasks only');
-    const where: SQL[] = [];
-    if (actor.role === 'client') where.push(eq(tasks.clientId, actor.id));
-    if (actor.role === 'creator') where.push(eq(tasks.creatorId, actor.id));
-    if (actor.role === 'mcn') where.push(inArray(tasks.creatorId, db.select({ id: mcnMemberships.creatorId }).from(mcnMemberships).where(eq(mcnMemberships.mcnId, actor.id))));
-    if (q.clientId) where.push(eq(tasks.clientId, q.clientId));
-    if (q.creatorId) where.push(eq(tasks.creatorId, q.creatorId));
-    if (q.status) where.push(eq(tasks.status, q.status));
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      where.push(lt(tasks.id, after));
-    }
-    const rows = await db
-      .select()
-      .from(tasks)
-      .where(and(...where))
-      .orderBy(desc(tasks.id))
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const nextCursor = rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null;
+    const { items: page, more } = await listTasks(db, {
+      clientId: actor.role === 'client' ? actor.id : q.clientId,
+      creatorId: actor.role === 'creator' ? actor.id : q.creatorId,
+      mcnId: actor.role === 'mcn' ? actor.id : undefined,
+      status: q.status,
+      beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
+      limit: q.limit,
+    });
+    const nextCursor = more ? encodeCursor(page.at(-1)!.id) : null;
     res.json({ items: page.map(summarize), nextCursor });
   });
 
@@ -278,7 +265,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   router.get('/v1/tasks/:taskId/events', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
-    const events = await db.select().from(taskEvents).where(eq(taskEvents.taskId, row.id)).orderBy(taskEvents.seq);
+    const events = await eventsOf(db, row.id);
     res.json({
       items: events.map((e) => ({
         seq: e.seq,

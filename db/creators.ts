@@ -5,7 +5,7 @@
  * domain/creators.ts; this file stores and reads what they decide.
  */
 import { and, asc, desc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn, PgTransaction } from 'drizzle-orm/pg-core';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import {
   DomainError,
   averageRecentPlays,
@@ -17,7 +17,7 @@ import {
   type PlatformAccountMetrics,
   type TaskTypeId,
 } from '../domain/index.js';
-import type { Db } from './client.js';
+import type { Db, Tx } from './client.js';
 import { ratingAggregateOf } from './ratings.js';
 import {
   accounts,
@@ -30,7 +30,6 @@ import {
   virtualNumbers,
 } from './schema/index.js';
 
-type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
   const e = err as { code?: string; constraint_name?: string; cause?: unknown };

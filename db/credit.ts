@@ -9,12 +9,10 @@
  * from the violation, with the same length.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import type { PgTransaction } from 'drizzle-orm/pg-core';
 import { creditScore, restartedObservation } from '../domain/index.js';
-import type { Db } from './client.js';
+import type { Db, Tx } from './client.js';
 import { creatorCards, creditEvents } from './schema/index.js';
 
-type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export type CreditCause = 'retention_violation' | 'card' | 'appeal_upheld';
 

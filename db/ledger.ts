@@ -9,11 +9,9 @@
  * once, to one destination (`escrow:<task>:settle`).
  */
 import { and, eq, or, sql } from 'drizzle-orm';
-import type { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Db } from './client.js';
+import type { Db, Tx } from './client.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships, withdrawals } from './schema/index.js';
 
-type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export type AccountKind = 'client' | 'creator' | 'mcn' | 'escrow' | 'withdrawal' | 'external';
 export const EXTERNAL = 'external';
@@ -141,20 +139,47 @@ export const topUp = (tx: Tx, clientId: string, amountFen: number, transferId: s
 export const holdEscrow = (tx: Tx, taskId: string, clientId: string, priceFen: number) =>
   transfer(tx, { id: `escrow:${taskId}:hold`, from: account.client(clientId), to: account.escrow(taskId), amountFen: priceFen, kind: 'escrow_hold', taskId });
 
-export type SettleOutcome = 'refund' | 'payout';
+export type SettleOutcome = 'refund' | 'payout' | 'split';
+
+export interface Settlement {
+  taskId: string;
+  clientId: string;
+  creatorId: string;
+  outcome: SettleOutcome;
+  /** Back to the client and to the creator (or its MCN); refund + payout = the escrow. Absent: the whole escrow by `outcome`. */
+  refundFen?: number | undefined;
+  payoutFen?: number | undefined;
+  /** R-PAYOUT: the account fixed when the escrow was held; absent for tasks from before (then read now). */
+  payoutAccount?: string | undefined;
+}
 
 /**
- * Empties a task's escrow: back to the client (cancellation) or to the creator
- * or its MCN (acceptance). One transfer id per task, so it happens once, to one
- * destination. A task ordered before escrow existed has none: nothing moves.
+ * Empties a task's escrow, exactly once (R-ESCROW): back to the client
+ * (cancellation), to the creator or its MCN (acceptance), or split between them
+ * (R-MUTUAL-CANCEL, R-OPERATOR-RESOLVE). The first transfer is always
+ * `escrow:<task>:settle` (the refund, or the whole payout), so a second,
+ * different settlement of the same escrow is a TransferConflict; a split's
+ * creator share is `escrow:<task>:settle:payout`. The escrow's balance cannot go
+ * below zero (CHECK), so no settlement pays out more than was held. A task
+ * ordered before escrow existed has none: nothing moves.
  */
-export async function settleEscrow(db: Db, taskId: string, clientId: string, creatorId: string, outcome: SettleOutcome): Promise<{ moved: number; to: string | null }> {
+export async function settleEscrow(db: Db, s: Settlement): Promise<{ moved: number; to: string | null }> {
   return db.transaction(async (tx) => {
-    const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${taskId}:hold`));
+    const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${s.taskId}:hold`));
     if (!hold) return { moved: 0, to: null };
-    const to = outcome === 'refund' ? account.client(clientId) : await payoutAccountOf(tx, creatorId);
-    await transfer(tx, { id: `escrow:${taskId}:settle`, from: account.escrow(taskId), to, amountFen: hold.amountFen, kind: outcome === 'refund' ? 'escrow_refund' : 'payout', taskId });
-    return { moved: hold.amountFen, to };
+    const refund = s.refundFen ?? (s.outcome === 'refund' ? hold.amountFen : 0);
+    const payout = s.payoutFen ?? (s.outcome === 'payout' ? hold.amountFen : 0);
+    if (refund + payout !== hold.amountFen || refund < 0 || payout < 0) {
+      throw new TransferConflict(`escrow:${s.taskId}:settle (refund ${refund} + payout ${payout} != held ${hold.amountFen})`);
+    }
+    const escrow = account.escrow(s.taskId);
+    const creatorAccount = s.payoutAccount ?? (await payoutAccountOf(tx, s.creatorId));
+    if (refund > 0) await transfer(tx, { id: `escrow:${s.taskId}:settle`, from: escrow, to: account.client(s.clientId), amountFen: refund, kind: 'escrow_refund', taskId: s.taskId });
+    if (payout > 0) {
+      const id = refund > 0 ? `escrow:${s.taskId}:settle:payout` : `escrow:${s.taskId}:settle`;
+      await transfer(tx, { id, from: escrow, to: creatorAccount, amountFen: payout, kind: 'payout', taskId: s.taskId });
+    }
+    return { moved: hold.amountFen, to: payout === 0 ? account.client(s.clientId) : refund === 0 ? creatorAccount : null };
   });
 }
 

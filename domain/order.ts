@@ -3,9 +3,9 @@
  * it before anything is written; the workflow runs it again on its input.
  */
 import { DomainError } from './errors.js';
-import { DEFAULT_RETENTION_DAYS, MAX_BRIEF_CHARS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from './rules.js';
+import { DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, MAX_BRIEF_CHARS, MAX_DRAFT_DAYS, MAX_RETENTION_DAYS, MIN_DRAFT_DAYS, MIN_RETENTION_DAYS } from './rules.js';
 import { isTaskTypeId, taskTypeOf } from './taskTypes.js';
-import type { TaskOrder } from './task.js';
+import { isStorableText, type TaskOrder } from './task.js';
 
 export interface OrderRequest {
   taskId: string;
@@ -17,6 +17,11 @@ export interface OrderRequest {
   /** Natural days; R-RETENTION-CHOICE: 7, 15, 30, 60 or a custom 1..365; default 30. */
   retentionDays?: number | undefined;
   priceFen: number;
+  /** When the order was placed (ISO 8601): the one clock every deadline counts from. */
+  orderedAt?: string | undefined;
+  /** R-STAGE-DEADLINE: days per drafting round, 1..30, default 7. */
+  draftDays?: number | undefined;
+  payoutAccount?: string | undefined;
 }
 
 const invalid = (code: string, message: string): never => {
@@ -43,6 +48,12 @@ export function validateOrder(req: OrderRequest): TaskOrder {
       minimum: type.minRetentionDays,
     });
   }
+  const draftDays = req.draftDays ?? DEFAULT_DRAFT_DAYS;
+  if (!Number.isInteger(draftDays) || draftDays < MIN_DRAFT_DAYS || draftDays > MAX_DRAFT_DAYS) {
+    invalid('draft-days-invalid', `draftDays must be a whole number from ${MIN_DRAFT_DAYS} to ${MAX_DRAFT_DAYS}`);
+  }
+  if (req.orderedAt !== undefined && Number.isNaN(Date.parse(req.orderedAt))) invalid('ordered-at-invalid', 'orderedAt must be an ISO 8601 time');
+  if (!isStorableText(brief)) invalid('brief-invalid-characters', 'the brief must not contain NUL or unpaired surrogate characters');
   return {
     taskId: req.taskId,
     type: type.id,
@@ -52,5 +63,9 @@ export function validateOrder(req: OrderRequest): TaskOrder {
     scriptRequired: req.scriptRequired,
     retentionDays,
     priceFen: req.priceFen,
+    // absent in orders from before these fields: the workflow's start then counts (histories replay unchanged)
+    ...(req.orderedAt !== undefined ? { orderedAt: req.orderedAt } : {}),
+    ...(req.draftDays !== undefined ? { draftDays } : {}),
+    ...(req.payoutAccount !== undefined ? { payoutAccount: req.payoutAccount } : {}),
   };
 }

@@ -35,3 +35,31 @@ export const RECENT_ITEMS_FOR_AVERAGE = 20;
 
 /** R-APPEAL-48WH: an appeal is verified within 48 hours counted on working days only (domain/calendar.ts). */
 export const APPEAL_VERIFY_WORKING_MS = 48 * HOUR;
+
+// ---------------------------------------------------------------------------
+// No task waits forever (R-STAGE-DEADLINE and the rules beside it)
+
+/** R-STAGE-DEADLINE: the creator's drafting round lasts `draftDays` (set at order, 1..30, default 7). */
+export const DEFAULT_DRAFT_DAYS = 7;
+export const MIN_DRAFT_DAYS = 1;
+export const MAX_DRAFT_DAYS = 30;
+/** R-STAGE-DEADLINE: one extension of a running drafting deadline adds 1..30 days. */
+export const MAX_DRAFT_EXTENSION_DAYS = 30;
+/** R-STAGE-DEADLINE: drafting and client-confirmation reminders go out 24 h before the deadline. */
+export const STAGE_REMINDER_BEFORE_MS = 24 * HOUR;
+/** R-STAGE-DEADLINE: operator review and open complaints escalate after 24 working hours (R-APPEAL-48WH's calendar). */
+export const OPERATOR_ESCALATION_WORKING_MS = 24 * HOUR;
+/** R-STAGE-DEADLINE: the client confirms a script/outline or content within 7 natural days, or it is deemed confirmed. */
+export const CLIENT_CONFIRM_WINDOW_MS = 7 * DAY;
+/** R-STAGE-DEADLINE: confirmed content is published within 7 natural days of the confirmation. */
+export const PUBLICATION_WINDOW_MS = 7 * DAY;
+/** R-REPUBLISH-GRACE: a deletion before acceptance is a republication step if a new publication is public within 24 h. */
+export const REPUBLISH_GRACE_MS = 24 * HOUR;
+/** R-NOT-PUBLIC-EXIT: 72 h not public before acceptance ends the task (content_withdrawn, full refund). */
+export const NOT_PUBLIC_EXIT_MS = 72 * HOUR;
+/** R-MUTUAL-CANCEL: the other party answers a cancellation proposal within 48 h; silence refuses. */
+export const MUTUAL_CANCEL_ANSWER_MS = 48 * HOUR;
+/** R-MUTUAL-CANCEL: after the first content submission the creator keeps 10 % unless both agree on another split. */
+export const MUTUAL_CANCEL_CREATOR_SHARE_PERCENT = 10;
+/** R-TAKEDOWN: the client answers a takedown request within 48 h; silence refuses. */
+export const TAKEDOWN_ANSWER_MS = 48 * HOUR;

@@ -3,25 +3,14 @@
  * orphan sweep after a failed start). Idempotent: the workflow id is the task
  * id, a running workflow is reused and a closed one is never started again.
  */
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { lt, sql } from 'drizzle-orm';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { idempotencyKeys, tasks, type TaskRow } from '../db/schema/index.js';
-import type { TaskOrder } from '../domain/index.js';
+import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
+import { orderOf, unstartedTasks } from '../db/tasks.js';
 import { taskWorkflow } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
 import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
-
-export const orderOf = (row: TaskRow): TaskOrder => ({
-  taskId: row.id,
-  type: row.type as TaskOrder['type'],
-  clientId: row.clientId,
-  creatorId: row.creatorId,
-  brief: row.brief,
-  scriptRequired: row.scriptRequired,
-  retentionDays: row.retentionDays,
-  priceFen: row.priceFen,
-});
 
 export async function startTaskWorkflow(temporal: Client, taskQueue: string, row: TaskRow): Promise<void> {
   try {
@@ -51,11 +40,7 @@ export async function startTaskWorkflow(temporal: Client, taskQueue: string, row
  * projected (version 0) and older than `graceMs`. Returns how many it started.
  */
 export async function startOrphanedTasks(db: Db, temporal: Client, taskQueue: string, graceMs = 60_000): Promise<number> {
-  const orphans = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.version, 0), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
-    .limit(100);
+  const orphans = await unstartedTasks(db, graceMs);
   for (const row of orphans) await startTaskWorkflow(temporal, taskQueue, row);
   return orphans.length;
 }

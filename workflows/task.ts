@@ -16,13 +16,17 @@
  * effects (SMS, phone reminder, credit change) as retried activities.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -30,32 +34,42 @@ import type { Activities } from '../activities/index.js';
 import {
   DomainError,
   SYSTEM,
+  attentionOf,
   decide,
   effectsOf,
   evolve,
   initialState,
+  isStalePlatformEvent,
   isTerminal,
   nextTimer,
   orderedEvent,
   validateOrder,
+  waitingFor,
   type Effect,
   type TaskCommand,
   type TaskEvent,
   type TaskOrder,
   type TaskState,
+  type TimerKind,
   type UserCommand,
 } from '../domain/index.js';
 import {
   acceptDeliveryUpdate,
   acceptTaskUpdate,
+  answerCancellationUpdate,
+  answerTakedownUpdate,
   confirmContentUpdate,
   confirmScriptUpdate,
   declineTaskUpdate,
+  extendDraftDeadlineUpdate,
   fileComplaintUpdate,
   grantModificationUpdate,
   platformEventSignal,
+  proposeCancellationUpdate,
   publishContentUpdate,
+  requestTakedownUpdate,
   resolveComplaintUpdate,
+  resolveTaskUpdate,
   reviewContentUpdate,
   reviewScriptUpdate,
   submitContentUpdate,
@@ -63,19 +77,30 @@ import {
   taskStateQuery,
   type ActorInput,
 } from './messages.js';
-import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
+import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskAttentionKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
 
 const { projectTask } = proxyLocalActivities<Activities>({
+  // bounded: a projection that keeps failing (e.g. Postgres refuses a value) never holds the
+  // workflow in an endless local-activity retry; it is flagged and retried on a durable timer
+  scheduleToCloseTimeout: '2 minutes',
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 8 },
 });
 const { sendNotification, recordCreditChange, settleEscrow } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes' },
 });
+/** Rules 2: notifications have their own lane and a short timeout, so money never waits behind an SMS. */
+const notifications = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes' },
+});
 
 /** Temporal's clock: in workflow code `Date` is replay-safe workflow time. */
 const now = (): number => new Date().getTime();
+
+/** Backoff of a failing projection: 1 minute, doubling, at most an hour. */
+const PROJECTION_RETRY_MS = (attempt: number): number => Math.min(60 * 60_000, 60_000 * 2 ** Math.min(attempt, 6));
 
 export interface TaskOutcome {
   status: TaskState['status'];
@@ -83,17 +108,28 @@ export interface TaskOutcome {
 }
 
 export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
-  const state: TaskState = initialState(checkedOrder(order), now());
+  // R-STAGE-DEADLINE and the rules beside it: tasks started before the change replay under rules 1
+  const rules = patched('stage-deadlines') ? 2 : 1;
+  const state: TaskState = initialState(checkedOrder(order), now(), rules);
   const projections = new Queue<TaskEvent>();
   const effects = new Queue<Effect>();
+  const messages = new Queue<Effect>();
+  let projectionFailing = false;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   let published = '';
+  const publish = () => {
+    published = publishSearchAttributes(state, published, projectionFailing);
+  };
   const commit = (draft: ReturnType<typeof decide>): TaskState => {
     const event = evolve(state, draft, now());
-    published = publishSearchAttributes(state, published);
+    publish();
     projections.push(event);
-    effects.push(...effectsOf(state, event));
+    for (const effect of effectsOf(state, event)) {
+      if (rules >= 2 && effect.kind === 'notify') messages.push(effect);
+      else effects.push(effect);
+    }
+    if (rules >= 2) setCurrentDetails(currentDetails(state));
     return state;
   };
 
@@ -136,16 +172,51 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   handle(grantModificationUpdate, () => ({ type: 'grant_modification' }));
   handle(fileComplaintUpdate, (i) => ({ type: 'file_complaint', reason: i.reason }));
   handle(resolveComplaintUpdate, (i) => ({ type: 'resolve_complaint', outcome: i.outcome, note: i.note }));
+  handle(extendDraftDeadlineUpdate, (i) => ({ type: 'extend_draft_deadline', days: i.days }));
+  handle(resolveTaskUpdate, (i) => ({ type: 'resolve_task', outcome: i.outcome, reason: i.reason, refundFen: i.refundFen }));
+  handle(proposeCancellationUpdate, (i) => ({ type: 'propose_cancellation', reason: i.reason, refundFen: i.refundFen }));
+  handle(answerCancellationUpdate, (i) => ({ type: 'answer_cancellation', agree: i.agree, reason: i.reason }));
+  handle(requestTakedownUpdate, (i) => ({ type: 'request_takedown', reason: i.reason }));
+  handle(answerTakedownUpdate, (i) => ({ type: 'answer_takedown', agree: i.agree, reason: i.reason }));
   setHandler(platformEventSignal, (event) => {
-    // A redelivered callback (same event id) is applied once.
-    if (state.platformEventIds.includes(event.eventId)) return;
+    // A redelivered or older callback (the platform's own time, per item) changes nothing.
+    if (isStalePlatformEvent(state, event)) return;
     commit(decideOrFail({ type: 'platform', ...event, actor: { role: 'platform', id: 'content-platform' } }));
   });
 
-  const projector = projections.drain((events) => projectTask({ task: { ...state }, events }));
-  const effector = effects.drain(async (batch) => {
-    for (const effect of batch) await runEffect(state, effect);
+  const projector = projections.drain(async (events) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await projectTask({ task: { ...state }, events });
+        break;
+      } catch (err) {
+        if (rules < 2) throw err;
+        // visible (TaskAttention=projection_failing, worker log) and retried until the cause is fixed
+        log.warn('projection failing; retrying on a timer', { taskId: state.taskId, attempt, error: String(err) });
+        projectionFailing = true;
+        publish();
+        await sleep(PROJECTION_RETRY_MS(attempt), { summary: 'retry the read-model projection' });
+      }
+    }
+    if (projectionFailing) {
+      projectionFailing = false;
+      publish();
+    }
   });
+  const runAll = (lane: Queue<Effect>) =>
+    lane.drain(async (batch) => {
+      for (const effect of batch) {
+        try {
+          await runEffect(state, effect, rules);
+        } catch (err) {
+          if (rules < 2 || !(err instanceof ActivityFailure)) throw err;
+          // failed for good (retries are unlimited, so a non-retryable refusal): surfaced, never stops the task
+          commit({ type: 'effect_failed', actor: SYSTEM, reason: err.cause?.message ?? err.message, payload: { effect: effect.kind, message: err.cause?.message ?? err.message } });
+        }
+      }
+    });
+  const effector = runAll(effects);
+  const messenger = runAll(messages);
 
   commit(orderedEvent(state));
 
@@ -160,16 +231,51 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
       continue;
     }
     const wait = timer.at - now();
-    if (wait > 0 && (await condition(moved, wait))) continue;
+    if (wait > 0 && (rules >= 2 ? await condition(moved, wait, { summary: timerSummary(timer.kind) }) : await condition(moved, wait))) continue;
     if (now() < timer.at) continue;
     commit(decideOrFail({ type: 'timer', timer: timer.kind, actor: SYSTEM }));
   }
 
   // Nothing accepted is lost: every event is projected and every effect done.
-  await condition(() => projections.idle && effects.idle && allHandlersFinished());
+  await condition(() => projections.idle && effects.idle && messages.idle && allHandlersFinished());
   void projector;
   void effector;
+  void messenger;
   return { status: state.status, version: state.version };
+}
+
+/** What the Temporal UI shows for a timer. */
+function timerSummary(kind: TimerKind): string {
+  const labels: Record<TimerKind, string> = {
+    remind_acceptance: 'phone reminder 2 h before the 24 h acceptance deadline',
+    expire_acceptance: '24 h acceptance deadline: cancel and refund',
+    auto_accept: '7-day auto-acceptance: settle escrow to the creator',
+    end_retention: 'end of retention: complete the task',
+    remind_deadline: 'reminder 24 h before the stage deadline',
+    expire_draft: 'drafting deadline: cancel (delivery_overdue) and refund',
+    escalate_review: '24 working hours of operator review: escalate',
+    expire_confirmation: '7 days for the client: deemed confirmed',
+    expire_publication: '7 days to publish: cancel (creator) or settle (client publishes)',
+    escalate_complaint: '24 working hours of an open complaint: escalate',
+    republish_grace: '24 h republication grace: retention violation',
+    expire_not_public: '72 h not public: cancel (content_withdrawn) and refund',
+    expire_cancellation: '48 h to answer the cancellation proposal: refused',
+    expire_takedown: '48 h to answer the takedown request: refused',
+  };
+  return labels[kind];
+}
+
+/** The Temporal UI's current details: status, who acts next, the next deadline and what happens then. */
+function currentDetails(state: TaskState): string {
+  const timer = nextTimer(state);
+  const lines = [
+    `**${state.type}** · ${state.priceFen} fen · retention ${state.retentionDays} d`,
+    `status: **${state.status}** · waiting for: ${waitingFor(state)}`,
+    timer ? `next: ${timerSummary(timer.kind)} at ${new Date(timer.at).toISOString()}` : isTerminal(state.status) ? `closed: ${state.cancellation?.reason ?? state.completion?.kind ?? ''}` : 'next: an operator decides (escalated)',
+  ];
+  const flags = attentionOf(state);
+  if (flags.length) lines.push(`attention: ${flags.join(', ')}`);
+  return lines.join('\n\n');
 }
 
 const timerKey = (timer: ReturnType<typeof nextTimer>): string => (timer ? `${timer.kind}@${timer.at}` : 'none');
@@ -185,17 +291,25 @@ function checkedOrder(order: TaskOrder): TaskOrder {
   }
 }
 
-async function runEffect(state: TaskState, effect: Effect): Promise<void> {
+async function runEffect(state: TaskState, effect: Effect, rules: number): Promise<void> {
   switch (effect.kind) {
     case 'settle':
       // Added with the ledger: tasks that reached this point before it (saved
       // histories) did not schedule this activity, so replaying them skips it.
       if (patched('escrow-settlement')) {
-        await settleEscrow({ taskId: state.taskId, clientId: state.clientId, creatorId: state.creatorId, outcome: effect.outcome });
+        await settleEscrow({
+          taskId: state.taskId,
+          clientId: state.clientId,
+          creatorId: state.creatorId,
+          outcome: effect.outcome,
+          refundFen: effect.refundFen,
+          payoutFen: effect.payoutFen,
+          payoutAccount: state.payoutAccount,
+        });
       }
       return;
     case 'notify':
-      await sendNotification({ ...effect, taskId: state.taskId });
+      await (rules >= 2 ? notifications.sendNotification : sendNotification)({ ...effect, taskId: state.taskId });
       return;
     case 'credit':
       // histories from before `occurredAt` was on the effect fall back to the time the effect runs
@@ -204,15 +318,17 @@ async function runEffect(state: TaskState, effect: Effect): Promise<void> {
   }
 }
 
-/** Upserts the search attributes when status or deadline changed; returns what is now published. */
-function publishSearchAttributes(state: TaskState, published: string): string {
+/** Upserts the search attributes when status, deadline or (rules 2) attention changed; returns what is now published. */
+function publishSearchAttributes(state: TaskState, published: string, projectionFailing: boolean): string {
   const deadline = state.nextDeadline ? new Date(state.nextDeadline) : null;
-  const fingerprint = `${state.status}|${state.nextDeadline ?? ''}`;
+  const attention = state.rules >= 2 ? [...attentionOf(state), ...(projectionFailing ? ['projection_failing'] : [])] : null;
+  const fingerprint = `${state.status}|${state.nextDeadline ?? ''}${attention ? `|${attention.join(',')}` : ''}`;
   if (fingerprint === published) return published;
   const first = published === '';
   upsertSearchAttributes([
     { key: TaskStatusKey, value: state.status },
     { key: NextDeadlineKey, value: deadline },
+    ...(attention ? [{ key: TaskAttentionKey, value: attention.length ? attention : null }] : []),
     ...(first
       ? [
           { key: TaskTypeKey, value: state.type },

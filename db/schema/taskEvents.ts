@@ -1,4 +1,5 @@
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { TaskEvent } from '../../domain/index.js';
 import { tasks } from './tasks.js';
 
 /**
@@ -17,7 +18,7 @@ export const taskEvents = pgTable(
     actorRole: text('actor_role').notNull(),
     actorId: text('actor_id').notNull(),
     reason: text('reason'),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    payload: jsonb('payload').$type<TaskEvent['payload']>().notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -6,9 +6,10 @@ import { tstz } from './columns.js';
 
 /**
  * The read model of every ordered task: one row per task workflow (id = workflow
- * id). The API inserts the row when the order is placed; the workflow's
- * projection activity keeps it current, guarded by `version` so a late or
- * retried write never goes backwards.
+ * id). Written only by db/tasks.ts: the order inserts the row (with the escrow,
+ * in one transaction); the workflow's projection keeps it current, guarded by
+ * `version` so a late or retried write never goes backwards. What SQL filters or
+ * sorts on is a column, never a path into `snapshot`.
  */
 export const tasks = pgTable(
   'tasks',
@@ -35,6 +36,26 @@ export const tasks = pgTable(
     nextDeadline: tstz('next_deadline'),
     closedAt: tstz('closed_at'),
     closeReason: text('close_reason'),
+    /** R-STAGE-DEADLINE: when the task entered its status (operator queues sort by it: oldest = escalates first). */
+    stageEnteredAt: tstz('stage_entered_at'),
+    /** R-STAGE-DEADLINE: when the operator review or the open complaint escalated. */
+    escalatedAt: tstz('escalated_at'),
+    /** Who must act next: creator, client, operator, platform or nobody. */
+    waitingFor: text('waiting_for'),
+    /** Flags operators filter on (review_escalated, complaint_escalated, effect_failed). */
+    attention: text('attention').array().notNull().default(sql`'{}'::text[]`),
+    /** The submission under review (operator review queue). */
+    currentRevision: integer('current_revision'),
+    operatorRejections: integer('operator_rejections'),
+    submittedAt: tstz('submitted_at'),
+    /** R-COMPLAINT: the open complaint, if any (operator complaint queue). */
+    complaintReason: text('complaint_reason'),
+    complaintFiledAt: tstz('complaint_filed_at'),
+    complaintsFiled: integer('complaints_filed').notNull().default(0),
+    /** R-STAGE-DEADLINE: days per drafting round. */
+    draftDays: integer('draft_days').notNull().default(7),
+    /** R-PAYOUT: the ledger account paid on settlement, fixed when the escrow is held. */
+    payoutAccount: text('payout_account'),
     /** The whole TaskState as of `version`, for reads after the workflow is gone. */
     snapshot: jsonb('snapshot').$type<TaskState>(),
     version: integer('version').notNull().default(0),
@@ -49,8 +70,9 @@ export const tasks = pgTable(
     index('tasks_creator_created').on(t.creatorId, t.createdAt.desc(), t.id.desc()),
     index('tasks_status_created').on(t.status, t.createdAt.desc(), t.id.desc()),
     index('tasks_open_deadline').on(t.nextDeadline).where(sql`${t.closedAt} is null`),
-    // the operators' review queue (db/queues.ts)
-    index('tasks_in_review').on(t.updatedAt, t.id).where(sql`${t.status} in ('script_review', 'content_review')`),
+    // the operators' queues (db/tasks.ts)
+    index('tasks_in_review_since').on(t.stageEnteredAt, t.id).where(sql`${t.status} in ('script_review', 'content_review')`),
+    index('tasks_open_complaints').on(t.complaintFiledAt, t.id).where(sql`${t.complaintFiledAt} is not null and ${t.closedAt} is null`),
   ],
 );
 

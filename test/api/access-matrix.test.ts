@@ -98,7 +98,7 @@ beforeAll(async () => {
     await topUp(tx, payer, 50_000, `topup:${earning}`);
     await holdEscrow(tx, earning, payer, 50_000);
   });
-  await settleEscrow(db(), earning, payer, creatorX.id, 'payout');
+  await settleEscrow(db(), { taskId: earning, clientId: payer, creatorId: creatorX.id, outcome: 'payout' });
   const withdrawn = await api.call('POST', '/v1/wallets/me/withdrawals', { as: mcnM, body: { amountFen: 20_000 }, headers: { 'idempotency-key': key() } });
   expect(withdrawn.status).toBe(202);
   withdrawalW = withdrawn.body.withdrawalId;

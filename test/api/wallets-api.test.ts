@@ -37,7 +37,7 @@ async function earn(creatorId: string, amountFen: number) {
     await topUp(tx, payer, amountFen, `topup:${taskId}`);
     await holdEscrow(tx, taskId, payer, amountFen);
   });
-  await settleEscrow(db(), taskId, payer, creatorId, 'payout');
+  await settleEscrow(db(), { taskId, clientId: payer, creatorId, outcome: 'payout' });
 }
 
 describe('escrow (R-ESCROW)', () => {

@@ -107,7 +107,7 @@ it('R-ESCROW and R-PAYOUT: random sequences keep every ledger invariant', async 
             if (!task) break;
             const outcome = c.op === 'cancel' ? 'refund' : 'payout';
             const creator = creators[c.op === 'accept' ? c.creator : 0]!;
-            const attempt = () => settleEscrow(db(), task.id, task.client, creator, outcome);
+            const attempt = () => settleEscrow(db(), { taskId: task.id, clientId: task.client, creatorId: creator, outcome });
             if (task.settled === null) {
               const { moved, to } = await attempt();
               expect(moved).toBe(task.price);

@@ -1,0 +1,270 @@
+/**
+ * The task read model: the only module that writes `tasks` and `task_events`,
+ * with the queries that read them (lists, history, operator queues, orphans).
+ *
+ *   insertOrder   the order's row, inside the order's transaction (with the escrow)
+ *   projectTask   the workflow's state and new events, in one transaction, never backwards
+ *
+ * Every deadline on the row derives from the order's `orderedAt`, which the
+ * workflow receives in its input: the answer to the order, the workflow, the row
+ * and the list agree to the millisecond, also for a task started late.
+ */
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from './client.js';
+import { mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
+import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
+
+const date = (value: string | null | undefined): Date | null => (value ? new Date(value) : null);
+
+/** The columns derived from the workflow's state (what SQL filters and sorts on). */
+export function taskColumns(task: TaskState) {
+  const closed = task.cancellation?.at ?? task.completion?.at ?? null;
+  const reviewing = task.status === 'script_review' || task.status === 'content_review';
+  const stage = task.status === 'script_review' ? task.script : task.content;
+  const complaint = task.acceptance.complaint;
+  return {
+    status: task.status,
+    acceptedAt: date(task.acceptedAt),
+    publishedAt: date(task.publication.firstPublishedAt),
+    finalPublishedAt: date(task.publication.publishedAt),
+    republishCount: task.publication.republishCount,
+    deliveryAcceptedAt: date(task.acceptance.acceptedAt),
+    retentionEndsAt: date(task.retention.endsAt),
+    nextDeadline: date(task.nextDeadline),
+    closedAt: date(closed),
+    closeReason: task.cancellation?.reason ?? task.completion?.kind ?? null,
+    stageEnteredAt: date(task.phase?.enteredAt),
+    escalatedAt: date(reviewing ? task.phase?.escalatedAt : complaint ? task.complaintEscalatedAt : null),
+    waitingFor: task.phase ? waitingFor(task) : null,
+    attention: task.phase ? attentionOf(task) : [],
+    currentRevision: reviewing ? stage.revision : null,
+    operatorRejections: reviewing ? stage.operatorRejections : null,
+    submittedAt: reviewing ? date(stage.current?.submittedAt) : null,
+    complaintReason: complaint?.reason ?? null,
+    complaintFiledAt: complaint ? date(complaint.filedAt ?? complaint.openedAt) : null,
+    complaintsFiled: task.acceptance.complaintsFiled,
+    snapshot: task,
+    version: task.version,
+  };
+}
+
+/** The order's row, written in the order's transaction (R-ESCROW holds the price beside it). Undefined when the key was used. */
+export async function insertOrder(tx: Tx, order: TaskOrder & { orderedAt: string; acceptDeadline: string }, key: { idempotencyKey: string; requestHash: string }): Promise<TaskRow | undefined> {
+  const [row] = await tx
+    .insert(tasks)
+    .values({
+      id: order.taskId,
+      type: order.type,
+      clientId: order.clientId,
+      creatorId: order.creatorId,
+      status: 'awaiting_acceptance' satisfies TaskStatus,
+      brief: order.brief,
+      scriptRequired: order.scriptRequired,
+      retentionDays: order.retentionDays,
+      priceFen: order.priceFen,
+      draftDays: order.draftDays ?? 7,
+      payoutAccount: order.payoutAccount ?? null,
+      orderedAt: new Date(order.orderedAt),
+      acceptDeadline: new Date(order.acceptDeadline),
+      nextDeadline: new Date(order.acceptDeadline),
+      stageEnteredAt: new Date(order.orderedAt),
+      waitingFor: 'creator',
+      idempotencyKey: key.idempotencyKey,
+      requestHash: key.requestHash,
+    })
+    .onConflictDoNothing({ target: [tasks.clientId, tasks.idempotencyKey] })
+    .returning();
+  return row;
+}
+
+/** The order the workflow receives, from its row: the same `orderedAt` the answer gave. */
+export const orderOf = (row: TaskRow): TaskOrder => ({
+  taskId: row.id,
+  type: row.type as TaskOrder['type'],
+  clientId: row.clientId,
+  creatorId: row.creatorId,
+  brief: row.brief,
+  scriptRequired: row.scriptRequired,
+  retentionDays: row.retentionDays,
+  priceFen: row.priceFen,
+  orderedAt: row.orderedAt.toISOString(),
+  draftDays: row.draftDays,
+  ...(row.payoutAccount ? { payoutAccount: row.payoutAccount } : {}),
+});
+
+export async function taskById(db: Tx, taskId: string): Promise<TaskRow | undefined> {
+  const [row] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+  return row;
+}
+
+export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string): Promise<TaskRow | undefined> {
+  const [row] = await db.select().from(tasks).where(and(eq(tasks.clientId, clientId), eq(tasks.idempotencyKey, idempotencyKey)));
+  return row;
+}
+
+/** Projects the task's state and its new events to Postgres, in one transaction; a late or retried write changes nothing. */
+export async function projectTask(db: Db, task: TaskState, events: TaskEvent[]): Promise<void> {
+  const columns = taskColumns(task);
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(tasks)
+      .values({
+        id: task.taskId,
+        type: task.type,
+        clientId: task.clientId,
+        creatorId: task.creatorId,
+        brief: task.brief,
+        scriptRequired: task.scriptRequired,
+        retentionDays: task.retentionDays,
+        priceFen: task.priceFen,
+        draftDays: task.draftDays ?? 7,
+        payoutAccount: task.payoutAccount ?? null,
+        orderedAt: new Date(task.orderedAt),
+        acceptDeadline: new Date(task.acceptDeadline),
+        // A task started without the API (tests, tools) gets a key of its own.
+        idempotencyKey: `workflow:${task.taskId}`,
+        requestHash: '',
+        ...columns,
+      })
+      .onConflictDoUpdate({
+        target: tasks.id,
+        // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten
+        set: { ...columns, updatedAt: sql`now()` },
+        setWhere: sql`${tasks.version} < ${task.version}`,
+      });
+    if (events.length > 0) {
+      await tx
+        .insert(taskEvents)
+        .values(
+          events.map((e) => ({
+            taskId: task.taskId,
+            seq: e.seq,
+            type: e.type,
+            actorRole: e.actor.role,
+            actorId: e.actor.id,
+            reason: e.reason,
+            payload: e.payload,
+            occurredAt: new Date(e.at),
+          })),
+        )
+        .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
+    }
+  });
+}
+
+/** A task's history, in order. */
+export async function eventsOf(db: Db, taskId: string) {
+  return db.select().from(taskEvents).where(eq(taskEvents.taskId, taskId)).orderBy(taskEvents.seq);
+}
+
+export interface TaskListFilter {
+  clientId?: string | undefined;
+  creatorId?: string | undefined;
+  mcnId?: string | undefined;
+  status?: string | undefined;
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+/** Tasks newest first (ids sort by time), a page at a time; `limit + 1` rows tell whether a next page exists. */
+export async function listTasks(db: Db, f: TaskListFilter): Promise<{ items: TaskRow[]; more: boolean }> {
+  const where: SQL[] = [];
+  if (f.clientId) where.push(eq(tasks.clientId, f.clientId));
+  if (f.creatorId) where.push(eq(tasks.creatorId, f.creatorId));
+  if (f.mcnId) where.push(inArray(tasks.creatorId, db.select({ id: mcnMemberships.creatorId }).from(mcnMemberships).where(eq(mcnMemberships.mcnId, f.mcnId))));
+  if (f.status) where.push(eq(tasks.status, f.status));
+  if (f.beforeId) where.push(lt(tasks.id, f.beforeId));
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(and(...where))
+    .orderBy(desc(tasks.id))
+    .limit(f.limit + 1);
+  return { items: rows.slice(0, f.limit), more: rows.length > f.limit };
+}
+
+/**
+ * Orders recorded but whose workflow never started (Temporal unreachable when
+ * the API answered 503): never projected (version 0) and older than `graceMs`.
+ */
+export async function unstartedTasks(db: Db, graceMs: number, limit = 100): Promise<TaskRow[]> {
+  return db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.version, 0), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
+    .limit(limit);
+}
+
+// ---------------------------------------------------------------------------
+// Operator queues (R-SCRIPT-FLOW, R-CONTENT-FLOW, R-COMPLAINT, R-STAGE-DEADLINE)
+
+export type ReviewStage = 'script' | 'content';
+const REVIEW_STATUS: Record<ReviewStage, 'script_review' | 'content_review'> = { script: 'script_review', content: 'content_review' };
+
+/** Keyset position: the sort key as Postgres text (exact to the µs), and the task id. */
+export interface QueueCursor {
+  t: string;
+  i: string;
+}
+
+/**
+ * Submissions waiting for an operator's review, longest waiting first: the
+ * order in which they escalate (24 working hours after they entered review), so
+ * escalated ones lead the queue.
+ */
+export async function reviewQueue(db: Db, q: { stage?: ReviewStage | undefined; limit: number; after?: QueueCursor | undefined }) {
+  const statuses = q.stage ? [REVIEW_STATUS[q.stage]] : Object.values(REVIEW_STATUS);
+  const since = sql<Date>`coalesce(${tasks.stageEnteredAt}, ${tasks.updatedAt})`;
+  const where: SQL[] = [inArray(tasks.status, statuses)];
+  if (q.after) where.push(sql`(${since}, ${tasks.id}) > (${q.after.t}::timestamptz, ${q.after.i})`);
+  const rows = await db
+    .select({
+      taskId: tasks.id,
+      taskType: tasks.type,
+      stage: sql<ReviewStage>`(case when ${tasks.status} = 'script_review' then 'script' else 'content' end)`,
+      status: tasks.status,
+      clientId: tasks.clientId,
+      creatorId: tasks.creatorId,
+      revision: tasks.currentRevision,
+      operatorRejections: tasks.operatorRejections,
+      submittedAt: tasks.submittedAt,
+      since: tasks.stageEnteredAt,
+      escalatedAt: tasks.escalatedAt,
+      position: sql<string>`${since}::text`,
+    })
+    .from(tasks)
+    .where(and(...where))
+    .orderBy(asc(since), asc(tasks.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit);
+}
+
+/** Tasks with an open client complaint, oldest complaint first (escalated ones lead). Closed tasks are left out. */
+export async function complaintQueue(db: Db, q: { limit: number; after?: QueueCursor | undefined }) {
+  const where: SQL[] = [sql`${tasks.complaintFiledAt} is not null`, sql`${tasks.closedAt} is null`];
+  if (q.after) where.push(sql`(${tasks.complaintFiledAt}, ${tasks.id}) > (${q.after.t}::timestamptz, ${q.after.i})`);
+  const rows = await db
+    .select({
+      taskId: tasks.id,
+      taskType: tasks.type,
+      status: tasks.status,
+      clientId: tasks.clientId,
+      creatorId: tasks.creatorId,
+      reason: tasks.complaintReason,
+      openedAt: tasks.complaintFiledAt,
+      complaintsFiled: tasks.complaintsFiled,
+      escalatedAt: tasks.escalatedAt,
+      position: sql<string>`${tasks.complaintFiledAt}::text`,
+    })
+    .from(tasks)
+    .where(and(...where))
+    .orderBy(asc(tasks.complaintFiledAt), asc(tasks.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit);
+}
+
+function page<T extends { taskId: string; position: string }>(rows: T[], limit: number): { items: Omit<T, 'position'>[]; next: QueueCursor | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(({ position: _p, ...item }) => item), next: rows.length > limit && last ? { t: last.position, i: last.taskId } : null };
+}
