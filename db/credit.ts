@@ -10,7 +10,7 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { creditScore, restartedObservation } from '../domain/index.js';
-import type { Db, Tx } from './client.js';
+import type { Tx } from './client.js';
 import { creatorCards, creditEvents } from './schema/index.js';
 
 

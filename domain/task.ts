@@ -554,7 +554,7 @@ const complaintSince = (state: TaskState): string => {
 /** Applies an event decided by `decide`; assigns its sequence number and time. */
 export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEvent {
   const at = iso(now);
-  const event = { ...draft, seq: state.version + 1, at, reason: draft.reason ?? null } as TaskEvent;
+  const event = { ...draft, seq: state.version + 1, at, reason: draft.reason ?? null };
   state.version = event.seq;
   recordPlatformOrigin(state, event);
 
