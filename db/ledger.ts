@@ -167,8 +167,9 @@ export async function settleEscrow(db: Db, s: Settlement): Promise<{ moved: numb
   return db.transaction(async (tx) => {
     const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${s.taskId}:hold`));
     if (!hold) return { moved: 0, to: null };
-    const refund = s.refundFen ?? (s.outcome === 'refund' ? hold.amountFen : 0);
-    const payout = s.payoutFen ?? (s.outcome === 'payout' ? hold.amountFen : 0);
+    // a whole refund or payout moves what the escrow holds; a split names both parts, which must add up to it
+    const refund = s.outcome === 'split' ? (s.refundFen ?? 0) : s.outcome === 'refund' ? hold.amountFen : 0;
+    const payout = s.outcome === 'split' ? (s.payoutFen ?? 0) : s.outcome === 'payout' ? hold.amountFen : 0;
     if (refund + payout !== hold.amountFen || refund < 0 || payout < 0) {
       throw new TransferConflict(`escrow:${s.taskId}:settle (refund ${refund} + payout ${payout} != held ${hold.amountFen})`);
     }

@@ -56,9 +56,21 @@ export const act = (h: TaskHandle) => ({
     h.executeUpdate(m.resolveComplaintUpdate, { args: [{ actor, outcome: 'dismissed', note }] }),
   upholdComplaint: (outcome: 'upheld_fix' | 'upheld_cancel', note: string, actor = OPERATOR) =>
     h.executeUpdate(m.resolveComplaintUpdate, { args: [{ actor, outcome, note }] }),
-  platform: (kind: m.PlatformEventInput['kind'], itemId: string, eventId: string = randomUUID()) =>
-    h.signal(m.platformEventSignal, { eventId, kind, itemId }),
+  /** A platform callback: the platform's own time is now (real time), the same for a redelivered event id. */
+  platform: (kind: m.PlatformEventInput['kind'], itemId: string, eventId: string = randomUUID(), occurredAt?: string) => {
+    const at = occurredAt ?? platformTimes.get(eventId) ?? new Date(Date.now() + platformTimes.size).toISOString();
+    platformTimes.set(eventId, at);
+    return h.signal(m.platformEventSignal, { eventId, kind, itemId, occurredAt: at });
+  },
+  extendDraft: (days: number, actor = CLIENT) => h.executeUpdate(m.extendDraftDeadlineUpdate, { args: [{ actor, days }] }),
+  resolve: (outcome: 'cancel' | 'settle', reason: string, refundFen?: number, actor = OPERATOR) => h.executeUpdate(m.resolveTaskUpdate, { args: [{ actor, outcome, reason, refundFen }] }),
+  proposeCancel: (reason: string, actor: Actor = CLIENT, refundFen?: number) => h.executeUpdate(m.proposeCancellationUpdate, { args: [{ actor, reason, refundFen }] }),
+  answerCancel: (agree: boolean, actor: Actor = CREATOR, reason?: string) => h.executeUpdate(m.answerCancellationUpdate, { args: [{ actor, agree, reason }] }),
+  requestTakedown: (reason: string, actor = CREATOR) => h.executeUpdate(m.requestTakedownUpdate, { args: [{ actor, reason }] }),
+  answerTakedown: (agree: boolean, actor = CLIENT, reason?: string) => h.executeUpdate(m.answerTakedownUpdate, { args: [{ actor, agree, reason }] }),
 });
+/** The platform time each event id was first sent with (a redelivery repeats it). */
+const platformTimes = new Map<string, string>();
 
 /** Drives a task to the given point through the real messages. */
 export async function toPublished(h: TaskHandle, itemId = 'item-1'): Promise<TaskState> {

@@ -28,11 +28,13 @@ it('R-COMPLAINT: upheld with a fix, the content goes back to the creator, throug
     const fixing = await a.upholdComplaint('upheld_fix', 'The brief asked for the logo');
     expect(fixing.status).toBe('content_drafting');
     expect(fixing.acceptance.complaint).toBeNull();
-    expect(fixing.nextDeadline).toBeNull();
+    // R-STAGE-DEADLINE: a new drafting round with its own deadline (draftDays, 7 by default)
+    expect(fixing.nextDeadline).toBe(new Date(Date.parse(fixing.phase.enteredAt) + 6 * DAY).toISOString()); // its reminder, 24 h before
+    expect(fixing.phase.dueAt).toBe(new Date(Date.parse(fixing.phase.enteredAt) + 7 * DAY).toISOString());
     expect(fixing.content.lastRejection).toMatchObject({ by: 'operator', reason: expect.stringContaining('The logo is missing') });
     // the operator's decision is not a second complaint to resolve
     expect(await refusal(a.dismissComplaint('again'))).toMatchObject({ type: 'invalid_state', code: 'no-open-complaint' });
-    await sleep(30 * DAY); // nothing auto-accepts while the creator revises
+    await sleep(6 * DAY + 12 * 60 * 60_000); // nothing auto-accepts while the creator revises (within its 7 days)
     expect((await a.state()).status).toBe('content_drafting');
 
     await a.submitContent('video v2, with logo');
