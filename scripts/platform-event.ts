@@ -12,7 +12,7 @@ if (!taskId || !kind || !itemId) {
   console.error('usage: npm run platform -- <taskId> <published|hidden|deleted|restored> <itemId>');
   process.exit(2);
 }
-const body = JSON.stringify({ eventId: randomUUID(), taskId, kind, itemId });
+const body = JSON.stringify({ eventId: randomUUID(), taskId, kind, itemId, occurredAt: new Date().toISOString() });
 const timestamp = Math.floor(Date.now() / 1000);
 const res = await fetch(`http://127.0.0.1:${process.env['PORT'] ?? 3000}/v1/platform/events`, {
   method: 'POST',

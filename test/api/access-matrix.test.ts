@@ -212,6 +212,9 @@ const ACTION_BODY_CANDIDATES: unknown[] = [
   { decision: 'confirm' },
   { platformItemId: 'item-1' },
   { outcome: 'dismissed', note: 'Checked, nothing wrong' },
+  { days: 2 },
+  { outcome: 'cancel', reason: 'Creator unreachable' },
+  { agree: true },
 ];
 function validActionBody(spec: TaskAction): unknown {
   const body = ACTION_BODY_CANDIDATES.find((b) => spec.body.safeParse(b).success);
@@ -381,10 +384,10 @@ describe('access matrix 1 — role checks: every route refuses every role it doe
     for (const spec of TASK_ACTIONS) expect(authenticated).toContain(`POST /v1/tasks/:taskId/${spec.path}`);
   });
 
-  it('an MCN reads its creators\' tasks but takes no task action; operators act only on reviews and complaints', () => {
+  it('an MCN reads its creators\' tasks but takes no task action; operators act only on reviews, complaints and the resolution of a task (R-OPERATOR-RESOLVE)', () => {
     for (const spec of TASK_ACTIONS) expect(spec.roles, spec.path).not.toContain('mcn');
     const operatorActions = TASK_ACTIONS.filter((s) => s.roles.includes('operator')).map((s) => s.path);
-    for (const path of operatorActions) expect(path).toMatch(/\/(review|resolution)$/);
+    for (const path of operatorActions) expect(path).toMatch(/(^|\/)(review|resolution)$/);
   });
 
   it('POST /v1/tasks/{T}/publication: client A is a party of T but not the publisher of a Douyin task → 403 wrong-role, nothing changes', async () => {

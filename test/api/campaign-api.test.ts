@@ -34,7 +34,7 @@ async function acceptedTask(client: UserActor, creator: UserActor): Promise<stri
   await act(operator, 'content/review', { decision: 'pass' });
   await act(client, 'content/decision', { decision: 'confirm' });
   await act(creator, 'publication', { platformItemId: `dy-${id}` });
-  expect((await api.platform({ eventId: randomUUID(), taskId: id, itemId: `dy-${id}`, kind: 'published' })).status).toBe(202);
+  expect((await api.platform({ eventId: randomUUID(), taskId: id, itemId: `dy-${id}`, kind: 'published', occurredAt: new Date().toISOString() })).status).toBe(202);
   await until(
     () => api.call('GET', `/v1/tasks/${id}`, { as: client }),
     (r) => r.body.task.status === 'awaiting_client_acceptance',

@@ -367,7 +367,7 @@ describe('operator queues', () => {
     expect((await api.call('POST', path('content/review'), { as: operator, body: { decision: 'pass' } })).status).toBe(200);
     expect((await api.call('POST', path('content/decision'), { as: client, body: { decision: 'confirm' } })).status).toBe(200);
     expect((await api.call('POST', path('publication'), { as: c, body: { platformItemId: `douyin-${id}` } })).status).toBe(200);
-    expect((await api.platform({ eventId: `e-${randomUUID()}`, taskId: id, itemId: `douyin-${id}`, kind: 'published' })).status).toBe(202);
+    expect((await api.platform({ eventId: `e-${randomUUID()}`, taskId: id, itemId: `douyin-${id}`, kind: 'published', occurredAt: new Date().toISOString() })).status).toBe(202);
     await until(() => status(id), (s) => s === 'awaiting_client_acceptance', `${id} published`);
     expect(ids(await complaints())).not.toContain(id);
 

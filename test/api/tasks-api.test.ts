@@ -235,7 +235,7 @@ describe('actions', () => {
 describe('content platform callback', () => {
   it('refuses unsigned, wrongly signed and stale callbacks (401) and applies signed ones once', async () => {
     const { id } = await order();
-    const event = { eventId: `e-${randomUUID()}`, taskId: id, itemId: 'item-9', kind: 'published' };
+    const event = { eventId: `e-${randomUUID()}`, taskId: id, itemId: 'item-9', kind: 'published', occurredAt: new Date().toISOString() };
     const unsigned = await fetch(`${api.baseUrl}/v1/platform/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
     expect(unsigned.status).toBe(401);
     expect((await api.platform(event, { secret: 'not-the-secret' })).status).toBe(401);

@@ -100,7 +100,7 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
   await call(client, 'POST', path('content/decision'), { decision: 'confirm' });
   await call(creator, 'POST', path('publication'), { platformItemId: 'douyin-7300001' });
 
-  const event = JSON.stringify({ eventId: randomUUID(), taskId: id, itemId: 'douyin-7300001', kind: 'published' });
+  const event = JSON.stringify({ eventId: randomUUID(), taskId: id, itemId: 'douyin-7300001', kind: 'published', occurredAt: new Date().toISOString() });
   const ts = Math.floor(Date.now() / 1000);
   const callback = await fetch(`${base}/v1/platform/events`, {
     method: 'POST',

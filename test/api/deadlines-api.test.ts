@@ -1,0 +1,161 @@
+/**
+ * The endpoints that give every task an exit (R-STAGE-DEADLINE's extension,
+ * R-OPERATOR-RESOLVE, R-MUTUAL-CANCEL, R-TAKEDOWN) over HTTP against the real
+ * stack: 400 / 403 / 404 / 409 and the happy path of each, and the order's one
+ * clock (the 201 answer, the workflow, the row and the list agree to the ms).
+ */
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserActor } from '../../api/auth.js';
+import { account, balanceOf } from '../../db/ledger.js';
+import { tasks } from '../../db/schema/index.js';
+import { TASK_QUEUE } from '../../temporal/config.js';
+import { startOrphanedTasks } from '../../temporal/tasks.js';
+import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+import { until } from '../helpers/poll.js';
+
+let api: ApiStack;
+const client: UserActor = { role: 'client', id: 'brand-d' };
+const otherClient: UserActor = { role: 'client', id: 'brand-e' };
+const creator: UserActor = { role: 'creator', id: 'creator-d' };
+const operator: UserActor = { role: 'operator', id: 'op-d' };
+const PRICE = 500_000;
+
+beforeAll(async () => {
+  api = await startApiStack();
+  await Promise.all([client, otherClient, operator].map((a) => api.account(a)));
+  await api.creator(creator, { douyin_video: PRICE });
+  const res = await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: 100_000_000 }, headers: { 'idempotency-key': `fund-${randomUUID()}` } });
+  expect(res.status).toBe(201);
+});
+afterAll(async () => api?.stop());
+
+const key = () => ({ 'idempotency-key': `k-${randomUUID()}` });
+const post = (path: string, as: UserActor, body: unknown) => api.call('POST', path, { as, body, headers: key() });
+async function order(body: Record<string, unknown> = {}) {
+  const res = await post('/v1/tasks', client, { creatorId: creator.id, taskType: 'douyin_video', brief: 'Unboxing', scriptRequired: false, ...body });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; orderedAt: string; acceptDeadline: string };
+}
+function expectProblem(res: { status: number; type: string; body: any }, status: number, code?: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.type).toMatch(/^application\/problem\+json/);
+  if (code) expect(res.body.code).toBe(code);
+}
+
+describe('one clock for the order (issue #10)', () => {
+  it('R-ACCEPT-24H: the 201 answer, the workflow, the row and the list give the same orderedAt and acceptDeadline, to the millisecond', async () => {
+    const placed = await order({ draftDays: 5 });
+    expect(Date.parse(placed.acceptDeadline) - Date.parse(placed.orderedAt)).toBe(24 * 3600_000);
+    const detail = await until(() => api.call('GET', `/v1/tasks/${placed.id}`, { as: client }), (r) => r.status === 200, 100, 50);
+    expect(detail.body.task.orderedAt).toBe(placed.orderedAt);
+    expect(detail.body.task.acceptDeadline).toBe(placed.acceptDeadline);
+    expect(detail.body.task.draftDays).toBe(5);
+    const [row] = await until(() => api.postgres.database.db.select().from(tasks).where(eq(tasks.id, placed.id)), (r) => (r[0]?.version ?? 0) > 0, 100, 50);
+    expect(row!.orderedAt.toISOString()).toBe(placed.orderedAt);
+    expect(row!.acceptDeadline.toISOString()).toBe(placed.acceptDeadline);
+    const list = await api.call('GET', '/v1/tasks?limit=100', { as: client });
+    const listed = list.body.items.find((t: { id: string }) => t.id === placed.id);
+    expect(listed).toMatchObject({ orderedAt: placed.orderedAt, acceptDeadline: placed.acceptDeadline });
+  });
+
+  it('R-ACCEPT-24H: a task started late by the sweep keeps the order time and its 24-hour deadline', async () => {
+    const db = api.postgres.database.db;
+    const id = `tsk_${randomUUID()}`;
+    const orderedAt = new Date(Date.now() - 90_000);
+    await db.insert(tasks).values({
+      id, type: 'douyin_video', clientId: client.id, creatorId: creator.id, status: 'awaiting_acceptance', brief: 'late start', scriptRequired: false,
+      retentionDays: 30, priceFen: PRICE, orderedAt, acceptDeadline: new Date(orderedAt.getTime() + 24 * 3600_000), idempotencyKey: `late-${id}`, requestHash: 'x',
+      createdAt: orderedAt,
+    });
+    expect(await startOrphanedTasks(db, api.env.client, TASK_QUEUE, 60_000)).toBeGreaterThanOrEqual(1);
+    const detail = await until(() => api.call('GET', `/v1/tasks/${id}`, { as: client }), (r) => r.status === 200 && r.body.source === 'workflow', 100, 50);
+    expect(detail.body.task.orderedAt).toBe(orderedAt.toISOString());
+    expect(detail.body.task.acceptDeadline).toBe(new Date(orderedAt.getTime() + 24 * 3600_000).toISOString());
+    const [row] = await until(() => db.select().from(tasks).where(eq(tasks.id, id)), (r) => (r[0]?.version ?? 0) > 0, 100, 50);
+    expect(row!.orderedAt.toISOString()).toBe(orderedAt.toISOString());
+  });
+});
+
+describe('POST /v1/tasks/{id}/draft-deadline (R-STAGE-DEADLINE)', () => {
+  it('400 bad days, 403 creator, 404 another client, 409 before drafting; 200 moves the deadline', async () => {
+    const { id } = await order({ draftDays: 3 });
+    const path = `/v1/tasks/${id}/draft-deadline`;
+    expectProblem(await post(path, client, { days: 2 }), 409, 'not-drafting');
+    await post(`/v1/tasks/${id}/accept`, creator, {});
+    expectProblem(await post(path, client, { days: 0 }), 400);
+    expectProblem(await post(path, client, {}), 400);
+    expectProblem(await post(path, creator, { days: 2 }), 403);
+    expectProblem(await post(path, otherClient, { days: 2 }), 404);
+    const before = (await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.task;
+    const res = await post(path, client, { days: 2 });
+    expect(res.status).toBe(200);
+    expect(Date.parse(res.body.task.phase.dueAt) - Date.parse(before.phase.dueAt)).toBe(2 * 86_400_000);
+  });
+});
+
+describe('POST /v1/tasks/{id}/resolution (R-OPERATOR-RESOLVE)', () => {
+  it('400 bad outcome or refund, 403 client, 404 unknown; 200 cancels with a partial refund; 409 once closed', async () => {
+    const { id } = await order();
+    const path = `/v1/tasks/${id}/resolution`;
+    expectProblem(await post(path, operator, { outcome: 'explode', reason: 'x' }), 400);
+    expectProblem(await post(path, operator, { outcome: 'cancel', reason: 'x', refundFen: PRICE + 1 }), 400);
+    expectProblem(await post(path, operator, { outcome: 'cancel' }), 400);
+    expectProblem(await post(path, client, { outcome: 'cancel', reason: 'x' }), 403);
+    expectProblem(await post(`/v1/tasks/tsk_${randomUUID()}/resolution`, operator, { outcome: 'cancel', reason: 'x' }), 404);
+    const creatorBefore = await balanceOf(api.postgres.database.db, account.creator(creator.id));
+    const res = await post(path, operator, { outcome: 'cancel', reason: 'Creator unreachable', refundFen: 400_000 });
+    expect(res.status).toBe(200);
+    expect(res.body.task).toMatchObject({ status: 'cancelled', cancellation: { reason: 'operator_cancelled' }, settlement: { refundFen: 400_000, payoutFen: 100_000 } });
+    expect(await until(() => balanceOf(api.postgres.database.db, account.creator(creator.id)), (b) => b === creatorBefore + 100_000, 100, 50)).toBe(creatorBefore + 100_000);
+    expect(await until(() => balanceOf(api.postgres.database.db, account.escrow(id)), (b) => b === 0, 100, 50)).toBe(0);
+    expectProblem(await post(path, operator, { outcome: 'settle', reason: 'again' }), 409);
+  });
+});
+
+describe('POST /v1/tasks/{id}/cancellation and /cancellation/answer (R-MUTUAL-CANCEL)', () => {
+  it('409 before acceptance, 400 without reason, 403 operator, 404 another client; propose, 409 a second proposal, 409 answering one\'s own; the other party agrees: 100 % refund', async () => {
+    const { id } = await order();
+    const path = `/v1/tasks/${id}/cancellation`;
+    expectProblem(await post(path, client, { reason: 'changed plans' }), 409, 'not-accepted-yet');
+    await post(`/v1/tasks/${id}/accept`, creator, {});
+    expectProblem(await post(path, client, {}), 400);
+    expectProblem(await post(path, operator, { reason: 'x' }), 403);
+    expectProblem(await post(path, otherClient, { reason: 'x' }), 404);
+    expectProblem(await post(`${path}/answer`, creator, { agree: true }), 409, 'no-open-proposal');
+    const proposed = await post(path, client, { reason: 'changed plans' });
+    expect(proposed.status).toBe(200);
+    expect(proposed.body.task.proposal).toMatchObject({ by: 'client', refundFen: PRICE, payoutFen: 0 });
+    expectProblem(await post(path, creator, { reason: 'me too' }), 409, 'proposal-open');
+    expectProblem(await post(`${path}/answer`, client, { agree: true }), 409, 'own-proposal');
+    expectProblem(await post(`${path}/answer`, creator, { agree: false }), 400);
+    const agreed = await post(`${path}/answer`, creator, { agree: true });
+    expect(agreed.status).toBe(200);
+    expect(agreed.body.task).toMatchObject({ status: 'cancelled', cancellation: { reason: 'mutually_cancelled' }, settlement: { refundFen: PRICE, payoutFen: 0 } });
+  });
+});
+
+describe('POST /v1/tasks/{id}/takedown and /takedown/answer (R-TAKEDOWN)', () => {
+  it('409 outside retention, 403 for a client asking; in retention the creator asks and the client agrees: retention ends with no violation', async () => {
+    const { id } = await order();
+    const path = `/v1/tasks/${id}/takedown`;
+    await post(`/v1/tasks/${id}/accept`, creator, {});
+    expectProblem(await post(path, creator, { reason: 'rebrand' }), 409, 'not-in-retention');
+    expectProblem(await post(path, client, { reason: 'x' }), 403);
+    expectProblem(await post(path, otherClient, { reason: 'x' }), 403);
+    await post(`/v1/tasks/${id}/content`, creator, { body: 'video' });
+    await post(`/v1/tasks/${id}/content/review`, operator, { decision: 'pass' });
+    await post(`/v1/tasks/${id}/content/decision`, client, { decision: 'confirm' });
+    await post(`/v1/tasks/${id}/publication`, creator, { platformItemId: `dy-${id}` });
+    expect((await api.platform({ eventId: randomUUID(), taskId: id, itemId: `dy-${id}`, kind: 'published', occurredAt: new Date().toISOString() })).status).toBe(202);
+    await until(() => api.call('GET', `/v1/tasks/${id}`, { as: client }), (r) => r.body.task?.status === 'awaiting_client_acceptance', 100, 50);
+    expect((await post(`/v1/tasks/${id}/acceptance`, client, {})).status).toBe(200);
+    expectProblem(await post(`${path}/answer`, client, { agree: true }), 409, 'no-open-takedown');
+    expect((await post(path, creator, { reason: 'rebrand' })).status).toBe(200);
+    expectProblem(await post(`${path}/answer`, creator, { agree: true }), 403);
+    const agreed = await post(`${path}/answer`, client, { agree: true });
+    expect(agreed.status).toBe(200);
+    expect(agreed.body.task).toMatchObject({ status: 'completed', completion: { kind: 'taken_down' }, retention: { violations: 0 } });
+  });
+});
