@@ -211,6 +211,61 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await a.acceptDelivery();
     },
   },
+  // rules 2 (R-STAGE-DEADLINE): drafting reminded, extended, then cancelled as delivery_overdue
+  'v2-delivery-overdue': {
+    order: { scriptRequired: true, draftDays: 2 },
+    run: async (h) => {
+      await act(h).accept();
+      await sleep(h, 30 * HOUR);
+      await act(h).extendDraft(1);
+      await sleep(h, 3 * DAY);
+      await waitFor(h, (t) => t.status === 'cancelled');
+    },
+  },
+  // rules 2: review escalated, complaint escalated and dismissed, deleted and republished within the grace,
+  // hidden (-25), restored, accepted, takedown refused by silence then agreed
+  'v2-escalations-grace-takedown': {
+    order: { scriptRequired: false, retentionDays: 60 },
+    run: async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitContent();
+      await sleep(h, 5 * DAY);
+      await a.reviewContent('pass');
+      await a.confirmContent('confirm');
+      await a.publish('v1');
+      await a.platform('published', 'v1', 'evt-1', '2030-01-01T00:00:00.000Z');
+      await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
+      await a.complain('The logo is missing');
+      await sleep(h, 5 * DAY);
+      await a.dismissComplaint('The logo is there');
+      await a.platform('deleted', 'v1', 'evt-2', '2030-01-01T01:00:00.000Z');
+      await a.publish('v2');
+      await a.platform('published', 'v2', 'evt-3', '2030-01-01T02:00:00.000Z');
+      await a.platform('hidden', 'v2', 'evt-4', '2030-01-01T03:00:00.000Z');
+      await a.platform('hidden', 'v2', 'evt-4', '2030-01-01T03:00:00.000Z');
+      await a.platform('restored', 'v2', 'evt-5', '2030-01-01T04:00:00.000Z');
+      await waitFor(h, (t) => t.retention.violations === 1 && t.publication.visibility === 'public');
+      await a.acceptDelivery();
+      await a.requestTakedown('rebrand');
+      await sleep(h, 3 * DAY);
+      await a.requestTakedown('rebrand again');
+      await a.answerTakedown(true);
+      await h.result();
+    },
+  },
+  // rules 2: mutual cancellation after the first content submission (90/10 split)
+  'v2-mutual-cancel-split': {
+    order: { scriptRequired: false },
+    run: async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitContent();
+      await a.proposeCancel('brief changed', CLIENT);
+      await a.answerCancel(true);
+      await h.result();
+    },
+  },
   // complaint upheld with a cancellation: the task is cancelled (workflow completed)
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
