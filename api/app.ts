@@ -13,7 +13,8 @@ import { creatorRoutes } from './creators.js';
 import { creditRoutes } from './credit.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
-import { notFound, problemHandler } from './problems.js';
+import { badRequest, notFound, problemHandler } from './problems.js';
+import { isStorableText } from '../domain/index.js';
 import { taskRoutes } from './tasks.js';
 import { taskTypeRoutes } from './taskTypes.js';
 import { walletRoutes } from './wallets.js';
@@ -45,6 +46,14 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
+  // Postgres stores no NUL and no unpaired surrogate in text or jsonb: such input is refused
+  // here, before anything is written or sent to a workflow (one bad byte must not stop a task)
+  app.use((req, _res, next) => {
+    const bad = unstorablePath(req.body, 'body') ?? unstorablePath(req.query, 'query');
+    if (bad) return next(badRequest(`${bad} contains a NUL or unpaired surrogate character`, { code: 'invalid-characters', field: bad }));
+    next();
+  });
+
   const openapi = buildOpenApi();
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -69,4 +78,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}`)));
   app.use(problemHandler(log));
   return app;
+}
+
+/** The path of the first string (key or value) in `value` that Postgres cannot store, or null. */
+function unstorablePath(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path;
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!isStorableText(k)) return `${path}.<key>`;
+    const found = unstorablePath(v, `${path}.${k}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
 }

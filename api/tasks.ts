@@ -226,7 +226,8 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
         taskId: row.id,
       });
     }
-    await startWorkflow(row);
+    // a replay never starts a second lifecycle: only an order whose workflow never ran (not yet projected) is started
+    if (row.version === 0) await startWorkflow(row);
     res.status(200).location(`/v1/tasks/${row.id}`).set({ 'Idempotent-Replayed': 'true' }).json(summarize(row));
   }
 

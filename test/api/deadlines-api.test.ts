@@ -159,3 +159,27 @@ describe('POST /v1/tasks/{id}/takedown and /takedown/answer (R-TAKEDOWN)', () =>
     expect(agreed.body.task).toMatchObject({ status: 'completed', completion: { kind: 'taken_down' }, retention: { violations: 0 } });
   });
 });
+
+describe('one bad byte cannot stop a task (issue #12, item 1)', () => {
+  it('NUL and unpaired surrogates in any body or query string → 400 problem+json, and nothing changes; the workflow refuses them too', async () => {
+    const { id } = await order({ scriptRequired: true });
+    await post(`/v1/tasks/${id}/accept`, creator, {});
+    const before = (await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.task.version;
+    for (const bad of ['a\u0000', 'x\uD800', '\uDC00y']) {
+      expectProblem(await post(`/v1/tasks/${id}/script`, creator, { body: bad }), 400, 'invalid-characters');
+      expectProblem(await post(`/v1/tasks/${id}/cancellation`, client, { reason: bad }), 400, 'invalid-characters');
+    }
+    expectProblem(await api.call('GET', '/v1/tasks?status=a%00', { as: client }), 400, 'invalid-characters');
+    expectProblem(await post('/v1/tasks', client, { creatorId: creator.id, taskType: 'douyin_video', brief: 'a\u0000b', scriptRequired: false }), 400, 'invalid-characters');
+    // a paired surrogate (an emoji) is fine
+    expect((await post(`/v1/tasks/${id}/script`, creator, { body: 'script 🎬' })).status).toBe(200);
+    const after = (await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.task;
+    expect(after.version).toBe(before + 1);
+    // the workflow's own validator refuses such text (defence in depth: nothing reaches history)
+    const refused = await api.env.client.workflow
+      .getHandle(id)
+      .executeUpdate('submitScript', { args: [{ actor: creator, body: 'b\u0000' }] })
+      .then(() => null, (err: { cause?: { type?: string } }) => err.cause?.type);
+    expect(refused).toBe('invalid_input');
+  });
+});
