@@ -11,7 +11,7 @@ import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
 import { CN_CALENDAR, DAY, HOUR, MINUTE, addWorkingTime, type TaskState } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
-import { CLIENT, CREATOR, act, creditOf, notificationsOf, refusal, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
+import { CLIENT, CREATOR, act, creditOf, notificationsOf, refusal, toPublished, waitFor } from '../helpers/tasks.js';
 
 const { db, sleep, withTask } = useWorkflowStack();
 const PRICE = 1_500_000;
