@@ -23,6 +23,7 @@ import {
 } from '../domain/index.js';
 
 import { ID_PATTERN } from './ids.js';
+import { MIN_PASSWORD_CHARS } from './passwords.js';
 
 extendZodWithOpenApi(z);
 
@@ -206,7 +207,7 @@ export const Problem = z
 
 // ---------------------------------------------------------------- accounts
 
-const password = z.string().min(10, 'at least 10 characters').max(256);
+const password = z.string().min(MIN_PASSWORD_CHARS, `at least ${MIN_PASSWORD_CHARS} characters`).max(256);
 const login = z.string().trim().toLowerCase().pipe(z.email()).openapi({ description: 'An email address; sign-in name' });
 export const SignUpBody = z
   .object({

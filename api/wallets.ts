@@ -9,7 +9,7 @@ import { Router } from 'express';
 import type { Db } from '../db/client.js';
 import { InsufficientFunds, account, balanceOf, holdWithdrawal, isMcnManaged, statementOf, topUp } from '../db/ledger.js';
 import { withdrawals } from '../db/schema/index.js';
-import { withdrawalWorkflow } from '../workflows/withdrawal.js';
+import { startWithdrawalWorkflow } from '../temporal/withdrawals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent } from './idempotency.js';
 import { newId } from './ids.js';
@@ -75,12 +75,7 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
         if (err instanceof InsufficientFunds) throw insufficient(err);
         throw err;
       }
-      await temporal.workflow.start(withdrawalWorkflow, {
-        taskQueue,
-        workflowId: `withdrawal-${withdrawalId}`,
-        args: [{ withdrawalId, accountId: from, amountFen }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      await startWithdrawalWorkflow(temporal, taskQueue, { withdrawalId, accountId: from, amountFen });
       return { status: 202, body: { withdrawalId, amountFen, status: 'pending' } };
     });
   });

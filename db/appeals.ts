@@ -15,7 +15,6 @@ import { APPEAL_VERIFY_WORKING_MS, DomainError, addWorkingTime, type Actor } fro
 export type AppealRow = typeof appeals.$inferSelect;
 export type AppealStatus = 'open' | 'escalated' | 'upheld' | 'rejected';
 export type AppealOutcome = 'upheld' | 'rejected';
-export const APPEAL_STATUSES: readonly AppealStatus[] = ['open', 'escalated', 'upheld', 'rejected'];
 
 /** The credit event key of an upheld appeal's restoration: applied once, however often it is retried. */
 export const restoreKey = (appealId: string): string => `appeal:${appealId}:restore`;

@@ -5,7 +5,7 @@
  * what these decide; api/creators.ts serves it.
  */
 import { DomainError } from './errors.js';
-import { MAX_QUOTE_FEN, MIN_QUOTE_FEN, RECENT_ITEMS_FOR_AVERAGE } from './rules.js';
+import { RECENT_ITEMS_FOR_AVERAGE } from './rules.js';
 import type { EligibilityCondition, TaskTypeDefinition } from './taskTypes.js';
 
 /** What the content platform reports about a bound account (adapters/contentPlatform.ts). */
@@ -55,21 +55,6 @@ function valueOf(c: EligibilityCondition, account: PlatformAccountMetrics): numb
     case 'averageRecentPlays':
       return averageRecentPlays(account.recentPlays);
   }
-}
-
-/** R-QUOTE: the price of one customised piece of content, a whole number of fen within bounds. */
-export function validateQuote(quoteFen: unknown): number {
-  if (typeof quoteFen !== 'number' || !Number.isSafeInteger(quoteFen)) {
-    throw new DomainError('invalid_input', 'quoteFen must be a whole number of fen', { code: 'quote-invalid' });
-  }
-  if (quoteFen < MIN_QUOTE_FEN || quoteFen > MAX_QUOTE_FEN) {
-    throw new DomainError('invalid_input', `quoteFen must be from ${MIN_QUOTE_FEN} to ${MAX_QUOTE_FEN} fen`, {
-      code: 'quote-out-of-range',
-      minimum: MIN_QUOTE_FEN,
-      maximum: MAX_QUOTE_FEN,
-    });
-  }
-  return quoteFen;
 }
 
 /** Mainland mobile numbers (11 digits, 1[3-9]x), optionally with +86. Stored as +86XXXXXXXXXXX. */

@@ -2,7 +2,7 @@
  * R-APPEAL-48WH: starting an appeal's workflow from its row (workflow id `appeal-<id>`).
  * Idempotent: a running workflow is reused, a closed one is never started again.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { AppealRow } from '../db/appeals.js';
 import type { Db } from '../db/client.js';
@@ -10,8 +10,9 @@ import { appeals } from '../db/schema/index.js';
 import { appealWorkflow } from '../workflows/appeal.js';
 import type { AppealInput } from '../workflows/appealMessages.js';
 import { AppealStatusKey, CreatorIdKey, NextDeadlineKey } from '../workflows/searchAttributes.js';
+import { appealWorkflowId, startOnce } from './workflows.js';
 
-export const appealWorkflowId = (appealId: string): string => `appeal-${appealId}`;
+export { appealWorkflowId };
 
 export const appealInputOf = (row: AppealRow): AppealInput => ({
   appealId: row.id,
@@ -42,21 +43,14 @@ export async function startOrphanedAppeals(db: Db, temporal: Client, taskQueue: 
 }
 
 async function start(temporal: Client, taskQueue: string, row: AppealRow): Promise<void> {
-  try {
-    await temporal.workflow.start(appealWorkflow, {
-      taskQueue,
-      workflowId: appealWorkflowId(row.id),
-      args: [appealInputOf(row)],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: AppealStatusKey, value: row.status },
-        { key: CreatorIdKey, value: row.creatorId },
-        { key: NextDeadlineKey, value: row.dueAt },
-      ],
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return; // closed already: decided
-    throw err;
-  }
+  await startOnce(temporal, appealWorkflow, {
+    taskQueue,
+    workflowId: appealWorkflowId(row.id),
+    args: [appealInputOf(row)],
+    typedSearchAttributes: [
+      { key: AppealStatusKey, value: row.status },
+      { key: CreatorIdKey, value: row.creatorId },
+      { key: NextDeadlineKey, value: row.dueAt },
+    ],
+  });
 }

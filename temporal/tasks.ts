@@ -4,34 +4,28 @@
  * id, a running workflow is reused and a closed one is never started again.
  */
 import { lt, sql } from 'drizzle-orm';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
 import { orderOf, unstartedTasks } from '../db/tasks.js';
 import { taskWorkflow } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
+import { startOnce, taskWorkflowId } from './workflows.js';
 import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
 
 export async function startTaskWorkflow(temporal: Client, taskQueue: string, row: TaskRow): Promise<void> {
-  try {
-    await temporal.workflow.start(taskWorkflow, {
-      taskQueue,
-      workflowId: row.id,
-      args: [orderOf(row)],
-      // a retried order finds the workflow it started before
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: TaskStatusKey, value: 'awaiting_acceptance' },
-        { key: TaskTypeKey, value: row.type },
-        { key: ClientIdKey, value: row.clientId },
-        { key: CreatorIdKey, value: row.creatorId },
-      ],
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return; // it ran and closed already
-    throw err;
-  }
+  // a retried order finds the workflow it started before; a closed one is never started again
+  await startOnce(temporal, taskWorkflow, {
+    taskQueue,
+    workflowId: taskWorkflowId(row.id),
+    args: [orderOf(row)],
+    typedSearchAttributes: [
+      { key: TaskStatusKey, value: 'awaiting_acceptance' },
+      { key: TaskTypeKey, value: row.type },
+      { key: ClientIdKey, value: row.clientId },
+      { key: CreatorIdKey, value: row.creatorId },
+    ],
+  });
 }
 
 /**

@@ -289,7 +289,7 @@ it('R-MUTUAL-CANCEL: after the first content submission 90 % / 10 %; silence ref
   });
 });
 
-it('R-TAKEDOWN: agreed within 48 hours, retention ends with no violation; unanswered, a later deletion is a violation', () =>
+it('R-TAKEDOWN: unanswered for 48 hours the request is refused and retention goes on; agreed, retention ends and a later deletion is no violation', () =>
   withTask({ scriptRequired: false, retentionDays: 60 }, async (h) => {
     const a = act(h);
     await toPublished(h, 'v1');
