@@ -72,7 +72,7 @@ async function postgresBinary(): Promise<string> {
 }
 
 /** Signals a process group, ignoring "no such process". */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch (err) {
