@@ -58,7 +58,11 @@ const CONCURRENCY = 20;
 const DOWN_MS = 10_000;
 const RECOVERY_LIMIT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 20_000;
+/** With --require-503: no answer during an outage may take longer (the API's bounded Temporal calls). */
+const BOUNDED_ANSWER_MS = 10_000;
 const STEP_DEADLINE_MS = 150_000;
+/** Payouts after acceptance are effects: a killed worker's activity holds them for its timeout. */
+const ESCROW_DEADLINE_MS = 120_000;
 const PRICE_FEN = 120_000;
 const LIFECYCLE_EVENTS = ['ordered', 'accepted', 'submitted', 'review_passed', 'client_confirmed', 'publication_linked', 'published', 'delivery_accepted'];
 const FINAL_STATUS = 'in_retention';
@@ -158,6 +162,8 @@ interface Answer {
   retryAfter: string | null;
   body: Body | null;
   at: number;
+  /** how long the answer took */
+  ms: number;
   api: number;
   error?: string;
 }
@@ -182,10 +188,10 @@ async function call(api: number, method: string, path: string, token: string | n
     } catch {
       parsed = { code: `not JSON: ${text.slice(0, 100)}` };
     }
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: parsed, at, api };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: parsed, at, ms: Date.now() - at, api };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { status: 0, retryAfter: null, body: null, at, api, error: (err as Error).name === 'TimeoutError' ? 'timeout' : (cause ?? (err as Error).message) };
+    return { status: 0, retryAfter: null, body: null, at, ms: Date.now() - at, api, error: (err as Error).name === 'TimeoutError' ? 'timeout' : (cause ?? (err as Error).message) };
   }
 }
 
@@ -304,6 +310,8 @@ interface Row {
   answers503: number;
   other5xx: number;
   noAnswer: number;
+  slowestMs: number;
+  escrowWaitMs: number;
   failures: string[];
 }
 
@@ -375,10 +383,19 @@ async function check(db: Database, temporal: Client, fault: string, batch: Lifec
     group by task_id, kind having count(*) > 1) d`);
   const [money] = await db.db.execute<{ total: string; negative: number }>(sql`
     select coalesce(sum(balance_fen), 0)::text as total, count(*) filter (where kind <> 'external' and balance_fen < 0)::int as negative from ledger_accounts`);
-  // every settled task paid its price out of escrow exactly once
-  const escrows = await db.db.execute<{ id: string; balance_fen: number }>(sql`
-    select id, balance_fen from ledger_accounts where id in ${sql.raw(`(${acked.filter((l) => l.ok).map((l) => `'escrow:${l.taskId}'`).join(',') || "''"})`)} and balance_fen <> 0`);
-  for (const e of escrows) failures.push(`${e.id}: ${e.balance_fen} fen left in escrow after acceptance`);
+  // every accepted task's escrow is paid out (an effect activity after acceptance: it may
+  // wait for a killed worker's activity timeout, so poll up to ESCROW_DEADLINE_MS)
+  const settledIds = acked.filter((l) => l.ok).map((l) => `'escrow:${l.taskId}'`);
+  const settleStarted = Date.now();
+  let escrows: { id: string; balance_fen: number }[] = [];
+  for (;;) {
+    escrows = await db.db.execute<{ id: string; balance_fen: number }>(sql`
+      select id, balance_fen from ledger_accounts where id in ${sql.raw(`(${settledIds.join(',') || "''"})`)} and balance_fen <> 0`);
+    if (escrows.length === 0 || Date.now() - settleStarted > ESCROW_DEADLINE_MS) break;
+    await sleep(500);
+  }
+  const escrowWaitMs = Date.now() - settleStarted;
+  for (const e of escrows) failures.push(`${e.id}: ${e.balance_fen} fen still in escrow ${ESCROW_DEADLINE_MS / 1000} s after the lifecycles ended`);
   if (notif!.n) failures.push(`${notif!.n} duplicated notifications`);
   if (transfers!.n) failures.push(`${transfers!.n} duplicated ledger transfers`);
   if (Number(money!.total) !== 0) failures.push(`ledger sum ${money!.total}`);
@@ -393,7 +410,9 @@ async function check(db: Database, temporal: Client, fault: string, batch: Lifec
   const answers503 = during.filter((a) => a.status === 503 && a.retryAfter !== null).length;
   const other5xx = during.filter((a) => a.status >= 500 && a.status !== 599 && !(a.status === 503 && a.retryAfter !== null)).length;
   const noAnswer = during.filter((a) => a.status === 0).length;
+  const slowestMs = Math.max(0, ...during.map((a) => a.ms));
   if (REQUIRE_503 && other5xx) failures.push(`${other5xx} outage answers were not 503 with Retry-After`);
+  if (REQUIRE_503 && slowestMs > BOUNDED_ANSWER_MS) failures.push(`an answer during the outage took ${(slowestMs / 1000).toFixed(1)} s (bound ${BOUNDED_ANSWER_MS / 1000} s)`);
 
   const ok = batch.filter((l) => l.ok).length;
   const fmt = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
@@ -416,6 +435,8 @@ async function check(db: Database, temporal: Client, fault: string, batch: Lifec
     answers503,
     other5xx,
     noAnswer,
+    slowestMs,
+    escrowWaitMs,
     failures,
   };
 }
@@ -431,6 +452,7 @@ function printTable(rows: Row[]): void {
     ['events out of order (reported)', (r) => r.outOfOrder],
     ['dup notif.', (r) => r.dupNotifications],
     ['dup transfers', (r) => r.dupTransfers],
+    ['escrows paid out after', (r) => `${(r.escrowWaitMs / 1000).toFixed(1)} s`],
     ['ledger sum', (r) => r.ledgerSum],
     ['neg. bal.', (r) => r.negative],
     ['unasked deaths', (r) => r.deaths],
@@ -439,6 +461,7 @@ function printTable(rows: Row[]): void {
     [`503+Retry-After`, (r) => r.answers503],
     [`other 5xx${REQUIRE_503 ? '' : ' (reported)'}`, (r) => r.other5xx],
     ['no answer', (r) => r.noAnswer],
+    ['slowest answer', (r) => `${(r.slowestMs / 1000).toFixed(1)} s`],
     ['result', (r) => (r.failures.length ? 'FAIL' : 'ok')],
   ];
   const cells = rows.map((r) => columns.map(([, f]) => String(f(r))));
