@@ -191,6 +191,14 @@ async function spawnServer(binary: string, dataDir: string, port: number, ids: {
     void exited.then(({ code, signal }) => reject(new Error(`PostgreSQL exited while starting (code ${code}, signal ${signal}): ${output.trim()}`)));
   });
   const pid = child.pid!;
+  // the server is in its own process group: it does not get the owner's Ctrl-C, so
+  // an owner that exits without stopping it (process.exit, an uncaught error) asks
+  // it for a fast shutdown on the way out. (A SIGKILLed owner cannot: stop() it.)
+  const onOwnerExit = () => {
+    if (!gone) child.kill('SIGINT');
+  };
+  process.once('exit', onOwnerExit);
+  void exited.then(() => process.off('exit', onOwnerExit));
   return {
     pid,
     exited,
