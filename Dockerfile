@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# the postinstall applies patches/ (postgres.js: see patches/README.md)
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -p tsconfig.build.json \

@@ -34,6 +34,10 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
+    // A workflow task (or query) on a dead worker's sticky queue moves to the
+    // shared queue after this long; the default 10 s kept tasks and queries of a
+    // killed worker waiting 10 s (measured by the fault test).
+    stickyQueueScheduleToStartTimeout: '3s',
     workflowsPath: workflowsPath(),
     bundlerOptions,
     activities: createActivities({

@@ -21,7 +21,15 @@ export interface Database {
 
 /** Opens a pooled connection; `max` stays small: the API and the worker each have their own pool. */
 export function connect(url: string, options: { max?: number } = {}): Database {
-  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: 'starmap' } });
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: 'starmap' },
+    // seconds before reconnecting after the n-th failed attempt in a row: postgres.js's
+    // default grows to 20 s, so a short outage kept the service away for up to 20 s after
+    // PostgreSQL was back; a refused connection costs nothing, so retry at least every second
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
+  });
   const db = drizzle(sql, { schema, casing: 'snake_case' });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }

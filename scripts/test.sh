@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test, on a fresh machine as on a used one:
 #   install -> tools (Temporal CLI, time-skipping test server; cached outside the
-#   clone) -> typecheck -> lint -> vitest (workflow, API, end-to-end tests).
+#   clone) -> typecheck -> lint -> vitest (workflow, API, end-to-end tests)
+#   -> fault test, quick mode (scripts/faults.ts --quick; README "Fault test").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -37,5 +38,8 @@ node -e '
 ' "$report" || true
 rm -f "$report"
 [ "$status" -eq 0 ] || exit "$status"
+
+step "fault test (quick: 20 lifecycles per fault)"
+node --import tsx scripts/faults.ts --quick
 
 step "done"

@@ -1,0 +1,158 @@
+/**
+ * Keeps one part of `npm start` running: when it exits without being asked to,
+ * it is started again after a growing delay (1 s, 2 s, 4 s ... 15 s), and each
+ * exit and restart is printed. A part that keeps dying (more than `maxRestarts`
+ * exits within `windowMs`) is given up: `onGiveUp` gets the reason and the
+ * caller stops everything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { killGroup } from '../db/embedded.js';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set for parts that fail with an error rather than exit (the in-process worker). */
+  error?: unknown;
+}
+
+/** A started part: how to know it ended and how to end it. */
+export interface Running {
+  pid?: number;
+  exited: Promise<Exit>;
+  /** Stops it; must return within about `timeoutMs` whatever state it is in. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export interface SuperviseOptions {
+  name: string;
+  start: () => Promise<Running>;
+  log: (line: string) => void;
+  onGiveUp: (reason: string) => void;
+  maxRestarts?: number;
+  windowMs?: number;
+  /** Called after each successful restart (not after the first start). */
+  onRestarted?: (running: Running) => void;
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : JSON.stringify(err));
+
+export const describeExit = (exit: Exit): string =>
+  exit.error !== undefined ? `failed: ${message(exit.error)}` : exit.signal ? `was killed (${exit.signal})` : `exited (code ${exit.code})`;
+
+export class Supervised {
+  private current: Running | null = null;
+  private stopping = false;
+  private readonly exits: number[] = [];
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly options: SuperviseOptions) {}
+
+  get pid(): number | undefined {
+    return this.current?.pid;
+  }
+
+  /** First start: a failure here is the caller's (nothing to restart yet). */
+  async start(): Promise<void> {
+    this.current = await this.options.start();
+    this.watch(this.current);
+  }
+
+  private watch(running: Running): void {
+    void running.exited.then((exit) => {
+      if (this.stopping || this.current !== running) return;
+      this.current = null;
+      void this.restart(exit);
+    });
+  }
+
+  private async restart(exit: Exit): Promise<void> {
+    const { name, log, maxRestarts = 5, windowMs = 60_000 } = this.options;
+    let last = describeExit(exit);
+    for (;;) {
+      const now = Date.now();
+      this.exits.push(now);
+      while (this.exits.length && this.exits[0]! < now - windowMs) this.exits.shift();
+      if (this.exits.length > maxRestarts) {
+        this.options.onGiveUp(`${name} ${last}, and it failed ${this.exits.length} times within ${windowMs / 1000} s: giving up`);
+        return;
+      }
+      const delayMs = Math.min(1000 * 2 ** (this.exits.length - 1), 15_000);
+      log(`${name} ${last}; restarting it in ${delayMs / 1000} s (restart ${this.exits.length} of at most ${maxRestarts} within ${windowMs / 1000} s)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      this.wake = null;
+      if (this.stopping) return;
+      try {
+        const running = await this.options.start();
+        if (this.stopping) {
+          await running.stop(5_000);
+          return;
+        }
+        this.current = running;
+        this.watch(running);
+        log(`${name} is running again${running.pid ? ` (pid ${running.pid})` : ''}`);
+        this.options.onRestarted?.(running);
+        return;
+      } catch (err) {
+        last = `could not be restarted: ${message(err)}`;
+      }
+    }
+  }
+
+  /** No more restarts (a shutdown has begun); the running part is left to `stop`. */
+  hold(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Stops the part (and any restart waiting to happen); bounded by `timeoutMs`. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.hold();
+    const running = this.current;
+    this.current = null;
+    if (running) await running.stop(timeoutMs);
+  }
+}
+
+/**
+ * Spawns a program in a process group of its own (a terminal's Ctrl-C reaches
+ * the supervisor only, which stops the parts in order) and stops it with SIGTERM,
+ * then SIGKILL to the whole group after the timeout.
+ */
+export function spawnGroup(command: string, args: string[], setup: (child: ChildProcess) => void = () => {}): Running {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  setup(child);
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const pid = child.pid;
+  return {
+    ...(pid !== undefined ? { pid } : {}),
+    exited,
+    async stop(timeoutMs) {
+      if (pid === undefined) return;
+      if (gone) return killGroup(pid, 'SIGKILL'); // anything it left in its group
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+      killGroup(pid, 'SIGKILL');
+    },
+  };
+}
+
+/** Resolves `promise`, or undefined after `ms` (a shutdown step that must not hang the rest). */
+export async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
