@@ -256,7 +256,7 @@ async function lifecycle(actors: Actors, fault: string, n: number): Promise<Life
     await act(client, 'content/decision', { decision: 'confirm' });
     const itemId = `douyin-${id.slice(4)}`;
     await act(creator, 'publication', { platformItemId: itemId });
-    const event = JSON.stringify({ eventId: `${key}-published`, taskId: id, itemId, kind: 'published' });
+    const event = JSON.stringify({ eventId: `${key}-published`, taskId: id, itemId, kind: 'published', occurredAt: new Date().toISOString() });
     await until('platform callback', first, (api) => {
       const ts = Math.floor(Date.now() / 1000);
       return call(api, 'POST', '/v1/platform/events', null, event, { 'content-type': 'application/json', 'x-starmap-timestamp': String(ts), 'x-starmap-signature': signPlatformBody(platformSecret, ts, event) });

@@ -157,6 +157,10 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
     });
   };
 
+  // Rules 2: the order is event 1 even when an update arrives in the workflow's first task
+  // (rules 1 committed it after registering the handlers; their histories keep that order).
+  if (rules >= 2) commit(orderedEvent(state));
+
   // Handlers first, before the first await.
   setHandler(taskStateQuery, () => state);
   handle(acceptTaskUpdate, () => ({ type: 'accept' }));
@@ -218,7 +222,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   const effector = runAll(effects);
   const messenger = runAll(messages);
 
-  commit(orderedEvent(state));
+  if (rules < 2) commit(orderedEvent(state));
 
   // The lifecycle: wait until the next timer is due or a message changes which
   // timer is next (a change that leaves the timer as it was keeps it running).

@@ -11,9 +11,12 @@ import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
 import { CN_CALENDAR, DAY, HOUR, MINUTE, addWorkingTime, type TaskState } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
-import { CLIENT, CREATOR, act, creditOf, notificationsOf, refusal, toPublished, waitFor } from '../helpers/tasks.js';
+import { CLIENT, CREATOR, act, creditOf, notificationsOf, order, projected, refusal, toPublished, waitFor } from '../helpers/tasks.js';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { taskWorkflow } from '../../workflows/task.js';
+import { acceptTaskUpdate } from '../../workflows/messages.js';
 
-const { db, sleep, withTask } = useWorkflowStack();
+const { db, sleep, withTask, stack } = useWorkflowStack();
 const PRICE = 1_500_000;
 
 /** Escrows the task's price as an order would (top-up + hold), so settlements move real money. */
@@ -308,3 +311,19 @@ it('R-TAKEDOWN: unanswered for 48 hours the request is refused and retention goe
     expect(await creditOf(db(), h.workflowId)).toEqual([]);
   }));
 
+
+it('R-ACCEPT-24H: an acceptance that reaches the workflow in its very first task is recorded after the order (ordered is event 1)', async () => {
+  const { worker, taskQueue } = await stack().worker();
+  await worker.runUntil(async () => {
+    const o = order({ scriptRequired: false });
+    const start = new WithStartWorkflowOperation(taskWorkflow, { taskQueue, workflowId: o.taskId, args: [o], workflowIdConflictPolicy: 'FAIL' });
+    const accepted = await stack().env.client.workflow.executeUpdateWithStart(acceptTaskUpdate, { args: [{ actor: CREATOR }], startWorkflowOperation: start });
+    expect(accepted.status).toBe('content_drafting');
+    const { events } = await projected(db(), o.taskId, accepted.version);
+    expect(events.slice(0, 2).map((e) => [e.seq, e.type])).toEqual([
+      [1, 'ordered'],
+      [2, 'accepted'],
+    ]);
+    await (await start.workflowHandle()).terminate('test finished');
+  });
+});
