@@ -58,10 +58,26 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.get('/healthz', async (_req, res) => {
-    await deps.db.execute(sql`select 1`);
+  // liveness: the process answers; readiness: Postgres and Temporal answer within 2 s each (503 + Retry-After otherwise)
+  app.get('/livez', (_req, res) => {
     res.json({ ok: true });
   });
+  const readiness = async () => {
+    const within = <T>(work: Promise<T>) => Promise.race([work.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000).unref())]).catch(() => false);
+    const [postgres, temporal] = await Promise.all([
+      within(deps.db.execute(sql`select 1`)),
+      within(deps.temporal.withDeadline(Date.now() + 2_000, () => deps.temporal.connection.workflowService.getSystemInfo({}))).catch(() => false),
+    ]);
+    return { postgres, temporal };
+  };
+  const ready = async (_req: Request, res: express.Response) => {
+    const checks = await readiness();
+    const ok = checks.postgres && checks.temporal;
+    if (!ok) res.status(503).set('Retry-After', '5');
+    res.json({ ok, checks });
+  };
+  app.get('/readyz', ready);
+  app.get('/healthz', ready);
   // public: the platform callback (HMAC-signed), sign-up and sign-in
   app.use(platformRoutes(deps));
   app.use(accountRoutes(deps));

@@ -28,7 +28,7 @@ import { newId } from './ids.js';
 import { Problem, forbidden, notFound } from './problems.js';
 // schemas.ts runs extendZodWithOpenApi(z): imported before any `.openapi()` below
 import { AccountId, Problem as ProblemSchema } from './schemas.js';
-import { fromDomainError, fromWorkflowError } from './temporalErrors.js';
+import { fromDomainError, fromWorkflowError, withTemporal } from './temporalErrors.js';
 
 // ---------------------------------------------------------------- schemas
 
@@ -256,10 +256,11 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
     const handle = temporal.workflow.getHandle(appealWorkflowId(row.id));
     const updateId = key ? sha256(`${actor.role}:${actor.id}:appeal-decision:${row.id}:${key}`) : undefined;
     const send = () =>
-      handle.executeUpdate(decideAppealUpdate, { args: [{ actor, outcome: body.outcome, note: body.note }], ...(updateId ? { updateId } : {}) });
+      withTemporal(temporal, () => handle.executeUpdate(decideAppealUpdate, { args: [{ actor, outcome: body.outcome, note: body.note }], ...(updateId ? { updateId } : {}) }));
     try {
       await send();
     } catch (err) {
+      if (err instanceof Problem) throw err;
       if (!(err instanceof WorkflowNotFoundError)) throw fromWorkflowError(err);
       // decided meanwhile (the workflow has closed), or never started (Temporal was down at filing)
       const now = await appealById(db, row.id);
@@ -271,6 +272,7 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
       try {
         await send();
       } catch (again) {
+        if (again instanceof Problem) throw again;
         throw fromWorkflowError(again);
       }
     }

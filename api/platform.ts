@@ -16,6 +16,7 @@ import type { Db } from '../db/client.js';
 import { taskMetrics, tasks } from '../db/schema/index.js';
 import { platformEventSignal } from '../workflows/messages.js';
 import { Problem, notFound, unauthorized } from './problems.js';
+import { withTemporal } from './temporalErrors.js';
 import { PlatformEventBody } from './schemas.js';
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -51,8 +52,9 @@ export function platformRoutes(deps: { db: Db; temporal: Client; platformSecret:
       res.status(202).json({ accepted: true });
       return;
     }
+    const kind = event.kind;
     try {
-      await deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind: event.kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt!).toISOString() });
+      await withTemporal(deps.temporal, () => deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt!).toISOString() }));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(409, 'invalid-state', 'The task is closed', 'The task no longer takes platform events', { code: 'task-closed' });
       throw err;

@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, isTemporalUnavailable } from './outages.js';
 
 export const PROBLEM_BASE = 'https://starmap.dev/problems/';
 
@@ -24,8 +25,14 @@ export const badRequest = (detail: string, ext?: Record<string, unknown>) => new
 export const unauthorized = (detail: string) => new Problem(401, 'unauthenticated', 'Authentication required', detail);
 export const forbidden = (detail: string, ext?: Record<string, unknown>) => new Problem(403, 'forbidden', 'Not allowed', detail, ext);
 export const notFound = (detail: string) => new Problem(404, 'not-found', 'Not found', detail);
+export const temporalUnavailable = (detail = 'The workflow service did not answer in time; retry with the same Idempotency-Key') =>
+  new Problem(503, 'temporal-unavailable', 'The task service is unavailable', detail, { retryAfterSeconds: RETRY_AFTER_SECONDS });
+export const databaseUnavailable = () =>
+  new Problem(503, 'database-unavailable', 'The database is unavailable', 'Retry shortly; nothing was lost', { retryAfterSeconds: RETRY_AFTER_SECONDS });
 
 export function sendProblem(res: Response, problem: Problem, instance?: string): void {
+  // an outage says when to come back (RFC 9110 Retry-After)
+  if (problem.status === 503) res.set('Retry-After', String(Number(problem.extensions['retryAfterSeconds'] ?? 5)));
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -57,6 +64,9 @@ export const problemHandler =
     if (e?.expose && typeof e.status === 'number' && e.status < 500) {
       return sendProblem(res, new Problem(e.status, 'invalid-request', 'The request is not valid', e.message), req.originalUrl);
     }
+    // a dependency that is away is a 503 with Retry-After, not a 500
+    if (isDatabaseUnavailable(err)) return sendProblem(res, databaseUnavailable(), req.originalUrl);
+    if (isTemporalUnavailable(err)) return sendProblem(res, temporalUnavailable(), req.originalUrl);
     log(`[api] ${req.method} ${req.originalUrl} failed`, err);
     sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged'), req.originalUrl);
   };

@@ -39,7 +39,8 @@ import {
   SubmitBody,
   TaskIdParam,
 } from './schemas.js';
-import { fromDomainError, fromWorkflowError } from './temporalErrors.js';
+import { fromDomainError, fromWorkflowError, withTemporal } from './temporalErrors.js';
+import { RETRY_AFTER_SECONDS } from './outages.js';
 
 export interface TaskRoutesDeps {
   db: Db;
@@ -144,11 +145,11 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {
-      await startTaskWorkflow(temporal, taskQueue, row);
+      await withTemporal(temporal, () => startTaskWorkflow(temporal, taskQueue, row));
     } catch {
-      // The order is recorded; the worker's orphan sweep starts it within minutes,
+      // The order is recorded; the worker's orphan sweep starts it within a minute,
       // and a retry with the same key finds the same task.
-      throw new Problem(503, 'temporal-unavailable', 'The task could not be started yet', 'Retry with the same Idempotency-Key', { taskId: row.id });
+      throw new Problem(503, 'temporal-unavailable', 'The task could not be started yet', 'Retry with the same Idempotency-Key', { taskId: row.id, retryAfterSeconds: RETRY_AFTER_SECONDS });
     }
   }
 
@@ -254,11 +255,15 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
     try {
-      const task = await temporal.workflow.getHandle(row.id).query(m.taskStateQuery);
+      const task = await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
       res.json({ task, source: 'workflow' });
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) || !row.snapshot) throw err;
-      res.json({ task: row.snapshot, source: 'projection' });
+      if (err instanceof WorkflowNotFoundError && row.snapshot) return void res.json({ task: row.snapshot, source: 'projection' });
+      // Temporal away (or no worker answers the query in time): the last projection, marked as such
+      if (err instanceof Problem && err.status === 503 && row.snapshot) {
+        return void res.set('Warning', '110 - "Response is a stored snapshot"').json({ task: row.snapshot, source: 'snapshot', version: row.version, asOf: row.updatedAt.toISOString() });
+      }
+      throw err;
     }
   });
 
@@ -291,9 +296,10 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       try {
         // a retried request with the same key is the same update: applied once
         const updateId = key ? sha256(`${actor.role}:${actor.id}:${spec.path}:${key}`) : undefined;
-        const task = await spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId);
+        const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
         res.json({ task });
       } catch (err) {
+        if (err instanceof Problem) throw err;
         throw fromWorkflowError(err);
       }
     });

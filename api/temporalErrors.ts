@@ -2,7 +2,9 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, isDomainErrorKind, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
-import { Problem } from './problems.js';
+import type { Client } from '@temporalio/client';
+import { Problem, temporalUnavailable } from './problems.js';
+import { TEMPORAL_DEADLINE_MS, isTemporalUnavailable } from './outages.js';
 
 const STATUS: Record<DomainErrorKind, number> = { invalid_input: 400, forbidden: 403, invalid_state: 409, rule_violation: 422 };
 const TITLE: Record<DomainErrorKind, string> = {
@@ -44,5 +46,31 @@ export async function orDomainProblem<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof DomainError) throw fromDomainError(err);
     throw err;
+  }
+}
+
+/**
+ * Runs a Temporal call under the API's deadline; unreachable or too slow becomes a 503 with
+ * Retry-After. The gRPC deadline bounds the call on a live connection; the timer also bounds a
+ * connection that is still being (re)established, and aborts the call.
+ */
+export async function withTemporal<T>(temporal: Client, work: () => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(temporalUnavailable());
+    }, TEMPORAL_DEADLINE_MS);
+  });
+  const call = temporal.withAbortSignal(abort.signal, () => temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, work));
+  call.catch(() => undefined); // settled after the timeout: nobody waits for it any more
+  try {
+    return await Promise.race([call, timeout]);
+  } catch (err) {
+    if (isTemporalUnavailable(err)) throw temporalUnavailable();
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }

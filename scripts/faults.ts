@@ -564,7 +564,7 @@ async function main(): Promise<void> {
       return new Part(
         `API ${n}`,
         () => Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...baseEnv, PORT: String(apiPorts[n - 1]), HOST: '127.0.0.1', STARMAP_JWT_SECRET: jwtSecret, STARMAP_PLATFORM_SECRET: platformSecret }, log)),
-        async () => (await call(n - 1, 'GET', '/healthz', null)).status === 200,
+        async () => (await call(n - 1, 'GET', '/livez', null)).status === 200,
         log,
       );
     };

@@ -183,3 +183,53 @@ describe('one bad byte cannot stop a task (issue #12, item 1)', () => {
     expect(refused).toBe('invalid_input');
   });
 });
+
+describe('outages are answered honestly (issue #12, item 7)', () => {
+  it('with Temporal unreachable: actions and orders answer 503 + Retry-After within the deadline, GET task serves the stored snapshot, /readyz is 503 and /livez 200', async () => {
+    const { id } = await order();
+    await until(() => api.call('GET', `/v1/tasks/${id}`, { as: client }), (r) => r.body?.task?.version >= 1, 100, 50);
+    // a second API over the same database whose Temporal is a closed port
+    const { Client, Connection } = await import('@temporalio/client');
+    const { startApi } = await import('../../api/main.js');
+    const { createAuth } = await import('../../api/auth.js');
+    const connection = Connection.lazy({ address: '127.0.0.1:1' });
+    const jwtSecret = 'outage-test-secret-outage-test-secret';
+    const server = await startApi({ db: api.postgres.database.db, temporal: new Client({ connection }), port: 0, jwtSecret, platformSecret: api.platformSecret });
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const auth = createAuth(jwtSecret);
+    const call = async (method: string, path: string, as: UserActor | null, body?: unknown) => {
+      const started = Date.now();
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(as ? { authorization: `Bearer ${await auth.sign(as)}` } : {}), 'content-type': 'application/json', 'idempotency-key': `o-${randomUUID()}` },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type') ?? '', body: (await res.json()) as any, ms: Date.now() - started };
+    };
+    try {
+      const accept = await call('POST', `/v1/tasks/${id}/accept`, creator, {});
+      expect(accept.status).toBe(503);
+      expect(accept.type).toMatch(/problem\+json/);
+      expect(accept.retryAfter).toBe('5');
+      expect(accept.ms).toBeLessThan(10_000);
+      const placed = await call('POST', '/v1/tasks', client, { creatorId: creator.id, taskType: 'douyin_video', brief: 'during the outage', scriptRequired: false });
+      expect(placed.status).toBe(503);
+      expect(placed.retryAfter).toBe('5');
+      const detail = await call('GET', `/v1/tasks/${id}`, client);
+      expect(detail.status).toBe(200);
+      expect(detail.body.source).toBe('snapshot');
+      expect(detail.body.task.taskId).toBe(id);
+      expect(detail.ms).toBeLessThan(10_000);
+      const ready = await call('GET', '/readyz', null);
+      expect(ready.status).toBe(503);
+      expect(ready.retryAfter).toBe('5');
+      expect(ready.body.checks).toEqual({ postgres: true, temporal: false });
+      expect((await call('GET', '/livez', null)).status).toBe(200);
+      // the real API is ready
+      expect((await api.call('GET', '/readyz')).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close().catch(() => undefined);
+    }
+  });
+});
