@@ -40,6 +40,6 @@ rm -f "$report"
 [ "$status" -eq 0 ] || exit "$status"
 
 step "fault test (quick: 20 lifecycles per fault)"
-node --import tsx scripts/faults.ts --quick
+node --import tsx scripts/faults.ts --quick --require-503
 
 step "done"
