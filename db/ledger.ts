@@ -234,3 +234,12 @@ export async function statementOf(db: Db, accountId: string, limit: number, befo
     nextSeq: rows.length > limit ? page.at(-1)!.seq : null,
   };
 }
+
+/** Withdrawals still pending after `graceMs`: their workflow may never have started (Temporal away at request time). */
+export async function pendingWithdrawals(db: Db, graceMs: number, limit = 100) {
+  return db
+    .select()
+    .from(withdrawals)
+    .where(and(eq(withdrawals.status, 'pending'), sql`${withdrawals.createdAt} < now() - make_interval(secs => ${graceMs / 1000})`))
+    .limit(limit);
+}

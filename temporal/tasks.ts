@@ -10,6 +10,7 @@ import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
 import { orderOf, unstartedTasks } from '../db/tasks.js';
 import { taskWorkflow } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
+import { startOrphanedWithdrawals } from './withdrawals.js';
 import { startOnce, taskWorkflowId } from './workflows.js';
 import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
 
@@ -47,6 +48,10 @@ export function runOrphanSweep(db: Db, temporal: Client, taskQueue: string, log:
     startOrphanedTasks(db, temporal, taskQueue).then(
       (n) => n > 0 && log(`[sweep] started ${n} task workflow(s) whose start had failed`),
       (err: unknown) => log(`[sweep] failed: ${String(err)}`),
+    );
+    startOrphanedWithdrawals(db, temporal, taskQueue).then(
+      (n) => n > 0 && log(`[sweep] ${n} pending withdrawal workflow(s) ensured running`),
+      (err: unknown) => log(`[sweep] withdrawals failed: ${String(err)}`),
     );
     startOrphanedAppeals(db, temporal, taskQueue).then(
       (n) => n > 0 && log(`[sweep] started ${n} appeal workflow(s) whose start had failed`),

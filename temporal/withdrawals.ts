@@ -3,9 +3,27 @@
  * withdrawal id (temporal/workflows.ts).
  */
 import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client.js';
+import { pendingWithdrawals } from '../db/ledger.js';
 import { withdrawalWorkflow } from '../workflows/withdrawal.js';
 import { startOnce, withdrawalWorkflowId } from './workflows.js';
 
 export async function startWithdrawalWorkflow(temporal: Client, taskQueue: string, w: { withdrawalId: string; accountId: string; amountFen: number }): Promise<void> {
   await startOnce(temporal, withdrawalWorkflow, { taskQueue, workflowId: withdrawalWorkflowId(w.withdrawalId), args: [w] });
+}
+
+/**
+ * The sweep's part for withdrawals: a hold committed but whose workflow start
+ * failed would be stranded. Every withdrawal still pending after `graceMs` is
+ * started once more (a running one is reused, so this is a no-op for it).
+ * Returns how many are running after it.
+ */
+export async function startOrphanedWithdrawals(db: Db, temporal: Client, taskQueue: string, graceMs = 60_000): Promise<number> {
+  let started = 0;
+  for (const w of await pendingWithdrawals(db, graceMs)) {
+    if (await startOnce(temporal, withdrawalWorkflow, { taskQueue, workflowId: withdrawalWorkflowId(w.id), args: [{ withdrawalId: w.id, accountId: w.accountId, amountFen: w.amountFen }] })) {
+      started += 1;
+    }
+  }
+  return started;
 }

@@ -13,7 +13,7 @@ export const appealWorkflowId = (appealId: string): string => `appeal-${appealId
 export const withdrawalWorkflowId = (withdrawalId: string): string => `withdrawal-${withdrawalId}`;
 export const metricsWorkflowId = (taskId: string): string => `${taskId}:metrics`;
 
-/** Starts `workflow` once under `options.workflowId`; true when this call started it, false when it ran already. */
+/** Starts `workflow` once under `options.workflowId`; true when it runs now (started or found running), false when it ran and closed. */
 export async function startOnce<T extends Workflow>(temporal: Client, workflow: T, options: WorkflowStartOptions<T>): Promise<boolean> {
   try {
     await temporal.workflow.start(workflow, { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE', ...options });

@@ -233,3 +233,25 @@ describe('outages are answered honestly (issue #12, item 7)', () => {
     }
   });
 });
+
+describe('a withdrawal hold is never stranded (issue #12, item 3)', () => {
+  it('a hold committed while its workflow never started is paid out by the sweep, once', async () => {
+    const db = api.postgres.database.db;
+    const { EXTERNAL, holdWithdrawal, transfer } = await import('../../db/ledger.js');
+    const { withdrawals } = await import('../../db/schema/index.js');
+    const { startOrphanedWithdrawals } = await import('../../temporal/withdrawals.js');
+    const wallet = account.creator(`creator-wd-${randomUUID().slice(0, 8)}`);
+    const id = `wd_${randomUUID()}`;
+    await db.transaction(async (tx) => {
+      await transfer(tx, { id: `earned:${id}`, from: EXTERNAL, to: wallet, amountFen: 30_000, kind: 'top_up' });
+      await holdWithdrawal(tx, id, wallet, 30_000);
+    });
+    await db.update(withdrawals).set({ createdAt: new Date(Date.now() - 120_000) }).where(eq(withdrawals.id, id));
+    expect(await startOrphanedWithdrawals(db, api.env.client, TASK_QUEUE, 60_000)).toBeGreaterThanOrEqual(1);
+    const paid = await until(() => db.select().from(withdrawals).where(eq(withdrawals.id, id)), (r) => r[0]?.status === 'paid', 200, 50);
+    expect(paid[0]!.status).toBe('paid');
+    await startOrphanedWithdrawals(db, api.env.client, TASK_QUEUE, 60_000); // a second sweep changes nothing
+    expect(await balanceOf(db, wallet)).toBe(0);
+    expect(api.payouts.paid.filter((p: { idempotencyKey: string }) => p.idempotencyKey === id)).toHaveLength(1);
+  });
+});
