@@ -229,7 +229,8 @@ describe('outages are answered honestly (issue #12, item 7)', () => {
       expect((await api.call('GET', '/readyz')).status).toBe(200);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await connection.close().catch(() => undefined);
+      // the connection is left to its deadline: closing it under a pending gRPC retry throws from a timer
+      void connection;
     }
   });
 });
