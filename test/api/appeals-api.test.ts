@@ -18,6 +18,7 @@ import { TASK_QUEUE } from '../../temporal/config.js';
 import { appealStateQuery } from '../../workflows/appealMessages.js';
 import { newActor } from '../helpers/accounts.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+import { resultHoldingTime } from '../helpers/stack.js';
 
 let api: ApiStack;
 let operator: UserActor;
@@ -167,7 +168,7 @@ describe('visibility and decision', () => {
     expect(again.type).toMatch(PROBLEM);
     expect(again.body.code).toBe('already-decided');
     expect(await creditScoreOf(db(), creator.id)).toBe(INITIAL_CREDIT_POINTS);
-    const result = await api.env.client.workflow.getHandle(appealWorkflowId(appeal.id)).result();
+    const result = await resultHoldingTime<{ status: string }>(api.env, appealWorkflowId(appeal.id));
     expect(result.status).toBe('upheld');
   });
 
@@ -177,7 +178,7 @@ describe('visibility and decision', () => {
     const res = await api.call('POST', `/v1/appeals/${appeal.id}/decision`, { as: operator, body: { outcome: 'rejected', note: 'Documented violation' } });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('rejected');
-    await api.env.client.workflow.getHandle(appealWorkflowId(appeal.id)).result();
+    await resultHoldingTime<{ status: string }>(api.env, appealWorkflowId(appeal.id));
     expect(await creditScoreOf(db(), creator.id)).toBe(INITIAL_CREDIT_POINTS - 10);
   });
 });

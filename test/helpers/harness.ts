@@ -7,6 +7,7 @@ import { act, settle, startTask, type TaskHandle } from './tasks.js';
 export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[0] = {}) {
   let stack: WorkflowStack;
   let current: TaskHandle;
+  let skipped = 0;
   beforeAll(async () => {
     stack = await startWorkflowStack(options);
   });
@@ -20,10 +21,13 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
     sleep: async (ms: number): Promise<void> => {
       await settle(db(), current);
       await stack.env.sleep(ms);
+      skipped += ms;
     },
     /** Runs `body` with a fresh worker and a freshly ordered task. */
     withTask: async (overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>): Promise<void> => {
       const { worker, taskQueue } = await stack.worker();
+      const startedAt = { wall: Date.now(), virtual: await stack.env.currentTimeMs() };
+      skipped = 0;
       await worker.runUntil(async () => {
         current = await startTask(stack.env.client, taskQueue, overrides);
         try {
@@ -35,13 +39,19 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
           // one settled, then terminated.
           const state = await act(current).state().catch(() => null);
           if (state && isTerminal(state.status)) {
-            await current.result().catch(() => undefined);
+            await stack.resultOf(current.workflowId).catch(() => undefined);
           } else {
             await settle(db(), current).catch((err: unknown) => console.error(String(err)));
             await current.terminate('test finished').catch(() => undefined);
           }
         }
       });
+      // The virtual clock moves only by `sleep` (and with the wall clock): a jump means
+      // something unlocked time skipping (see WorkflowStack.resultOf) and later tests would
+      // run years ahead, so it fails here rather than as a hang further on.
+      const moved = (await stack.env.currentTimeMs()) - startedAt.virtual;
+      const allowed = skipped + (Date.now() - startedAt.wall) + 60_000;
+      if (moved > allowed) throw new Error(`the test server's clock jumped: ${moved} ms passed, ${skipped} ms were skipped by sleep`);
     },
   };
 }

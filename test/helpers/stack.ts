@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@temporalio/client';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
@@ -53,9 +54,24 @@ export interface WorkflowStack {
   payouts: FakePayoutProvider;
   contentPlatform: FakeContentPlatform;
   bundle: WorkflowBundleWithSourceMap;
+  /**
+   * A workflow's result, awaited in real time with the virtual clock held. The
+   * time-skipping client's `result()` unlocks time skipping while it waits: when
+   * the workflow's last activity is still queued, nothing holds the clock and the
+   * test server jumps to the next timer it knows, the 10-year default run timeout
+   * (seen: 2026 → 2036 → 2046 within one file, after which a skip never returned).
+   * Tests skip time only with `env.sleep` and wait for closing workflows with this.
+   */
+  resultOf<T = unknown>(workflowId: string): Promise<T>;
   /** A fresh worker on a unique task queue; run the test inside `worker.runUntil`. */
   worker(): Promise<{ worker: Worker; taskQueue: string }>;
   stop(): Promise<void>;
+}
+
+/** See `WorkflowStack.resultOf`: a workflow's result without unlocking time skipping. */
+export function resultHoldingTime<T = unknown>(env: TestWorkflowEnvironment, workflowId: string): Promise<T> {
+  const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  return client.workflow.getHandle(workflowId).result() as Promise<T>;
 }
 
 /** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
@@ -83,6 +99,7 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
   });
   return {
     env,
+    resultOf: (workflowId) => resultHoldingTime(env, workflowId),
     postgres,
     notifier,
     payouts,

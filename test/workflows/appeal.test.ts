@@ -167,7 +167,7 @@ describe('R-APPEAL-48WH: the deadline counts working days only', () => {
 
       const decided: AppealState = await decide(h, 'upheld', 'Flood confirmed by the venue');
       expect(decided).toMatchObject({ status: 'upheld', decision: { outcome: 'upheld', actor: OPERATOR, note: 'Flood confirmed by the venue' } });
-      expect((await h.result()).status).toBe('upheld');
+      expect((await stack.resultOf<{ status: string }>(h.workflowId)).status).toBe('upheld');
       expect(await searchStatus(h)).toBe('upheld');
       const after = (await appealById(db(), row.id))!;
       expect(after).toMatchObject({ status: 'upheld', decidedBy: 'operator:op-appeals', decisionNote: 'Flood confirmed by the venue' });
@@ -207,7 +207,7 @@ describe('R-APPEAL-48WH: the deadline counts working days only', () => {
         expect(await until(() => searchStatus(h), (s) => s === 'escalated', 'search attribute escalated')).toBe('escalated');
 
         await decide(h, 'rejected', 'No evidence');
-        expect((await h.result()).status).toBe('rejected');
+        expect((await stack.resultOf<{ status: string }>(h.workflowId)).status).toBe('rejected');
       } finally {
         await deleteCalendarDay(db(), monday);
       }
@@ -225,7 +225,7 @@ describe('R-APPEAL-48WH: the deadline counts working days only', () => {
       expect(await refusal(decide(h, 'upheld', 'mine', { role: 'creator', id: creator.id }))).toMatchObject({ type: 'forbidden', code: 'wrong-role' });
       expect(await refusal(decide(h, 'upheld', '   '))).toMatchObject({ type: 'invalid_input', code: 'note-required' });
       expect((await decide(h, 'upheld', 'Outage confirmed')).status).toBe('upheld');
-      expect((await h.result()).status).toBe('upheld');
+      expect((await stack.resultOf<{ status: string }>(h.workflowId)).status).toBe('upheld');
 
       await advanceTo(row.dueAt.getTime() + DAY);
       const after = (await appealById(db(), row.id))!;
@@ -243,7 +243,7 @@ describe('R-APPEAL-48WH: the deadline counts working days only', () => {
       const row = await fileAt(creator.id, creditEventId, 'Not my fault', now);
       const h = await start(row);
       expect((await decide(h, 'rejected', 'The violation is documented')).status).toBe('rejected');
-      expect((await h.result()).status).toBe('rejected');
+      expect((await stack.resultOf<{ status: string }>(h.workflowId)).status).toBe('rejected');
       expect(await searchStatus(h)).toBe('rejected');
       expect((await appealById(db(), row.id))!).toMatchObject({ status: 'rejected', decisionNote: 'The violation is documented' });
       expect(await restorations(row.id)).toHaveLength(0);

@@ -380,7 +380,7 @@ it('keeps a complete task with script, two rejections and retention under 190 hi
     await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
     await a.acceptDelivery();
     await sleep(31 * DAY);
-    expect((await h.result()).status).toBe('completed');
+    expect((await stack().resultOf<{ status: string }>(h.workflowId)).status).toBe('completed');
     const history = await h.fetchHistory();
     const count = history.events?.length ?? 0;
     console.log(`[history] complete douyin_video task with script, two rejections and 30-day retention: ${count} events`);

@@ -40,8 +40,7 @@ it('R-RATE: during retention the metrics are collected on that schedule as a tim
     expect(accepted.status).toBe('in_retention');
     await sleep(10 * DAY + HOUR);
     await waitFor(h, (t) => t.status === 'completed');
-    const metrics = stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId));
-    expect(await metrics.result()).toEqual({ readings: 32, stoppedEarly: false });
+    expect(await stack().resultOf(metricsWorkflowId(h.workflowId))).toEqual({ readings: 32, stoppedEarly: false });
     const rows = await readings(h.workflowId);
     expect(rows).toHaveLength(32); // 28 in the first week, days 7, 8, 9, and the end of retention
     const acceptedAt = Date.parse(accepted.acceptance.acceptedAt!);
@@ -62,8 +61,7 @@ it('R-RATE: collection stops when the content is deleted within retention', () =
     await act(h).platform('deleted', 'item-m2');
     await waitFor(h, (t) => t.status === 'completed' && t.completion?.kind === 'retention_broken');
     await sleep(DAY);
-    const metrics = stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId));
-    const result = await metrics.result();
+    const result = await stack().resultOf<{ readings: number; stoppedEarly: boolean }>(metricsWorkflowId(h.workflowId));
     expect(result.stoppedEarly).toBe(true);
     expect((await readings(h.workflowId)).length).toBe(result.readings);
     expect(result.readings).toBeGreaterThanOrEqual(9); // 0h .. 48h every 6 hours
