@@ -1,6 +1,7 @@
 /** The Express application: public routes, then authentication, then every /v1 route; problem+json errors. */
 import type { Client } from '@temporalio/client';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
+import type { PaymentProvider } from '../adapters/payments.js';
 import type { Telephony } from '../adapters/telephony.js';
 import express, { type Request } from 'express';
 import { sql } from 'drizzle-orm';
@@ -17,7 +18,7 @@ import { badRequest, notFound, problemHandler } from './problems.js';
 import { isStorableText } from '../domain/index.js';
 import { taskRoutes } from './tasks.js';
 import { taskTypeRoutes } from './taskTypes.js';
-import { walletRoutes } from './wallets.js';
+import { paymentRoutes, walletRoutes } from './wallets.js';
 
 export interface AppDeps {
   db: Db;
@@ -27,6 +28,7 @@ export interface AppDeps {
   platformSecret: string;
   contentPlatform: ContentPlatform;
   telephony: Telephony;
+  payments: PaymentProvider;
   log?: (line: string, err?: unknown) => void;
 }
 
@@ -80,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', ready);
   // public: the platform callback (HMAC-signed), sign-up and sign-in
   app.use(platformRoutes(deps));
+  app.use(paymentRoutes(deps));
   app.use(accountRoutes(deps));
   // everything else under /v1 knows who is acting
   app.use('/v1', authenticate(deps.auth, deps.db));

@@ -30,8 +30,7 @@ import {
 } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
-import { idempotent, requireIdempotencyKey } from './idempotency.js';
-import { newId } from './ids.js';
+import { idempotent, requireIdempotencyKey, type Keyed } from './idempotency.js';
 import { Problem, notFound } from './problems.js';
 import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
 import { orDomainProblem } from './temporalErrors.js';
@@ -240,9 +239,9 @@ export function creditRoutes({ db }: { db: Db }): Router {
         throw new Problem(422, 'rule-violation', 'A rule refuses the action', `${body.taskId} is not a task of ${creatorId}`, { code: 'task-not-of-creator' });
       }
     }
-    const issue = async () => {
+    const issue = async ({ idFor }: Keyed) => {
       const issuedAt = new Date();
-      const id = newId('card', issuedAt.getTime());
+      const id = idFor('card'); // a retry after a crash finds this card: one card per key
       const { card, restarted } = await domain(() => issueCard(db, { id, creatorId, ...body, issuedBy: actor.id, issuedAt }));
       const score = await creditScoreOf(db, creatorId);
       return { status: 201, body: { card: cardView(card, issuedAt.getTime()), restartedObservations: restarted, score } };

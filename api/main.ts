@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { FakeContentPlatform, type ContentPlatform } from '../adapters/contentPlatform.js';
+import { FakePaymentProvider, type PaymentProvider } from '../adapters/payments.js';
 import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/config.js';
@@ -24,10 +25,15 @@ export interface ApiOptions {
   /** The content platform and telephony adapters; fakes until real ones are wired (README, "Outside systems"). */
   contentPlatform?: ContentPlatform;
   telephony?: Telephony;
+  /** The payment provider top-ups are paid at; the fake confirms each payment itself after half a second. */
+  payments?: PaymentProvider;
 }
 
 export function startApi(options: ApiOptions): Promise<Server> {
+  const ownFake = options.payments ? null : new FakePaymentProvider();
+  const payments = options.payments ?? ownFake!;
   const app = createApp({
+    payments,
     db: options.db,
     temporal: options.temporal,
     auth: createAuth(options.jwtSecret),
@@ -37,7 +43,14 @@ export function startApi(options: ApiOptions): Promise<Server> {
     telephony: options.telephony ?? new FakeTelephony(),
   });
   return new Promise((resolve, reject) => {
-    const server = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(server));
+    const server = app.listen(options.port, options.host ?? '127.0.0.1', () => {
+      const address = server.address();
+      // the fake provider notifies this API, as a provider notifies the URL it was given
+      if (ownFake && address && typeof address === 'object') {
+        ownFake.notifyUrl = `http://127.0.0.1:${address.port}/v1/payments/notifications`;
+      }
+      resolve(server);
+    });
     server.on('error', reject);
   });
 }

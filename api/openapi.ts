@@ -20,6 +20,7 @@ import {
   UpdateOfferBody,
   VirtualNumbersBody,
   AmountBody,
+  TopUpBody,
   CreateTaskBody, ListTasksQuery, McnBody, StatementQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
 
 const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: Problem } } });
@@ -29,6 +30,18 @@ const errors = {
   403: problem('Wrong role or not allowed'),
   404: problem('No such task, or not visible to the caller'),
 };
+
+const TopUpView = z
+  .object({
+    topUpId: z.string(),
+    amountFen: z.number().int(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    payUrl: z.string().optional(),
+    failureReason: z.string().nullable(),
+    createdAt: z.string(),
+    settledAt: z.string().nullable(),
+  })
+  .openapi('TopUp');
 
 export function buildOpenApi(): object {
   const registry = new OpenAPIRegistry();
@@ -109,10 +122,29 @@ export function buildOpenApi(): object {
   registry.registerPath({
     method: 'post',
     path: '/v1/wallets/me/top-ups',
-    summary: "Credit a client's wallet (Idempotency-Key required)",
+    summary: "Open a top-up of a client's wallet (Idempotency-Key required): the client pays at payUrl; the wallet is credited when the payment provider confirms",
     security,
-    request: { headers: idempotencyHeader(true), body: json(AmountBody) },
-    responses: { 201: { description: 'Credited', ...json(z.object({ transferId: z.string(), amountFen: z.number().int(), balanceFen: z.number().int() })) }, ...errors, ...money },
+    request: { headers: idempotencyHeader(true), body: json(TopUpBody) },
+    responses: { 201: { description: 'Payment opened, nothing credited yet', ...json(TopUpView) }, ...errors, ...money },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/wallets/me/top-ups/{topUpId}',
+    summary: "A top-up's status: pending, succeeded (credited) or failed",
+    security,
+    request: { params: z.object({ topUpId: z.string() }) },
+    responses: { 200: { description: 'Top-up', ...json(TopUpView) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/payments/notifications',
+    summary: "The payment provider's signed notification of a top-up's outcome (provider-to-Starmap; idempotent by the provider's payment id)",
+    request: { body: json(z.object({ providerPaymentId: z.string(), reference: z.string(), amountFen: z.number().int(), status: z.enum(['succeeded', 'failed']), reason: z.string().optional() })) },
+    responses: {
+      200: { description: 'Recorded (credited once on success)', ...json(z.object({ topUpId: z.string(), status: z.enum(['pending', 'succeeded', 'failed']), credited: z.boolean() })) },
+      ...errors,
+      409: problem('The notification does not match the top-up (amount, payment or outcome)'),
+    },
   });
   registry.registerPath({
     method: 'post',

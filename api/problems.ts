@@ -32,7 +32,7 @@ export const databaseUnavailable = () =>
 
 export function sendProblem(res: Response, problem: Problem, instance?: string): void {
   // an outage says when to come back (RFC 9110 Retry-After)
-  if (problem.status === 503) res.set('Retry-After', String(Number(problem.extensions['retryAfterSeconds'] ?? 5)));
+  if (problem.status === 503 || problem.extensions['retryAfterSeconds'] !== undefined) res.set('Retry-After', String(Number(problem.extensions['retryAfterSeconds'] ?? 5)));
   res
     .status(problem.status)
     .type('application/problem+json')

@@ -22,6 +22,7 @@ import {
   TASK_TYPE_IDS,
 } from '../domain/index.js';
 
+import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { ID_PATTERN } from './ids.js';
 import { MIN_PASSWORD_CHARS } from './passwords.js';
 
@@ -162,6 +163,7 @@ export const PlatformEventBody = z
   .openapi('PlatformEvent');
 
 export const AmountBody = z.object({ amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict().openapi('Amount');
+export const TopUpBody = z.object({ amountFen: z.number().int().positive().max(MAX_TOP_UP_FEN) }).strict().openapi('TopUpRequest');
 export const StatementQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.coerce.number().int().positive().optional() }).strict();
 export const McnBody = z.object({ mcnId: id.nullable() }).strict().openapi('McnMembership');
 

@@ -19,7 +19,7 @@ import { startTaskWorkflow } from '../temporal/tasks.js';
 import { InsufficientFunds, holdEscrow, payoutAccountOf } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
-import { optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
+import { bindKeyToRequest, optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, forbidden, notFound } from './problems.js';
 import {
@@ -290,6 +290,8 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       const key = optionalIdempotencyKey(req);
       const body: unknown = spec.body.parse(req.body ?? {});
       const row = await visibleTask(req, actor);
+      // the same key with another body is a 422, not the first request's answer
+      if (key) await bindKeyToRequest(db, req, actor, key);
       if (row.closedAt) {
         throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
       }

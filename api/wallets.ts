@@ -5,16 +5,26 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { InvalidNotification, type PaymentProvider } from '../adapters/payments.js';
 import type { Db } from '../db/client.js';
-import { InsufficientFunds, account, balanceOf, holdWithdrawal, isMcnManaged, statementOf, topUp } from '../db/ledger.js';
+import { InsufficientFunds, PaymentMismatch, account, attachPayment, balanceOf, holdWithdrawal, isMcnManaged, openTopUp, settleTopUp, statementOf, topUpById, type TopUp } from '../db/ledger.js';
 import { withdrawals } from '../db/schema/index.js';
 import { startWithdrawalWorkflow } from '../temporal/withdrawals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent } from './idempotency.js';
-import { newId } from './ids.js';
 import { Problem } from './problems.js';
-import { AmountBody, StatementQuery } from './schemas.js';
+import { AmountBody, StatementQuery, TopUpBody } from './schemas.js';
+
+const topUpView = (t: TopUp, payUrl?: string) => ({
+  topUpId: t.id,
+  amountFen: t.amountFen,
+  status: t.status,
+  ...(payUrl ? { payUrl } : {}),
+  failureReason: t.failureReason,
+  createdAt: t.createdAt.toISOString(),
+  settledAt: t.settledAt?.toISOString() ?? null,
+});
 
 
 export const walletOf = (actor: UserActor): string => {
@@ -31,8 +41,8 @@ export const insufficient = (err: InsufficientFunds) =>
     neededFen: err.neededFen,
   });
 
-export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string }): Router {
-  const { db, temporal, taskQueue } = deps;
+export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string; payments: PaymentProvider }): Router {
+  const { db, temporal, taskQueue, payments } = deps;
   const router = Router();
 
   router.get('/v1/wallets/me', async (req, res) => {
@@ -49,14 +59,23 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     res.json({ items, nextCursor: nextSeq === null ? null : String(nextSeq) });
   });
 
+  // A top-up opens a payment at the provider; the wallet is credited when the provider confirms it.
   router.post('/v1/wallets/me/top-ups', async (req, res) => {
     const actor = actorOf(req, 'client');
-    const { amountFen } = AmountBody.parse(req.body);
-    await idempotent(db, req, res, actor, async (key) => {
-      const transferId = `topup:${actor.id}:${key}`;
-      await db.transaction((tx) => topUp(tx, actor.id, amountFen, transferId));
-      return { status: 201, body: { transferId, amountFen, balanceFen: await balanceOf(db, account.client(actor.id)) } };
+    const { amountFen } = TopUpBody.parse(req.body);
+    await idempotent(db, req, res, actor, async ({ idFor }) => {
+      const topUp = await openTopUp(db, { id: idFor('tu'), clientId: actor.id, amountFen, provider: payments.name });
+      const payment = await payments.createPayment({ reference: topUp.id, payerId: actor.id, amountFen });
+      await attachPayment(db, topUp.id, payment.providerPaymentId);
+      return { status: 201, body: topUpView(topUp, payment.payUrl) };
     });
+  });
+
+  router.get('/v1/wallets/me/top-ups/:topUpId', async (req, res) => {
+    const actor = actorOf(req, 'client');
+    const topUp = await topUpById(db, String(req.params['topUpId']));
+    if (!topUp || topUp.clientId !== actor.id) throw new Problem(404, 'not-found', 'Not found', 'No such top-up');
+    res.json(topUpView(topUp));
   });
 
   router.post('/v1/wallets/me/withdrawals', async (req, res) => {
@@ -65,8 +84,9 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     if (actor.role === 'creator' && (await isMcnManaged(db, actor.id))) {
       throw new Problem(422, 'rule-violation', 'A rule refuses the action', "R-PAYOUT: this creator's earnings go to its MCN, which withdraws them", { code: 'mcn-managed' });
     }
-    await idempotent(db, req, res, actor, async () => {
-      const withdrawalId = newId('wd');
+    await idempotent(db, req, res, actor, async ({ idFor }) => {
+      // a retry after a crash or a failed start finds this withdrawal (and its hold) again
+      const withdrawalId = idFor('wd');
       const from = walletOf(actor);
       try {
         // the amount is held in the same transaction that records the withdrawal
@@ -87,5 +107,36 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     res.json({ withdrawalId: w.id, amountFen: w.amountFen, status: w.status, providerReference: w.providerReference, failureReason: w.failureReason });
   });
 
+  return router;
+}
+
+/**
+ * The payment provider's asynchronous notification (public, authenticated by
+ * the provider's signature over the raw body). Idempotent by the provider's
+ * payment id: a redelivery answers 200 and changes nothing.
+ */
+export function paymentRoutes(deps: { db: Db; payments: PaymentProvider; log?: (line: string) => void }): Router {
+  const router = Router();
+  router.post('/v1/payments/notifications', async (req, res) => {
+    const raw = (req as Request & { rawBody?: Buffer }).rawBody?.toString('utf8') ?? '';
+    let notification;
+    try {
+      notification = deps.payments.verifyNotification(raw, Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
+    } catch (err) {
+      if (err instanceof InvalidNotification) throw new Problem(401, 'unauthenticated', 'Authentication required', err.message);
+      throw err;
+    }
+    try {
+      const settled = await settleTopUp(deps.db, notification);
+      if (!settled) throw new Problem(404, 'not-found', 'Not found', `No top-up ${notification.reference}`);
+      res.json({ topUpId: settled.topUp.id, status: settled.topUp.status, credited: settled.credited });
+    } catch (err) {
+      if (err instanceof PaymentMismatch) {
+        (deps.log ?? console.error)(`[payments] refused notification: ${err.message}`);
+        throw new Problem(409, 'payment-mismatch', 'The notification does not match the top-up', err.message, { code: 'payment-mismatch' });
+      }
+      throw err;
+    }
+  });
   return router;
 }

@@ -10,7 +10,7 @@
  */
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './client.js';
-import { ledgerAccounts, ledgerTransfers, mcnMemberships, withdrawals } from './schema/index.js';
+import { ledgerAccounts, ledgerTransfers, mcnMemberships, topUps, withdrawals } from './schema/index.js';
 
 
 export type AccountKind = 'client' | 'creator' | 'mcn' | 'escrow' | 'withdrawal' | 'external';
@@ -131,9 +131,86 @@ export async function isMcnManaged(tx: Tx, creatorId: string): Promise<boolean> 
 
 // --- the operations -----------------------------------------------------------
 
-/** A client's top-up: money arrives from outside (the payment provider). */
-export const topUp = (tx: Tx, clientId: string, amountFen: number, transferId: string) =>
-  transfer(tx, { id: transferId, from: EXTERNAL, to: account.client(clientId), amountFen, kind: 'top_up' });
+/** The most one top-up may bring: ¥1,000,000 (a CHECK on top_ups too). */
+export const MAX_TOP_UP_FEN = 100_000_000;
+
+export type TopUp = typeof topUps.$inferSelect;
+
+/** Records a top-up the client is about to pay; a retry with the same id finds the first one. */
+export async function openTopUp(db: Db, t: { id: string; clientId: string; amountFen: number; provider: string }): Promise<TopUp> {
+  await db.insert(topUps).values({ ...t, status: 'pending' }).onConflictDoNothing({ target: topUps.id });
+  const [row] = await db.select().from(topUps).where(eq(topUps.id, t.id));
+  return row!;
+}
+
+export async function topUpById(db: Db, id: string): Promise<TopUp | undefined> {
+  const [row] = await db.select().from(topUps).where(eq(topUps.id, id));
+  return row;
+}
+
+export class PaymentMismatch extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaymentMismatch';
+  }
+}
+
+/**
+ * The payment provider's confirmed outcome of a top-up: on success the client's
+ * wallet is credited, once (transfer `topup:<id>`), in the transaction that
+ * marks the top-up settled. A redelivered notification changes nothing; one
+ * that names another payment, client amount or a settled top-up's other
+ * outcome is refused (PaymentMismatch) and changes nothing.
+ */
+export function settleTopUp(db: Db, n: PaymentOutcome): Promise<{ topUp: TopUp; credited: boolean } | null> {
+  return db.transaction((tx) => settleTopUpIn(tx, n));
+}
+
+export interface PaymentOutcome {
+  reference: string;
+  providerPaymentId: string;
+  amountFen: number;
+  status: 'succeeded' | 'failed';
+  reason?: string | undefined;
+}
+
+async function settleTopUpIn(tx: Tx, n: PaymentOutcome): Promise<{ topUp: TopUp; credited: boolean } | null> {
+  const [row] = await tx.select().from(topUps).where(eq(topUps.id, n.reference)).for('update');
+  if (!row) return null;
+  if (row.providerPaymentId !== null && row.providerPaymentId !== n.providerPaymentId) throw new PaymentMismatch(`top-up ${row.id} is paid by ${row.providerPaymentId}, not ${n.providerPaymentId}`);
+  if (row.amountFen !== n.amountFen) throw new PaymentMismatch(`top-up ${row.id} is for ${row.amountFen} fen; the notification says ${n.amountFen}`);
+  if (row.status !== 'pending') {
+    if (row.status !== n.status) throw new PaymentMismatch(`top-up ${row.id} already ${row.status}; the notification says ${n.status}`);
+    return { topUp: row, credited: false };
+  }
+  if (n.status === 'succeeded') {
+    await transfer(tx, { id: `topup:${row.id}`, from: EXTERNAL, to: account.client(row.clientId), amountFen: row.amountFen, kind: 'top_up' });
+  }
+  const [updated] = await tx
+    .update(topUps)
+    .set({ status: n.status, providerPaymentId: n.providerPaymentId, failureReason: n.status === 'failed' ? (n.reason ?? 'payment failed') : null, settledAt: sql`now()` })
+    .where(eq(topUps.id, row.id))
+    .returning();
+  return { topUp: updated!, credited: n.status === 'succeeded' };
+}
+
+/**
+ * A top-up paid outside the API (the demo seed, test set-ups): recorded and
+ * confirmed as the provider's notification would, in the caller's transaction.
+ * Idempotent by `id`.
+ */
+export async function paidTopUp(tx: Tx, clientId: string, amountFen: number, id: string): Promise<void> {
+  await tx.insert(topUps).values({ id, clientId, amountFen, status: 'pending', provider: 'direct' }).onConflictDoNothing({ target: topUps.id });
+  await settleTopUpIn(tx, { reference: id, providerPaymentId: `direct:${id}`, amountFen, status: 'succeeded' });
+}
+
+/** Records the provider's payment id of an opened top-up (its notification must name the same one). */
+export async function attachPayment(db: Db, topUpId: string, providerPaymentId: string): Promise<void> {
+  await db
+    .update(topUps)
+    .set({ providerPaymentId })
+    .where(and(eq(topUps.id, topUpId), sql`${topUps.providerPaymentId} is null`));
+}
 
 /** R-ESCROW: the price leaves the client's wallet for the task's escrow when the order is placed. */
 export const holdEscrow = (tx: Tx, taskId: string, clientId: string, priceFen: number) =>

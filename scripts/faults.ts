@@ -43,7 +43,7 @@ import { createAuth, type UserActor } from '../api/auth.js';
 import { signPlatformBody } from '../api/platform.js';
 import { connect, type Database } from '../db/client.js';
 import { freePort, killGroup, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
-import { topUp } from '../db/ledger.js';
+import { MAX_TOP_UP_FEN, paidTopUp } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
@@ -533,7 +533,8 @@ async function main(): Promise<void> {
     const operator = await withToken({ role: 'operator', id: 'faults-operator' });
     for (const c of clients) {
       await ensureAccount(db.db, c.actor);
-      await db.db.transaction((tx) => topUp(tx, c.actor.id, 10_000_000_000, `faults-fund-${c.actor.id}`));
+      // 100 paid top-ups of the most one may bring
+      for (let i = 0; i < 100; i++) await db.db.transaction((tx) => paidTopUp(tx, c.actor.id, MAX_TOP_UP_FEN, `faults-fund-${c.actor.id}-${i}`));
     }
     for (const c of creators) await ensureCreator(db.db, c.actor, { douyin_video: PRICE_FEN });
     await ensureAccount(db.db, operator.actor);

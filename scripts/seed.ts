@@ -20,7 +20,7 @@ import { hashPassword } from '../api/passwords.js';
 import { createAccount } from '../db/accounts.js';
 import { connect, type Db } from '../db/client.js';
 import { addVirtualNumbers, bindPlatformAccount, openOffer, setContact, updateOffer } from '../db/creators.js';
-import { topUp } from '../db/ledger.js';
+import { paidTopUp } from '../db/ledger.js';
 import { accounts, mcnMemberships } from '../db/schema/index.js';
 import { DomainError, TASK_TYPES, type Platform } from '../domain/index.js';
 import { dataDir, devSecrets } from './dev.js';
@@ -86,8 +86,8 @@ export async function seedMarketplace(db: Db, options: SeedOptions): Promise<See
     if (!exists) await createAccount(db, { id: a.id, role: DEMO_ROLES[name], login: a.login, passwordHash, displayName: a.displayName });
   }
   // money for the demo brands (a fixed transfer id per brand: credited once)
-  await db.transaction((tx) => topUp(tx, DEMO_ACCOUNTS.client.id, 50_000_000, 'seed:topup:demo-client'));
-  await db.transaction((tx) => topUp(tx, DEMO_ACCOUNTS.client2.id, 20_000_000, 'seed:topup:demo-client-2'));
+  await db.transaction((tx) => paidTopUp(tx, DEMO_ACCOUNTS.client.id, 50_000_000, 'seed:topup:demo-client'));
+  await db.transaction((tx) => paidTopUp(tx, DEMO_ACCOUNTS.client2.id, 20_000_000, 'seed:topup:demo-client-2'));
   const pool = Array.from({ length: 200 }, (_, i) => `+86170${String(10_000_000 + i).padStart(8, '0')}`);
   await addVirtualNumbers(db, pool);
 

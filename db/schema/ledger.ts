@@ -85,10 +85,38 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     statusCode: integer('status_code'),
     response: jsonb('response'),
+    /** While the first request runs it holds the key until then; a holder that died lets a retry take over. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_keys_expiry').on(t.expiresAt)],
+);
+
+/**
+ * Top-ups: a client pays the amount at the payment provider
+ * (adapters/payments.ts); the wallet is credited once, when the provider's
+ * signed notification confirms the payment (transfer `topup:<id>`). The id is
+ * derived from the client's Idempotency-Key, so a retry finds the same top-up.
+ */
+export const topUps = pgTable(
+  'top_ups',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    status: text('status').notNull(), // pending | succeeded | failed
+    provider: text('provider').notNull(),
+    providerPaymentId: text('provider_payment_id').unique(),
+    failureReason: text('failure_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('top_ups_amount', sql`${t.amountFen} > 0 and ${t.amountFen} <= 100000000`),
+    check('top_ups_status', sql`${t.status} in ('pending', 'succeeded', 'failed')`),
+    index('top_ups_client').on(t.clientId, t.createdAt),
+  ],
 );
 
 /** Which MCN (agency) manages a creator: its payouts go to the MCN (R-PAYOUT). */

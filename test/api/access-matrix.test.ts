@@ -13,7 +13,7 @@ import { createApp } from '../../api/app.js';
 import { USER_ROLES, type UserActor, type UserRole } from '../../api/auth.js';
 import { TASK_ACTIONS, type TaskAction } from '../../api/tasks.js';
 import { contactOf, mcnOf, offersOf } from '../../db/creators.js';
-import { account, balanceOf, holdEscrow, settleEscrow, topUp } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, settleEscrow, paidTopUp } from '../../db/ledger.js';
 import {
   accounts,
   appeals,
@@ -76,8 +76,7 @@ beforeAll(async () => {
   await api.creator(creatorX, { douyin_video: X_QUOTE });
   await api.creator(creatorY, { douyin_video: 120_000 });
 
-  const funded = await api.call('POST', '/v1/wallets/me/top-ups', { as: clientA, body: { amountFen: 1_000_000 }, headers: { 'idempotency-key': key() } });
-  expect(funded.status).toBe(201);
+  await api.fund(clientA, 1_000_000);
   const managed = await api.call('PUT', `/v1/creators/${creatorX.id}/mcn`, { as: operatorO, body: { mcnId: mcnM.id } });
   expect(managed.status).toBe(200);
   const pool = await api.call('POST', '/v1/operator/virtual-numbers', { as: operatorO, body: { numbers: ['+8617000000001', '+8617000000002'] } });
@@ -95,7 +94,7 @@ beforeAll(async () => {
   const payer = `payer-${randomUUID().slice(0, 8)}`;
   const earning = `earning-${randomUUID()}`;
   await db().transaction(async (tx) => {
-    await topUp(tx, payer, 50_000, `topup:${earning}`);
+    await paidTopUp(tx, payer, 50_000, `topup:${earning}`);
     await holdEscrow(tx, earning, payer, 50_000);
   });
   await settleEscrow(db(), { taskId: earning, clientId: payer, creatorId: creatorX.id, outcome: 'payout' });
@@ -282,6 +281,7 @@ const ROUTES: RouteCase[] = [
     keyed: true,
   },
   // W is M's: its creator X passes the role check but does not own it
+  { method: 'GET', pattern: '/v1/wallets/me/top-ups/:topUpId', path: () => '/v1/wallets/me/top-ups/tu_0000000000000000', allowed: { client: 404 } },
   { method: 'GET', pattern: '/v1/wallets/me/withdrawals/:withdrawalId', path: () => `/v1/wallets/me/withdrawals/${withdrawalW}`, allowed: { creator: 404, mcn: 200 } },
   // creators
   { method: 'GET', pattern: '/v1/creators/me', path: () => '/v1/creators/me', allowed: { creator: 200 } },
@@ -351,7 +351,7 @@ const refusedRoles = (r: RouteCase) => USER_ROLES.filter((role) => r.allowed[rol
 const headersFor = (r: RouteCase): Record<string, string> => (r.keyed ? { 'idempotency-key': key() } : {});
 
 /** The routes after authentication: every /v1 route except sign-up, sign-in and the HMAC-signed platform callback. */
-const PUBLIC_ROUTES = new Set(['POST /v1/accounts', 'POST /v1/sessions', 'POST /v1/platform/events']);
+const PUBLIC_ROUTES = new Set(['POST /v1/accounts', 'POST /v1/sessions', 'POST /v1/platform/events', 'POST /v1/payments/notifications']);
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -376,6 +376,7 @@ describe('access matrix 1 — role checks: every route refuses every role it doe
       platformSecret: api.platformSecret,
       contentPlatform: api.contentPlatform,
       telephony: api.telephony,
+      payments: api.payments,
     });
     const served = servedRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack);
     const authenticated = served.filter((r) => r.split(' ')[1]!.startsWith('/v1/') && !PUBLIC_ROUTES.has(r));
@@ -660,6 +661,7 @@ describe('access positive controls — the parties do get in (the matrix cannot 
     const before = (await api.call('GET', '/v1/wallets/me', { as: clientA })).body.balanceFen as number;
     const res = await api.call('POST', '/v1/wallets/me/top-ups', { as: clientA, body: { amountFen: 1 }, headers: { 'idempotency-key': key() } });
     expect(res.status).toBe(201);
+    expect((await api.notifyPayment(api.payments.confirm(res.body.topUpId))).status).toBe(200);
     expect((await api.call('GET', '/v1/wallets/me', { as: clientA })).body.balanceFen).toBe(before + 1);
   });
 });

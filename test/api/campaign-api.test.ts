@@ -47,7 +47,7 @@ describe('post-campaign data and ratings (R-RATE)', () => {
     const creator = await api.creator(newActor('creator'), { douyin_video: 66_600 });
     const client = await api.account(newActor('client'));
     const other = await api.account(newActor('client'));
-    for (const c of [client, other]) await api.call('POST', '/v1/wallets/me/top-ups', { as: c, body: { amountFen: 1_000_000 }, headers: { 'idempotency-key': key() } });
+    for (const c of [client, other]) await api.fund(c, 1_000_000);
 
     const first = await acceptedTask(client, creator);
     // not before settlement

@@ -24,8 +24,7 @@ const taskCount = async () => (await db().select({ n: count() }).from(tasks))[0]
 
 async function fundedClient(amountFen = 100_000_000): Promise<UserActor> {
   const client = await api.account(newActor('client', 'brand'));
-  const res = await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen }, headers: { 'idempotency-key': key() } });
-  expect(res.status).toBe(201);
+  await api.fund(client, amountFen);
   return client;
 }
 

@@ -25,8 +25,7 @@ beforeAll(async () => {
   api = await startApiStack();
   await api.account(operator);
   client = await api.account(newActor('client', 'brand'));
-  const funded = await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: 100_000_000 }, headers: { 'idempotency-key': key() } });
-  expect(funded.status).toBe(201);
+  await api.fund(client, 100_000_000);
 });
 afterAll(async () => api?.stop());
 

@@ -26,8 +26,7 @@ beforeAll(async () => {
   api = await startApiStack();
   await Promise.all([client, otherClient, operator].map((a) => api.account(a)));
   await api.creator(creator, { douyin_video: PRICE });
-  const res = await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: 100_000_000 }, headers: { 'idempotency-key': `fund-${randomUUID()}` } });
-  expect(res.status).toBe(201);
+  await api.fund(client, 100_000_000);
 });
 afterAll(async () => api?.stop());
 

@@ -23,8 +23,7 @@ beforeAll(async () => {
 
 /** Tops up a client's wallet through the API, so its orders can be escrowed. */
 async function fund(as: UserActor, amountFen = 1_000_000_000) {
-  const res = await api.call('POST', '/v1/wallets/me/top-ups', { as, body: { amountFen }, headers: { 'idempotency-key': `fund-${randomUUID()}` } });
-  expect(res.status).toBe(201);
+  await api.fund(as, amountFen);
 }
 afterAll(async () => api?.stop());
 

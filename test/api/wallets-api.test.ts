@@ -3,12 +3,12 @@
  * top-ups and withdrawals (a withdrawal workflow against the fake payout
  * provider), idempotency keys, statements.
  */
-import { randomUUID } from 'node:crypto';
-import { count, eq } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
-import { account, balanceOf, holdEscrow, settleEscrow, topUp } from '../../db/ledger.js';
-import { tasks } from '../../db/schema/index.js';
+import { account, balanceOf, holdEscrow, settleEscrow, paidTopUp } from '../../db/ledger.js';
+import { idempotencyKeys, ledgerTransfers, tasks, topUps, withdrawals } from '../../db/schema/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 import { until } from '../helpers/poll.js';
 
@@ -34,7 +34,7 @@ async function earn(creatorId: string, amountFen: number) {
   const payer = uid('payer');
   const taskId = uid('task');
   await db().transaction(async (tx) => {
-    await topUp(tx, payer, amountFen, `topup:${taskId}`);
+    await paidTopUp(tx, payer, amountFen, `topup:${taskId}`);
     await holdEscrow(tx, taskId, payer, amountFen);
   });
   await settleEscrow(db(), { taskId, clientId: payer, creatorId, outcome: 'payout' });
@@ -51,7 +51,7 @@ describe('escrow (R-ESCROW)', () => {
     expect(poor.body).toMatchObject({ code: 'insufficient-funds', balanceFen: 0, neededFen: 50_000 });
     expect((await db().select({ n: count() }).from(tasks))[0]!.n).toBe(tasksBefore);
 
-    await topUpViaApi(client, 80_000);
+    await api.fund(client, 80_000);
     const ordered = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': key() } });
     expect(ordered.status).toBe(201);
     expect(await balance(client)).toBe(30_000);
@@ -70,24 +70,90 @@ describe('escrow (R-ESCROW)', () => {
   });
 });
 
-describe('top-ups', () => {
-  it('the same Idempotency-Key and body returns the first response and credits once; another body is a 422', async () => {
-    const client: UserActor = { role: 'client', id: uid('brand') };
-    await api.account(client);
+describe('top-ups: money enters only through a confirmed payment (R-ESCROW funds)', () => {
+  const newClient = async () => api.account({ role: 'client', id: uid('brand') });
+  const topUpRow = async (id: string) => (await db().select().from(topUps).where(eq(topUps.id, id)))[0];
+
+  it('a top-up opens a payment and credits nothing until the provider confirms it; the confirmation credits once, however often it is delivered', async () => {
+    const client = await newClient();
+    const opened = await topUpViaApi(client, 10_000);
+    expect(opened.status).toBe(201);
+    expect(opened.body).toMatchObject({ amountFen: 10_000, status: 'pending', payUrl: expect.stringMatching(/^https:\/\//) });
+    expect(await balance(client)).toBe(0);
+    expect((await api.call('GET', `/v1/wallets/me/top-ups/${opened.body.topUpId}`, { as: client })).body.status).toBe('pending');
+
+    const notification = api.payments.confirm(opened.body.topUpId);
+    const paid = await api.notifyPayment(notification);
+    expect(paid).toMatchObject({ status: 200, body: { status: 'succeeded', credited: true } });
+    expect(await balance(client)).toBe(10_000);
+    // providers redeliver until answered; concurrent redeliveries too
+    const again = await Promise.all([1, 2, 3].map(() => api.notifyPayment(notification)));
+    expect(again.map((r) => [r.status, r.body.credited])).toEqual([[200, false], [200, false], [200, false]]);
+    expect(await balance(client)).toBe(10_000);
+    const seen = await api.call('GET', `/v1/wallets/me/top-ups/${opened.body.topUpId}`, { as: client });
+    expect(seen.body).toMatchObject({ status: 'succeeded', amountFen: 10_000, settledAt: expect.any(String) });
+    const credits = await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.toAccount, account.client(client.id)));
+    expect(credits.map((t) => [t.id, t.kind, t.amountFen])).toEqual([[`topup:${opened.body.topUpId}`, 'top_up', 10_000]]);
+  });
+
+  it('a forged, altered or mismatched notification changes nothing: 401 for a bad signature, 409 for another amount or payment, 404 for an unknown top-up', async () => {
+    const client = await newClient();
+    const opened = (await topUpViaApi(client, 5_000)).body;
+    const genuine = JSON.parse(api.payments.confirm(opened.topUpId).body);
+    expect((await api.notifyPayment(api.payments.sign(genuine, 'not-the-providers-secret'))).status).toBe(401);
+    const tampered = api.payments.confirm(opened.topUpId);
+    expect((await api.notifyPayment({ headers: tampered.headers, body: tampered.body.replace('5000', '9000000') })).status).toBe(401);
+    expect((await api.notifyPayment({ headers: { 'content-type': 'application/json' }, body: tampered.body })).status).toBe(401);
+    const moreMoney = await api.notifyPayment(api.payments.sign({ ...genuine, amountFen: 90_000_000 }));
+    expect(moreMoney.status).toBe(409);
+    expect(moreMoney.body.code).toBe('payment-mismatch');
+    expect((await api.notifyPayment(api.payments.sign({ ...genuine, providerPaymentId: 'someone-elses-payment' }))).status).toBe(409);
+    expect((await api.notifyPayment(api.payments.sign({ ...genuine, reference: 'tu_000000000000000000000000' }))).status).toBe(404);
+    expect(await balance(client)).toBe(0);
+    expect((await topUpRow(opened.topUpId))!.status).toBe('pending');
+    // the genuine one still lands
+    expect((await api.notifyPayment(api.payments.confirm(opened.topUpId))).status).toBe(200);
+    expect(await balance(client)).toBe(5_000);
+  });
+
+  it('a failed payment credits nothing, and a later success for it is refused', async () => {
+    const client = await newClient();
+    const opened = (await topUpViaApi(client, 7_000)).body;
+    const failed = await api.notifyPayment(api.payments.fail(opened.topUpId, 'card declined'));
+    expect(failed.body).toMatchObject({ status: 'failed', credited: false });
+    expect((await api.call('GET', `/v1/wallets/me/top-ups/${opened.topUpId}`, { as: client })).body).toMatchObject({ status: 'failed', failureReason: 'card declined' });
+    expect((await api.notifyPayment(api.payments.confirm(opened.topUpId))).status).toBe(409);
+    expect(await balance(client)).toBe(0);
+  });
+
+  it('amounts are capped (at most 100,000,000 fen a top-up): a huge amount is a 400 and opens nothing', async () => {
+    const client = await newClient();
+    for (const amountFen of [100_000_001, 9_000_000_000_000_000, 0, -5, 10.5]) {
+      const res = await topUpViaApi(client, amountFen);
+      expect(res.status, String(amountFen)).toBe(400);
+      expect(res.type).toMatch(/problem\+json/);
+    }
+    expect((await topUpViaApi(client, 100_000_000)).status).toBe(201);
+    expect(await db().select().from(topUps).where(eq(topUps.clientId, client.id))).toHaveLength(1);
+  });
+
+  it('the same Idempotency-Key and body returns the same top-up and opens one payment; another body is a 422; only the client may top up or read it', async () => {
+    const client = await newClient();
     const k = key();
     const first = await topUpViaApi(client, 10_000, k);
     const again = await topUpViaApi(client, 10_000, k);
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
-    expect(await balance(client)).toBe(10_000);
+    expect(await db().select().from(topUps).where(eq(topUps.clientId, client.id))).toHaveLength(1);
     const other = await topUpViaApi(client, 99, k);
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency-key-reused');
-    expect((await topUpViaApi(client, 10.5)).status).toBe(400);
     expect((await api.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: 5 } })).status).toBe(400); // no key
     expect((await topUpViaApi(await api.account({ role: 'creator', id: uid('k') }), 5)).status).toBe(403);
-    expect(await balance(client)).toBe(10_000);
+    const outsider = await newClient();
+    expect((await api.call('GET', `/v1/wallets/me/top-ups/${first.body.topUpId}`, { as: outsider })).status).toBe(404);
+    expect(await balance(client)).toBe(0);
   });
 });
 
@@ -150,10 +216,88 @@ describe('withdrawals', () => {
   });
 });
 
+describe('idempotency keys survive crashes (issue #12, item 3)', () => {
+  const who = (a: UserActor) => `${a.role}:${a.id}`;
+
+  it('a key held by a request whose process died answers 409 + Retry-After while its lease runs, then a retry takes it over and runs once', async () => {
+    const client = await api.account({ role: 'client', id: uid('brand') });
+    const k = key();
+    const body = { amountFen: 3_000 };
+    // the holder claimed the key with this body and died before answering
+    const hash = createHash('sha256').update(`POST /v1/wallets/me/top-ups ${JSON.stringify(body)}`).digest('hex');
+    await db().insert(idempotencyKeys).values({ actor: who(client), key: k, requestHash: hash, lockedUntil: new Date(Date.now() + 20_000), expiresAt: new Date(Date.now() + 86_400_000) });
+    const busy = await topUpViaApi(client, 3_000, k);
+    expect(busy.status).toBe(409);
+    expect(busy.body.code).toBe('request-in-progress');
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(busy.headers['retry-after'])).toBeLessThanOrEqual(30);
+    // the lease runs out (30 s in production; moved here) and the retry takes the key over
+    await db().update(idempotencyKeys).set({ lockedUntil: new Date(Date.now() - 1) }).where(and(eq(idempotencyKeys.actor, who(client)), eq(idempotencyKeys.key, k)));
+    const taken = await topUpViaApi(client, 3_000, k);
+    expect(taken.status).toBe(201);
+    const replay = await topUpViaApi(client, 3_000, k);
+    expect(replay.body).toEqual(taken.body);
+    expect(await db().select().from(topUps).where(eq(topUps.clientId, client.id))).toHaveLength(1);
+  });
+
+  it('a withdrawal whose workflow start failed after the hold committed: the retry with the same key finds the same withdrawal and holds nothing more', async () => {
+    const creator = await api.account({ role: 'creator', id: uid('wd-crash') });
+    await earn(creator.id, 60_000);
+    const k = key();
+    // an API over the same database whose Temporal is a closed port: the hold commits, the start fails
+    const { Client, Connection } = await import('@temporalio/client');
+    const { startApi } = await import('../../api/main.js');
+    const { createAuth } = await import('../../api/auth.js');
+    const jwtSecret = 'crash-test-secret-crash-test-secret';
+    const server = await startApi({ db: db(), temporal: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), port: 0, jwtSecret, platformSecret: api.platformSecret });
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/wallets/me/withdrawals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await createAuth(jwtSecret).sign(creator)}`, 'content-type': 'application/json', 'idempotency-key': k },
+        body: JSON.stringify({ amountFen: 25_000 }),
+      });
+      expect(res.status).toBe(503);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(await balance(creator)).toBe(35_000); // held
+    const [stranded] = await db().select().from(withdrawals).where(eq(withdrawals.accountId, account.creator(creator.id)));
+    expect(stranded!.status).toBe('pending');
+    // the client retries at once with the same key on a healthy API
+    const retried = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 25_000 }, headers: { 'idempotency-key': k } });
+    expect(retried.status).toBe(202);
+    expect(retried.body.withdrawalId).toBe(stranded!.id);
+    expect(await until(() => api.call('GET', `/v1/wallets/me/withdrawals/${stranded!.id}`, { as: creator }), (r) => r.body.status === 'paid')).toBeTruthy();
+    expect(await balance(creator)).toBe(35_000);
+    expect(await db().select().from(withdrawals).where(eq(withdrawals.accountId, account.creator(creator.id)))).toHaveLength(1);
+  });
+
+  it('a task action: the same key with another body is a 422 and changes nothing; the same body is the same update', async () => {
+    const client = await api.account({ role: 'client', id: uid('brand') });
+    await api.fund(client, 100_000);
+    const ordered = await api.call('POST', '/v1/tasks', { as: client, body: { creatorId: 'creator-x', taskType: 'douyin_video', brief: 'Key test', scriptRequired: false }, headers: { 'idempotency-key': key() } });
+    expect(ordered.status).toBe(201);
+    const creator: UserActor = { role: 'creator', id: 'creator-x' };
+    const k = key();
+    const accepted = await api.call('POST', `/v1/tasks/${ordered.body.id}/accept`, { as: creator, body: {}, headers: { 'idempotency-key': k } });
+    expect(accepted.status).toBe(200);
+    const again = await api.call('POST', `/v1/tasks/${ordered.body.id}/accept`, { as: creator, body: {}, headers: { 'idempotency-key': k } });
+    expect(again.status).toBe(200);
+    expect(again.body.task.version).toBe(accepted.body.task.version);
+    const k2 = key();
+    expect((await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Booked' }, headers: { 'idempotency-key': k2 } })).status).toBe(409); // accepted: nothing to decline
+    const other = await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Something else' }, headers: { 'idempotency-key': k2 } });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency-key-reused');
+    const state = await api.call('GET', `/v1/tasks/${ordered.body.id}`, { as: client });
+    expect(state.body.task.status).toBe('content_drafting');
+  });
+});
+
 it('statements page through transfers newest first', async () => {
   const client: UserActor = { role: 'client', id: uid('brand') };
   await api.account(client);
-  for (let i = 1; i <= 5; i++) await topUpViaApi(client, i * 100);
+  for (let i = 1; i <= 5; i++) await api.fund(client, i * 100);
   const amounts: number[] = [];
   let cursor: string | null = null;
   do {

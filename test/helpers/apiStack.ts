@@ -4,12 +4,13 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
+import { FakePaymentProvider, type SignedNotification } from '../../adapters/payments.js';
 import { FakeTelephony } from '../../adapters/telephony.js';
 import { createActivities } from '../../activities/index.js';
 import { createAuth, type Auth, type UserActor } from '../../api/auth.js';
@@ -19,6 +20,7 @@ import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { metricsStarter } from '../../temporal/metrics.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { MAX_TOP_UP_FEN } from '../../db/ledger.js';
 import { ensureAccount, ensureCreator } from './accounts.js';
 import { startPostgres, type Postgres } from './stack.js';
 import { toolPath } from './tools.js';
@@ -37,8 +39,14 @@ export interface ApiStack {
   account(actor: UserActor): Promise<UserActor>;
   /** A creator account with contact, bound platform accounts and these task types opened at these quotes (fen). */
   creator(actor: UserActor, quotes: Partial<Record<TaskTypeId, number>>): Promise<UserActor>;
-  call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; body: any }>;
+  call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; headers: Record<string, string>; body: any }>;
   platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
+  /** The fake payment provider: confirms or fails a top-up only when a test says so. */
+  payments: FakePaymentProvider;
+  /** Posts a payment provider's notification, as the provider would. */
+  notifyPayment(notification: SignedNotification): Promise<{ status: number; body: any }>;
+  /** A client's top-up over the API, paid: the provider's notification credits the wallet. */
+  fund(client: UserActor, amountFen: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,11 +71,12 @@ export async function startApiStack(): Promise<ApiStack> {
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
   const telephony = new FakeTelephony();
-  const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret, contentPlatform, telephony });
+  const payments = new FakePaymentProvider();
+  const server: Server = await startApi({ db: postgres.database.db, temporal: env.client, port: 0, jwtSecret, platformSecret, contentPlatform, telephony, payments });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const auth = createAuth(jwtSecret);
 
-  return {
+  const stack: ApiStack = {
     baseUrl,
     auth,
     postgres,
@@ -76,6 +85,20 @@ export async function startApiStack(): Promise<ApiStack> {
     payouts,
     contentPlatform,
     telephony,
+    payments,
+    async notifyPayment(notification) {
+      const res = await fetch(`${baseUrl}/v1/payments/notifications`, { method: 'POST', headers: notification.headers, body: notification.body });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async fund(client, amountFen) {
+      for (let left = amountFen; left > 0; left -= MAX_TOP_UP_FEN) {
+        const res = await stack.call('POST', '/v1/wallets/me/top-ups', { as: client, body: { amountFen: Math.min(left, MAX_TOP_UP_FEN) }, headers: { 'idempotency-key': `fund-${randomUUID()}` } });
+        if (res.status !== 201) throw new Error(`top-up refused: ${res.status} ${JSON.stringify(res.body)}`);
+        const paid = await stack.notifyPayment(payments.confirm(res.body.topUpId));
+        if (paid.status !== 200) throw new Error(`payment notification refused: ${paid.status} ${JSON.stringify(paid.body)}`);
+      }
+    },
     async account(actor) {
       await ensureAccount(postgres.database.db, actor);
       return actor;
@@ -94,7 +117,7 @@ export async function startApiStack(): Promise<ApiStack> {
         ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
       });
       const text = await res.text();
-      return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
+      return { status: res.status, type: res.headers.get('content-type') ?? '', headers: Object.fromEntries(res.headers.entries()), body: text ? JSON.parse(text) : null };
     },
     async platform(body, options = {}) {
       const raw = JSON.stringify(body);
@@ -119,4 +142,5 @@ export async function startApiStack(): Promise<ApiStack> {
       await postgres.stop();
     },
   };
+  return stack;
 }

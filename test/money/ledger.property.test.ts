@@ -19,7 +19,7 @@ import {
   holdEscrow,
   holdWithdrawal,
   settleEscrow,
-  topUp,
+  paidTopUp,
 } from '../../db/ledger.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships } from '../../db/schema/index.js';
 import { startPostgres, type Postgres } from '../helpers/stack.js';
@@ -81,7 +81,7 @@ it('R-ESCROW and R-PAYOUT: random sequences keep every ledger invariant', async 
           case 'topUp': {
             const client = clients[c.client]!;
             const id = `topup:${run}:${n}`;
-            last = () => db().transaction((tx) => topUp(tx, client, c.amount, id));
+            last = () => db().transaction((tx) => paidTopUp(tx, client, c.amount, id));
             await last();
             add(account.client(client), c.amount);
             break;
@@ -161,7 +161,7 @@ it('R-ESCROW and R-PAYOUT: random sequences keep every ledger invariant', async 
 
 it('R-ESCROW: concurrent orders never overdraw a wallet (enforced by the database)', async () => {
   const client = `conc-${randomUUID().slice(0, 8)}`;
-  await db().transaction((tx) => topUp(tx, client, 1_000, `topup:${client}`));
+  await db().transaction((tx) => paidTopUp(tx, client, 1_000, `topup:${client}`));
   const results = await Promise.allSettled(
     Array.from({ length: 25 }, (_, i) => db().transaction((tx) => holdEscrow(tx, `t-${client}-${i}`, client, 100))),
   );

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, paidTopUp } from '../../db/ledger.js';
 import { DAY, HOUR, MINUTE } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
@@ -59,7 +59,7 @@ it('R-COMPLAINT: upheld with a cancellation, the task is cancelled and the clien
   const taskId = `task-${randomUUID()}`;
   const clientId = `brand-${randomUUID().slice(0, 8)}`;
   await db().transaction(async (tx) => {
-    await topUp(tx, clientId, 480_000, `topup:${taskId}`);
+    await paidTopUp(tx, clientId, 480_000, `topup:${taskId}`);
     await holdEscrow(tx, taskId, clientId, 480_000);
   });
   await withTask({ taskId, clientId, scriptRequired: false }, async (h) => {

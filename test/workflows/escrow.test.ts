@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, paidTopUp } from '../../db/ledger.js';
 import { mcnMemberships } from '../../db/schema/index.js';
 import { DAY, HOUR } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
@@ -15,7 +15,7 @@ const { db, sleep, withTask } = useWorkflowStack();
 
 async function escrowed(taskId: string, clientId: string, priceFen: number) {
   await db().transaction(async (tx) => {
-    await topUp(tx, clientId, priceFen, `topup:${taskId}`);
+    await paidTopUp(tx, clientId, priceFen, `topup:${taskId}`);
     await holdEscrow(tx, taskId, clientId, priceFen);
   });
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { account, balanceOf, holdEscrow, topUp } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, paidTopUp } from '../../db/ledger.js';
 import { CN_CALENDAR, DAY, HOUR, MINUTE, addWorkingTime, type TaskState } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
@@ -22,7 +22,7 @@ const PRICE = 1_500_000;
 /** Escrows the task's price as an order would (top-up + hold), so settlements move real money. */
 async function escrowed(taskId: string, clientId: string) {
   await db().transaction(async (tx) => {
-    await topUp(tx, clientId, PRICE, `topup:${taskId}`);
+    await paidTopUp(tx, clientId, PRICE, `topup:${taskId}`);
     await holdEscrow(tx, taskId, clientId, PRICE);
   });
   // the parties' balances before the settlement (tests share the accounts)
