@@ -14,7 +14,6 @@ import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
-import { metricsStarter } from './temporal/metrics.js';
 import { runOrphanSweep } from './temporal/tasks.js';
 
 export interface WorkerOptions {
@@ -24,8 +23,6 @@ export interface WorkerOptions {
   notifier: Notifier;
   payouts: PayoutProvider;
   contentPlatform: ContentPlatform;
-  /** Starts the metrics workflow of accepted tasks (post-campaign data). */
-  temporal: Client;
   taskQueue?: string;
 }
 
@@ -45,7 +42,6 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       notifier: options.notifier,
       payouts: options.payouts,
       contentPlatform: options.contentPlatform,
-      startMetrics: metricsStarter(options.temporal, options.taskQueue ?? TASK_QUEUE),
     }),
   });
 }
@@ -69,7 +65,6 @@ async function main(): Promise<void> {
     notifier: new FakeNotifier((l) => console.log(l)),
     payouts: new FakePayoutProvider(),
     contentPlatform: new FakeContentPlatform(),
-    temporal: client,
   });
   console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully

@@ -37,17 +37,27 @@ const requestHashOf = (req: Request): string => createHash('sha256').update(`${r
 /**
  * For requests made idempotent downstream (task actions: the key is the
  * workflow update id): binds the key to this request's body, so the same key
- * with another body is a 422 instead of the first request's answer.
+ * with another body is a 422 instead of the first request's answer. Returns
+ * `release`, for a request that was refused: a refusal leaves nothing behind.
  */
-export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, key: string): Promise<void> {
+export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, key: string): Promise<{ release: () => Promise<void> }> {
   const who = `${actor.role}:${actor.id}`;
   const requestHash = requestHashOf(req);
-  await db
+  const mine = and(eq(idempotencyKeys.actor, who), eq(idempotencyKeys.key, key));
+  const [created] = await db
     .insert(idempotencyKeys)
     .values({ actor: who, key, requestHash, expiresAt: sql`now() + make_interval(hours => ${IDEMPOTENCY_KEY_TTL_HOURS})` })
-    .onConflictDoNothing();
-  const [bound] = await db.select({ requestHash: idempotencyKeys.requestHash }).from(idempotencyKeys).where(and(eq(idempotencyKeys.actor, who), eq(idempotencyKeys.key, key)));
-  if (bound && bound.requestHash !== requestHash) throw keyReused(key);
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  if (!created) {
+    const [bound] = await db.select({ requestHash: idempotencyKeys.requestHash }).from(idempotencyKeys).where(mine);
+    if (bound && bound.requestHash !== requestHash) throw keyReused(key);
+  }
+  return {
+    release: async () => {
+      if (created) await db.delete(idempotencyKeys).where(mine);
+    },
+  };
 }
 
 const keyReused = (key: string) =>

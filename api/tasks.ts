@@ -291,18 +291,20 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       const body: unknown = spec.body.parse(req.body ?? {});
       const row = await visibleTask(req, actor);
       // the same key with another body is a 422, not the first request's answer
-      if (key) await bindKeyToRequest(db, req, actor, key);
-      if (row.closedAt) {
-        throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
-      }
+      const binding = key ? await bindKeyToRequest(db, req, actor, key) : null;
       try {
+        if (row.closedAt) {
+          throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+        }
         // a retried request with the same key is the same update: applied once
         const updateId = key ? sha256(`${actor.role}:${actor.id}:${spec.path}:${key}`) : undefined;
         const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
         res.json({ task });
       } catch (err) {
-        if (err instanceof Problem) throw err;
-        throw fromWorkflowError(err);
+        const problem = err instanceof Problem ? err : fromWorkflowError(err);
+        // a refusal leaves nothing behind; after an outage the key stays bound (the update may have run)
+        if (problem.status < 500) await binding?.release();
+        throw problem;
       }
     });
   }

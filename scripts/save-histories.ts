@@ -22,7 +22,7 @@ import { applyCreditChange } from '../db/credit.js';
 import { creditEvents } from '../db/schema/index.js';
 import { HOUR, DAY, MINUTE } from '../domain/index.js';
 import { appealWorkflowId, startAppealWorkflow } from '../temporal/appeals.js';
-import { metricsWorkflowId } from '../temporal/metrics.js';
+import { metricsWorkflowId } from '../temporal/ids.js';
 import type { appealWorkflow } from '../workflows/appeal.js';
 import { appealStateQuery, decideAppealUpdate, type AppealState } from '../workflows/appealMessages.js';
 import type { metricsWorkflow } from '../workflows/metrics.js';
@@ -39,9 +39,9 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const out = join(repoRoot, 'test/fixtures/histories');
 mkdirSync(out, { recursive: true });
-// metrics on, as in production: an accepted task starts its metrics workflow (started by the
-// projection activity, so the task's own history is the same either way)
-const stack = await startWorkflowStack({ metrics: true });
+// as in production: an accepted task starts its metrics workflow (a child since
+// patched('metrics-child'; histories saved before have no child start)
+const stack = await startWorkflowStack();
 const db = stack.postgres.database.db;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -267,6 +267,15 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
     },
   },
   // complaint upheld with a cancellation: the task is cancelled (workflow completed)
+  // after patched('metrics-child'): acceptance starts the metrics child (ABANDON), retention served
+  'v3-metrics-child': {
+    order: { scriptRequired: false, retentionDays: 3 },
+    run: async (h) => {
+      await toPublished(h, 'item-c1');
+      await act(h).acceptDelivery();
+      await sleep(h, 4 * DAY);
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
@@ -302,7 +311,7 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
     await until(() => h.query(appealStateQuery), (s) => s.status === 'escalated', 'appeal escalated');
     await settleWorkflow(h);
     await h.executeUpdate(decideAppealUpdate, { args: [{ actor: OPERATOR, outcome: 'upheld', note: 'Flood confirmed by the venue' }] });
-    const result: AppealState = await h.result();
+    const result = await stack.resultOf<AppealState>(h.workflowId);
     if (result.status !== 'upheld' || !result.escalatedAt) throw new Error(`appeal not escalated and upheld: ${JSON.stringify(result)}`);
     return h;
   },
@@ -314,8 +323,8 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
     await settle(db, h);
     const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
     await sleep(h, 3 * DAY + HOUR);
-    await h.result();
-    const result = await m!.result();
+    await stack.resultOf(h.workflowId);
+    const result = await stack.resultOf<{ readings: number; stoppedEarly: boolean }>(m!.workflowId);
     if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
     return m!;
   },

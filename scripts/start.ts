@@ -217,7 +217,6 @@ async function main(): Promise<void> {
         notifier: new FakeNotifier((l) => console.log(l)),
         payouts: new FakePayoutProvider(),
         contentPlatform,
-        temporal: client,
       });
       const running = created.run();
       return {

@@ -1,6 +1,6 @@
 /**
- * Every workflow id and the one way to start a workflow. Ids: a task's workflow
- * is its task id; the others are prefixed by their process. Starting is
+ * Every workflow id (temporal/ids.ts) and the one way to start a workflow from
+ * a client (the task workflow starts its metrics child itself). Starting is
  * idempotent: a running workflow with the id is reused (USE_EXISTING) and a
  * closed one is never started again (REJECT_DUPLICATE; the AlreadyStarted error
  * that Temporal answers then means "it ran": nothing to do).
@@ -8,10 +8,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 
-export const taskWorkflowId = (taskId: string): string => taskId;
-export const appealWorkflowId = (appealId: string): string => `appeal-${appealId}`;
-export const withdrawalWorkflowId = (withdrawalId: string): string => `withdrawal-${withdrawalId}`;
-export const metricsWorkflowId = (taskId: string): string => `${taskId}:metrics`;
+export { appealWorkflowId, metricsWorkflowId, taskWorkflowId, withdrawalWorkflowId } from './ids.js';
 
 /** Starts `workflow` once under `options.workflowId`; true when it runs now (started or found running), false when it ran and closed. */
 export async function startOnce<T extends Workflow>(temporal: Client, workflow: T, options: WorkflowStartOptions<T>): Promise<boolean> {

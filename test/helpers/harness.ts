@@ -2,14 +2,15 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startWorkflowStack, type WorkflowStack } from './stack.js';
 import { isTerminal } from '../../domain/index.js';
+import { metricsWorkflowId } from '../../temporal/ids.js';
 import { act, settle, startTask, type TaskHandle } from './tasks.js';
 
-export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[0] = {}) {
+export function useWorkflowStack() {
   let stack: WorkflowStack;
   let current: TaskHandle;
   let skipped = 0;
   beforeAll(async () => {
-    stack = await startWorkflowStack(options);
+    stack = await startWorkflowStack();
   });
   afterAll(async () => stack?.stop());
 
@@ -43,6 +44,18 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
           } else {
             await settle(db(), current).catch((err: unknown) => console.error(String(err)));
             await current.terminate('test finished').catch(() => undefined);
+          }
+          // a metrics child still running (its task was terminated mid-way: TERMINATE ends it too, this makes sure): its timers would fire on a
+          // queue with no worker once this test's worker is gone, and hold the test server's clock
+          const metrics = stack.env.client.workflow.getHandle(metricsWorkflowId(current.workflowId));
+          for (let i = 0; i < 200; i++) {
+            const d = await metrics.describe().catch(() => null);
+            if (d?.status.name !== 'RUNNING') break;
+            if (!d.raw.pendingWorkflowTask && !d.raw.pendingActivities?.length) {
+              await metrics.terminate('test finished').catch(() => undefined);
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 25));
           }
         }
       });

@@ -8,11 +8,11 @@ import { asc, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { taskMetrics } from '../../db/schema/index.js';
 import { DAY, HOUR, metricsPollAt } from '../../domain/index.js';
-import { metricsWorkflowId } from '../../temporal/metrics.js';
+import { metricsWorkflowId } from '../../temporal/ids.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { act, toPublished, waitFor } from '../helpers/tasks.js';
 
-const { stack, db, sleep, withTask } = useWorkflowStack({ metrics: true });
+const { stack, db, sleep, withTask } = useWorkflowStack();
 const readings = (taskId: string) => db().select().from(taskMetrics).where(eq(taskMetrics.taskId, taskId)).orderBy(asc(taskMetrics.observedAt));
 
 it('R-RATE: the schedule is every 6 hours for 7 days, then daily, then a last reading at the end of retention', () => {
