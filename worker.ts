@@ -14,6 +14,7 @@ import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep } from './temporal/tasks.js';
 
 export interface WorkerOptions {
@@ -66,8 +67,15 @@ async function main(): Promise<void> {
     payouts: new FakePayoutProvider(),
     contentPlatform: new FakeContentPlatform(),
   });
-  console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace})`);
+  const healthPort = Number(process.env['WORKER_HEALTH_PORT'] ?? 3001);
+  const health = await startWorkerHealth(
+    { workerState: () => worker.getState(), db: database.db, temporalPing: () => clientConnection.workflowService.getSystemInfo({}) },
+    healthPort,
+    process.env['HOST'] ?? '0.0.0.0',
+  );
+  console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz)`);
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
+  health.close();
   sweep.stop();
   await connection.close();
   await clientConnection.close();

@@ -477,7 +477,8 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'starmap-faults-'));
   const temporalCli = process.env['STARMAP_TEMPORAL_CLI'] ?? execFileSync('bash', [join(repoRoot, 'scripts/tools.sh'), 'temporal'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
-  const [pgPort, temporalPort, api1, api2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [pgPort, temporalPort, api1, api2, health1, health2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const workerHealthPorts = [health1, health2];
   apiPorts = [api1, api2];
   const jwtSecret = randomBytes(32).toString('hex');
   platformSecret = randomBytes(32).toString('hex');
@@ -541,21 +542,17 @@ async function main(): Promise<void> {
     const actors: Actors = { clients, creators, operator };
 
     const baseEnv = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NODE_ENV: 'development' };
-    // a worker is ready when this start's "[worker] polling" line is in its log:
-    // each start first appends a marker, so ready = as many polling lines as markers
-    const count = (text: string, needle: string) => text.split(needle).length - 1;
+    // a worker is ready when its readiness endpoint says so (polling, PostgreSQL and Temporal answer)
     const worker = (n: number) => {
       const log = join(dir, `worker-${n}.log`);
+      const healthPort = workerHealthPorts[n - 1]!;
       return new Part(
         `worker ${n}`,
         () => {
           appendFileSync(log, `[faults] starting worker ${n}\n`);
-          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], baseEnv, log));
+          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, WORKER_HEALTH_PORT: String(healthPort), HOST: '127.0.0.1' }, log));
         },
-        () => {
-          const text = readFileSync(log, 'utf8');
-          return Promise.resolve(count(text, '[worker] polling') >= count(text, '[faults] starting worker'));
-        },
+        async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => null))?.status === 200,
         log,
       );
     };

@@ -124,7 +124,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
-  const metrics: { child: Promise<ChildWorkflowHandle<typeof metricsWorkflow> | null> | null } = { child: null };
+  const metrics: { child: Promise<ChildWorkflowHandle<typeof metricsWorkflow> | null> | null; done: boolean } = { child: null, done: false };
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   let published = '';
@@ -154,10 +154,21 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
       args: [{ taskId: state.taskId, startsAt: acceptedAt, endsAt }],
       // the task stops it and waits for it before closing (below); a child still running then is ended with it
       parentClosePolicy: ParentClosePolicy.TERMINATE,
-    }).catch((err: unknown) => {
-      log.warn('metrics workflow not started', { taskId: state.taskId, error: String(err) });
-      return null;
-    });
+    }).then(
+      (child) => {
+        void child
+          .result()
+          .catch(() => undefined)
+          .finally(() => {
+            metrics.done = true;
+          });
+        return child;
+      },
+      (err: unknown) => {
+        log.warn('metrics workflow not started', { taskId: state.taskId, error: String(err) });
+        return null;
+      },
+    );
   };
 
   /** Runs `decide`; a refusal becomes an ApplicationFailure the API maps to problem+json. */
@@ -270,10 +281,11 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   // The metrics child ends with the task: readings due now are taken, then it returns (at most an hour's wait).
   if (metrics.child) {
     const child = await metrics.child;
-    if (child) {
+    // usually done already: its last reading is at the end of retention
+    if (child && !metrics.done) {
       await getExternalWorkflowHandle(child.workflowId)
         .signal(stopMetricsSignal)
-        .catch(() => undefined); // it may have ended already: its last reading is at the end of retention
+        .catch(() => undefined); // it may have ended meanwhile
       await Promise.race([child.result().catch(() => undefined), sleep(60 * 60_000)]);
     }
   }
