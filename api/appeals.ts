@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
@@ -20,8 +20,7 @@ import { appealById, appealOfCreditEvent, appealsOf, fileAppeal, openAppealsByDu
 import { calendarDaysOf, deleteCalendarDay, loadCalendar, setCalendarDay } from '../db/calendar.js';
 import { CN_ZONE_OFFSET_MINUTES } from '../domain/calendarData.js';
 import { DomainError, HOUR, MAX_REASON_CHARS, MINUTE, calendarCovers, workingTimeBetween, type WorkingCalendar } from '../domain/index.js';
-import { appealWorkflowId, startAppealWorkflow } from '../temporal/appeals.js';
-import { decideAppealUpdate } from '../workflows/appealMessages.js';
+import { decideAppeal, startAppealWorkflow } from '../temporal/appeals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent, optionalIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
@@ -253,28 +252,20 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
       if (sameDecision(row)) return void res.set('Idempotent-Replayed', 'true').json(appealView(row));
       throw alreadyDecided(row);
     }
-    const handle = temporal.workflow.getHandle(appealWorkflowId(row.id));
     const updateId = key ? sha256(`${actor.role}:${actor.id}:appeal-decision:${row.id}:${key}`) : undefined;
-    const send = () =>
-      withTemporal(temporal, () => handle.executeUpdate(decideAppealUpdate, { args: [{ actor, outcome: body.outcome, note: body.note }], ...(updateId ? { updateId } : {}) }));
     try {
-      await send();
+      // update-with-start: an appeal whose workflow never started (Temporal was down at filing) is started and decided at once
+      await withTemporal(temporal, () => decideAppeal(temporal, taskQueue, row, { actor, outcome: body.outcome, note: body.note }, updateId));
     } catch (err) {
       if (err instanceof Problem) throw err;
-      if (!(err instanceof WorkflowNotFoundError)) throw fromWorkflowError(err);
-      // decided meanwhile (the workflow has closed), or never started (Temporal was down at filing)
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) && !(err instanceof WorkflowNotFoundError)) throw fromWorkflowError(err);
+      // its workflow closed: decided meanwhile
       const now = await appealById(db, row.id);
       if (now && isDecided(now)) {
         if (sameDecision(now)) return answer();
         throw alreadyDecided(now);
       }
-      await startWorkflow(row);
-      try {
-        await send();
-      } catch (again) {
-        if (again instanceof Problem) throw again;
-        throw fromWorkflowError(again);
-      }
+      throw fromWorkflowError(err);
     }
     await answer();
   });

@@ -284,4 +284,23 @@ describe('an appeal filed while Temporal was unreachable', () => {
     const again = await db().select().from(appeals).where(isNull(appeals.workflowStartedAt));
     expect(again.map((a) => a.id)).not.toContain(row.id);
   });
+  it('R-APPEAL-48WH: deciding an appeal whose workflow never started starts and decides it in one update-with-start; the decision is kept once', async () => {
+    const { creator, creditEventId } = await creatorWithDeduction(12);
+    // kept by the API while Temporal was down: the row, no workflow
+    const row = await fileAppeal(db(), { id: `apl_${randomUUID()}`, creatorId: creator.id, creditEventId, reason: 'Power cut', filedAt: new Date() });
+    const handle = api.env.client.workflow.getHandle(appealWorkflowId(row.id));
+    expect(await handle.describe().then(() => 'exists', () => 'absent')).toBe('absent');
+    const path = `/v1/appeals/${row.id}/decision`;
+    const decided = await api.call('POST', path, { as: operator, body: { outcome: 'upheld', note: 'Outage confirmed' }, headers: { 'idempotency-key': `d-${randomUUID()}` } });
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('upheld');
+    expect((await resultHoldingTime<{ status: string }>(api.env, appealWorkflowId(row.id))).status).toBe('upheld');
+    // the closed workflow is never started again: the same decision is answered, another refused
+    expect((await api.call('POST', path, { as: operator, body: { outcome: 'upheld', note: 'Outage confirmed' } })).status).toBe(200);
+    expect((await api.call('POST', path, { as: operator, body: { outcome: 'rejected', note: 'No' } })).status).toBe(409);
+    const runs = await api.env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(row.id)}'` });
+    let count = 0;
+    for await (const _ of runs) count += 1;
+    expect(count).toBe(1);
+  });
 });
