@@ -298,9 +298,8 @@ describe('an appeal filed while Temporal was unreachable', () => {
     // the closed workflow is never started again: the same decision is answered, another refused
     expect((await api.call('POST', path, { as: operator, body: { outcome: 'upheld', note: 'Outage confirmed' } })).status).toBe(200);
     expect((await api.call('POST', path, { as: operator, body: { outcome: 'rejected', note: 'No' } })).status).toBe(409);
-    const runs = await api.env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(row.id)}'` });
     let count = 0;
-    for await (const _ of runs) count += 1;
+    for await (const _ of api.env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(row.id)}'` })) count += 1;
     expect(count).toBe(1);
   });
 });
