@@ -10,6 +10,7 @@ import { FakeContentPlatform, type ContentPlatform } from './adapters/contentPla
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
 import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
 import { createActivities } from './activities/index.js';
+import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
@@ -48,6 +49,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 }
 
 async function main(): Promise<void> {
+  // No SMS, payout or content-platform contract yet: the fakes stand in for them (refused in production unless allowed)
+  const fakes = checkFakes(['SMS/phone notifier', 'payout provider', 'content platform']);
+  if (fakes) console.log(`[worker] ${fakes}`);
   const url = process.env['DATABASE_URL'];
   if (!url) throw new Error('DATABASE_URL is not set');
   const address = temporalAddress();

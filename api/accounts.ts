@@ -3,7 +3,7 @@
  * accounts are created by operations (the seed command, or a script with
  * database access). A session is a signed access token (api/auth.ts).
  */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
 import { LoginTaken, accountByLogin, activeAccount, createAccount } from '../db/accounts.js';
 import type { AccountRow } from '../db/schema/index.js';
@@ -11,6 +11,7 @@ import { actorOf, type Auth, type UserRole } from './auth.js';
 import { newId } from './ids.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { Problem } from './problems.js';
+import { DEFAULT_AUTH_LIMITS, RateLimiter, type AuthLimits } from './rateLimit.js';
 import { SessionBody, SignUpBody } from './schemas.js';
 
 /** Access tokens live 12 hours; sign in again after. */
@@ -19,10 +20,15 @@ export const SESSION_TTL_SECONDS = 12 * 3600;
 export const accountView = (row: AccountRow) => ({ id: row.id, role: row.role, login: row.login, displayName: row.displayName, createdAt: row.createdAt.toISOString() });
 
 /** Public routes: sign up, sign in. */
-export function accountRoutes({ db, auth }: { db: Db; auth: Auth }): Router {
+export function accountRoutes({ db, auth, authLimits = DEFAULT_AUTH_LIMITS }: { db: Db; auth: Auth; authLimits?: AuthLimits }): Router {
   const router = Router();
+  const signUps = new RateLimiter(authLimits.signUpPerAddress, authLimits.windowMs);
+  const signInsByAddress = new RateLimiter(authLimits.signInPerAddress, authLimits.windowMs);
+  const signInsByLogin = new RateLimiter(authLimits.signInPerLogin, authLimits.windowMs);
+  const address = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
   router.post('/v1/accounts', async (req, res) => {
+    signUps.take(address(req), 'sign-ups per address');
     const body = SignUpBody.parse(req.body);
     try {
       const row = await createAccount(db, { id: newId('acc'), role: body.role, login: body.login, passwordHash: await hashPassword(body.password), displayName: body.displayName });
@@ -34,7 +40,9 @@ export function accountRoutes({ db, auth }: { db: Db; auth: Auth }): Router {
   });
 
   router.post('/v1/sessions', async (req, res) => {
+    signInsByAddress.take(address(req), 'sign-in attempts per address');
     const body = SessionBody.parse(req.body);
+    signInsByLogin.take(body.login, 'sign-in attempts per login');
     const row = await accountByLogin(db, body.login);
     const ok = await verifyPassword(row?.passwordHash, body.password);
     if (!row || !ok || row.disabledAt) throw new Problem(401, 'invalid-credentials', 'Sign-in failed', 'The login or the password is wrong');

@@ -14,8 +14,9 @@ import { creatorRoutes } from './creators.js';
 import { creditRoutes } from './credit.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
-import { badRequest, notFound, problemHandler } from './problems.js';
+import { Problem, badRequest, notFound, problemHandler } from './problems.js';
 import { isStorableText } from '../domain/index.js';
+import type { AuthLimits } from './rateLimit.js';
 import { taskRoutes } from './tasks.js';
 import { taskTypeRoutes } from './taskTypes.js';
 import { paymentRoutes, walletRoutes } from './wallets.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   contentPlatform: ContentPlatform;
   telephony: Telephony;
   payments: PaymentProvider;
+  /** Sign-up and sign-in limits (api/rateLimit.ts); production defaults when left out. */
+  authLimits?: AuthLimits;
   log?: (line: string, err?: unknown) => void;
 }
 
@@ -94,7 +97,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(creditRoutes(deps));
   app.use(appealRoutes(deps));
   app.use(taskTypeRoutes());
-  app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}`)));
+  // a known path with another method: 405 with Allow (RFC 9110 §15.5.6); an unknown path: 404
+  app.use((req, res, next) => {
+    const allowed = allowedMethods((app as unknown as { router: { stack: RouteLayer[] } }).router.stack, req.path);
+    if (allowed.length === 0) return next(notFound(`No route ${req.method} ${req.path}`));
+    res.set('Allow', allowed.join(', '));
+    next(new Problem(405, 'method-not-allowed', 'Method not allowed', `${req.path} answers ${allowed.join(', ')}`, { allow: allowed }));
+  });
   app.use(problemHandler(log));
   return app;
 }
@@ -109,4 +118,24 @@ function unstorablePath(value: unknown, path: string, depth = 0): string | null 
     if (found) return found;
   }
   return null;
+}
+
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  handle?: { stack?: RouteLayer[] };
+  match(path: string): boolean;
+}
+
+/** The methods the app's routes answer for `path` (HEAD with GET), from Express's own route table. */
+function allowedMethods(stack: RouteLayer[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (layer.route) {
+      if (layer.match(path)) for (const m of Object.keys(layer.route.methods)) if (m !== '_all') methods.add(m.toUpperCase());
+    } else if (layer.handle?.stack && layer.match(path)) {
+      for (const m of allowedMethods(layer.handle.stack, path)) methods.add(m);
+    }
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
 }

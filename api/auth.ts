@@ -39,7 +39,8 @@ export function createAuth(secret: string): Auth {
         .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
         .sign(key),
     async verify(token) {
-      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      // `exp` is required: a token without one would never expire
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       const role = payload['role'];
       if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw new Error('bad subject');
       if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw new Error('bad role');
@@ -58,7 +59,8 @@ export const authenticate =
   (auth: Auth, db: Db) =>
   async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(header);
+    // the scheme is case-insensitive (RFC 9110 §11.1): Bearer, bearer, BEARER
+    const match = /^Bearer +([A-Za-z0-9._-]+)$/i.exec(header);
     if (!match) return next(unauthorized('Send Authorization: Bearer <token>'));
     let actor: UserActor;
     try {

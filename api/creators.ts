@@ -8,6 +8,7 @@
  * have ordered from.
  */
 import { and, eq, ne } from 'drizzle-orm';
+import type { z } from 'zod';
 import { Router } from 'express';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import { PlatformAccountNotFound } from '../adapters/contentPlatform.js';
@@ -164,7 +165,16 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
 
   router.get('/v1/plaza/creators', async (req, res) => {
     actorOf(req);
-    const q = PlazaQuery.parse(req.query);
+    const parsed = PlazaQuery.parse(req.query);
+    // a cursor carries the query it pages through: `?cursor=` alone continues it; the same cursor
+    // with another query is refused (it would page another result set from a foreign position)
+    const position = parsed.cursor ? decodePlazaCursor(parsed.cursor) : undefined;
+    const asked = plazaFilters(parsed);
+    const filtersGiven = Object.keys(req.query).some((k) => k !== 'cursor' && k !== 'limit');
+    if (position && filtersGiven && JSON.stringify(position.q) !== JSON.stringify(asked)) {
+      throw badRequest('The cursor belongs to another query: send it alone, or with the query it came from', { code: 'cursor-mismatch' });
+    }
+    const q: PlazaFilters & { limit: number } = { ...(position ? position.q : asked), limit: parsed.limit };
     if (q.minPriceFen !== undefined && q.maxPriceFen !== undefined && q.minPriceFen > q.maxPriceFen) throw badRequest('minPriceFen is above maxPriceFen', { code: 'price-range-invalid' });
     if (q.taskType && q.platform && taskTypeOf(q.taskType).platform !== q.platform) throw badRequest(`${q.taskType} is not a ${q.platform} task type`, { code: 'platform-mismatch' });
     const { items, next } = await searchPlaza(db, {
@@ -177,11 +187,11 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
       acceptingOnly: q.acceptingOnly,
       sort: q.sort,
       limit: q.limit,
-      after: q.cursor ? decodePlazaCursor(q.cursor, q.sort) : undefined,
+      after: position ? { v: position.v, c: position.c, t: position.t } : undefined,
     });
     res.json({
       items: items.map(({ ratingCentis, ratingCount, quoteFen, ...item }) => ({ ...item, quoteFen: quoteFen!, rating: rating({ ratingCentis, ratingCount }) })),
-      nextCursor: encodeCursor(next),
+      nextCursor: next ? encodeCursor({ ...next, q: plazaFilters(q) }) : null,
     });
   });
 
@@ -274,10 +284,21 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
   return router;
 }
 
-function decodePlazaCursor(cursor: string, sort: string): PlazaCursor {
-  return decodeCursor(cursor, ({ v, c, t }) => {
+type PlazaFilters = Omit<z.infer<typeof PlazaQuery>, 'cursor' | 'limit'>;
+
+/** The query a plaza page answers, normalised (no undefined keys, fixed key order), as its cursor carries it. */
+function plazaFilters(q: PlazaFilters): PlazaFilters {
+  const keys = ['platform', 'taskType', 'minPriceFen', 'maxPriceFen', 'minFans', 'minAveragePlays', 'acceptingOnly', 'sort'] as const;
+  return Object.fromEntries(keys.filter((k) => q[k] !== undefined).map((k) => [k, q[k]])) as PlazaFilters;
+}
+
+function decodePlazaCursor(cursor: string): PlazaCursor & { q: PlazaFilters } {
+  return decodeCursor(cursor, ({ v, c, t, q }) => {
+    const query = PlazaQuery.omit({ cursor: true, limit: true }).safeParse(q);
+    if (!query.success) return null;
+    const sort = query.data.sort;
     // every sort key is a whole number (fen, counts, rating ×100): anything else was not made by us
     const inRange = typeof v === 'number' && (sort === 'rating_desc' ? v >= -1 && v <= 500 : v >= 0);
-    return Number.isSafeInteger(v) && inRange && isId(c) && isId(t) ? { v, c, t } : null;
+    return Number.isSafeInteger(v) && inRange && isId(c) && isId(t) ? { v: v, c, t, q: plazaFilters(query.data) } : null;
   });
 }

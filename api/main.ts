@@ -7,12 +7,14 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { FakeContentPlatform, type ContentPlatform } from '../adapters/contentPlatform.js';
+import { checkFakes } from '../adapters/fakes.js';
 import { FakePaymentProvider, type PaymentProvider } from '../adapters/payments.js';
 import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/config.js';
 import { createApp } from './app.js';
 import { createAuth } from './auth.js';
+import { PROBLEM_BASE } from './problems.js';
 
 export interface ApiOptions {
   db: Db;
@@ -51,6 +53,15 @@ export function startApi(options: ApiOptions): Promise<Server> {
       }
       resolve(server);
     });
+    // Node answers malformed requests itself (431 for oversized headers) with no body: the same
+    // problem+json as every other error instead
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const [status, slug, title] = tooLarge ? [431, 'headers-too-large', 'Request header fields too large'] : [400, 'invalid-request', 'The request is not valid'];
+      const body = JSON.stringify({ type: `${PROBLEM_BASE}${slug}`, title, status, detail: tooLarge ? 'The request headers exceed 16 KiB' : 'The request is not valid HTTP' });
+      socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
     server.on('error', reject);
   });
 }
@@ -62,6 +73,9 @@ function required(name: string): string {
 }
 
 async function main(): Promise<void> {
+  // no payment, content-platform or telephony contract yet: fakes (refused in production unless allowed)
+  const fakes = checkFakes(['payment provider', 'content platform', 'telephony (virtual numbers)']);
+  if (fakes) console.log(`[api] ${fakes}`);
   const database = connect(required('DATABASE_URL'));
   const connection = await Connection.connect({ address: temporalAddress() });
   const temporal = new Client({ connection, namespace: temporalNamespace() });

@@ -61,12 +61,28 @@ export const problemHandler =
     const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (e?.type === 'entity.parse.failed') return sendProblem(res, badRequest('The body is not valid JSON'), req.originalUrl);
     if (e?.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'too-large', 'The body is too large'), req.originalUrl);
-    if (e?.expose && typeof e.status === 'number' && e.status < 500) {
-      return sendProblem(res, new Problem(e.status, 'invalid-request', 'The request is not valid', e.message), req.originalUrl);
+    // Express's own 4xx (e.g. a path parameter with malformed %-encoding: URIError, status 400)
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendProblem(res, new Problem(e.status, 'invalid-request', 'The request is not valid', e.status === 400 ? 'The request (path or body) cannot be decoded' : 'The request is not valid'), req.originalUrl);
     }
+    if (err instanceof URIError) return sendProblem(res, badRequest('The path has malformed %-encoding'), req.originalUrl);
     // a dependency that is away is a 503 with Retry-After, not a 500
     if (isDatabaseUnavailable(err)) return sendProblem(res, databaseUnavailable(), req.originalUrl);
     if (isTemporalUnavailable(err)) return sendProblem(res, temporalUnavailable(), req.originalUrl);
-    log(`[api] ${req.method} ${req.originalUrl} failed`, err);
+    // never the error object itself: a database error carries the query's parameters
+    // (password hashes, e-mails, phone numbers); class, code and message suffice
+    log(`[api] ${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path} failed: ${describeError(err)}`);
     sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged'), req.originalUrl);
   };
+
+/** An error as one log line without its data: class, SQL state or code, and the message up to any parameter list. */
+export function describeError(err: unknown): string {
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; stack?: string };
+  const cause = e?.cause as { name?: string; code?: string; message?: string } | undefined;
+  const first = (m?: string) => (m ?? '').split('\n')[0]!.replace(/params?:.*$/i, '').slice(0, 300);
+  const where = (e?.stack ?? '').split('\n').find((l) => l.includes('/api/') || l.includes('/db/'))?.trim() ?? '';
+  const parts = [`${e?.name ?? typeof err}${e?.code ? ` ${e.code}` : ''}: ${first(e?.message)}`];
+  if (cause) parts.push(`cause ${cause.name ?? ''}${cause.code ? ` ${cause.code}` : ''}: ${first(cause.message)}`);
+  if (where) parts.push(where);
+  return parts.join(' | ');
+}

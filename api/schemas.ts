@@ -210,7 +210,9 @@ export const Problem = z
 // ---------------------------------------------------------------- accounts
 
 const password = z.string().min(MIN_PASSWORD_CHARS, `at least ${MIN_PASSWORD_CHARS} characters`).max(256);
-const login = z.string().trim().toLowerCase().pipe(z.email()).openapi({ description: 'An email address; sign-in name' });
+/** An e-mail address, at most 254 characters (RFC 5321): a longer one is a 400, never a database error. */
+export const MAX_LOGIN_CHARS = 254;
+const login = z.string().max(MAX_LOGIN_CHARS * 2).trim().toLowerCase().pipe(z.email().max(MAX_LOGIN_CHARS)).openapi({ description: 'An email address; sign-in name' });
 export const SignUpBody = z
   .object({
     role: z.enum(['client', 'creator', 'mcn']).openapi({ description: 'Operator accounts are created by operations, not by sign-up' }),

@@ -14,9 +14,12 @@ const TITLE: Record<DomainErrorKind, string> = {
   rule_violation: 'A rule refuses the action',
 };
 
+/** One slug per kind of refusal: a domain's invalid input is the same `invalid-request` as the boundary's 400. */
+const SLUG: Record<DomainErrorKind, string> = { invalid_input: 'invalid-request', forbidden: 'forbidden', invalid_state: 'invalid-state', rule_violation: 'rule-violation' };
+
 export function domainProblem(kind: DomainErrorKind, message: string, details: Partial<DomainErrorDetails> = {}): Problem {
   const { code, status, ...rest } = details;
-  return new Problem(STATUS[kind], kind.replace('_', '-'), TITLE[kind], message, {
+  return new Problem(STATUS[kind], SLUG[kind], TITLE[kind], message, {
     ...(code ? { code } : {}),
     ...(status ? { taskStatus: status } : {}),
     ...rest,

@@ -40,6 +40,8 @@ export interface ApiStack {
   creator(actor: UserActor, quotes: Partial<Record<TaskTypeId, number>>): Promise<UserActor>;
   call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; headers: Record<string, string>; body: any }>;
   platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
+  /** The key the API signs tokens with (to forge odd tokens in tests). */
+  jwtKey: Uint8Array;
   /** The fake payment provider: confirms or fails a top-up only when a test says so. */
   payments: FakePaymentProvider;
   /** Posts a payment provider's notification, as the provider would. */
@@ -78,6 +80,7 @@ export async function startApiStack(): Promise<ApiStack> {
   const stack: ApiStack = {
     baseUrl,
     auth,
+    jwtKey: new TextEncoder().encode(jwtSecret),
     postgres,
     env,
     platformSecret,
