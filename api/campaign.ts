@@ -8,7 +8,7 @@ import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
 import { rateTask, ratingOf, type RatingRow } from '../db/ratings.js';
 import { taskMetrics } from '../db/schema/index.js';
-import { DomainError } from '../domain/index.js';
+import { DomainError, ratingRefusal } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { notFound } from './problems.js';
 import { RatingBody } from './schemas.js';
@@ -36,7 +36,8 @@ export function campaignRoutes({ db }: { db: Db }): Router {
     const body = RatingBody.parse(req.body);
     const row = await visibleTask(req, actor);
     try {
-      if (!row.deliveryAcceptedAt) throw new DomainError('invalid_state', 'A task is rated after settlement (acceptance)', { code: 'not-settled', status: row.status });
+      const refusal = ratingRefusal(row);
+      if (refusal) throw refusal;
       const rating = await rateTask(db, { taskId: row.id, clientId: actor.id, creatorId: row.creatorId, stars: body.stars, comment: body.comment });
       res.status(201).json(ratingView(rating));
     } catch (err) {

@@ -5,6 +5,7 @@ export * from './credit.js';
 export * from './errors.js';
 export * from './metrics.js';
 export * from './order.js';
+export * from './ratings.js';
 export * from './rules.js';
 export * from './task.js';
 export * from './taskTypes.js';
