@@ -24,10 +24,10 @@ import { decideAppeal, startAppealWorkflow } from '../temporal/appeals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent, optionalIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
-import { Problem, forbidden, notFound } from './problems.js';
+import { Problem, forbidden, fromDomainError, notFound } from './problems.js';
 // schemas.ts runs extendZodWithOpenApi(z): imported before any `.openapi()` below
 import { AccountId, Problem as ProblemSchema } from './schemas.js';
-import { fromDomainError, fromWorkflowError, withTemporal } from './temporalErrors.js';
+import { fromWorkflowError, withTemporal } from './temporalErrors.js';
 
 // ---------------------------------------------------------------- schemas
 

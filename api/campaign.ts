@@ -8,12 +8,11 @@ import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
 import { rateTask, ratingOf, type RatingRow } from '../db/ratings.js';
 import { taskMetrics } from '../db/schema/index.js';
-import { DomainError, ratingRefusal } from '../domain/index.js';
+import { ratingRefusal } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { notFound } from './problems.js';
 import { RatingBody } from './schemas.js';
 import { visibleTaskOf } from './tasks.js';
-import { fromDomainError } from './temporalErrors.js';
 
 const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
 
@@ -35,15 +34,11 @@ export function campaignRoutes({ db }: { db: Db }): Router {
     const actor = actorOf(req, 'client');
     const body = RatingBody.parse(req.body);
     const row = await visibleTask(req, actor);
-    try {
-      const refusal = ratingRefusal(row);
-      if (refusal) throw refusal;
-      const rating = await rateTask(db, { taskId: row.id, clientId: actor.id, creatorId: row.creatorId, stars: body.stars, comment: body.comment });
-      res.status(201).json(ratingView(rating));
-    } catch (err) {
-      if (err instanceof DomainError) throw fromDomainError(err);
-      throw err;
-    }
+    // refusals (DomainError) become problem+json in problemHandler
+    const refusal = ratingRefusal(row);
+    if (refusal) throw refusal;
+    const rating = await rateTask(db, { taskId: row.id, clientId: actor.id, creatorId: row.creatorId, stars: body.stars, comment: body.comment });
+    res.status(201).json(ratingView(rating));
   });
 
   router.get('/v1/tasks/:taskId/rating', async (req, res) => {

@@ -37,9 +37,9 @@ import { normalizeEmail, normalizePhone, taskTypeOf, type Platform, type Platfor
 import { actorOf } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { newId } from './ids.js';
-import { Problem, badRequest, notFound } from './problems.js';
+import { Problem, badRequest, notFound, orDomainProblem } from './problems.js';
 import { BindPlatformAccountBody, ContactBody, CreatorIdParam, McnBody, OpenOfferBody, PlazaQuery, TaskTypeParam, UpdateOfferBody, VirtualNumbersBody } from './schemas.js';
-import { orDomainProblem } from './temporalErrors.js';
+
 
 export interface CreatorRoutesDeps {
   db: Db;

@@ -31,9 +31,9 @@ import {
 import { actorOf, type UserActor } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { idempotent, requireIdempotencyKey, type Keyed } from './idempotency.js';
-import { Problem, notFound } from './problems.js';
+import { Problem, notFound, orDomainProblem } from './problems.js';
 import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
-import { orDomainProblem } from './temporalErrors.js';
+
 
 // ---------------------------------------------------------------- schemas
 

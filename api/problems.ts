@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import { DomainError, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
 import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, isTemporalUnavailable } from './outages.js';
 
 export const PROBLEM_BASE = 'https://starmap.dev/problems/';
@@ -52,12 +53,49 @@ export function fromZod(err: ZodError): Problem {
   });
 }
 
+// ------------------------------------------------------------ domain refusals: the one mapping
+
+const STATUS: Record<DomainErrorKind, number> = { invalid_input: 400, forbidden: 403, invalid_state: 409, rule_violation: 422 };
+export const TITLE: Record<DomainErrorKind, string> = {
+  invalid_input: 'The request is not valid',
+  forbidden: 'Not allowed',
+  invalid_state: 'The action does not fit the task state',
+  rule_violation: 'A rule refuses the action',
+};
+
+/** One slug per kind of refusal: a domain's invalid input is the same `invalid-request` as the boundary's 400. */
+const SLUG: Record<DomainErrorKind, string> = { invalid_input: 'invalid-request', forbidden: 'forbidden', invalid_state: 'invalid-state', rule_violation: 'rule-violation' };
+
+export function domainProblem(kind: DomainErrorKind, message: string, details: Partial<DomainErrorDetails> = {}): Problem {
+  const { code, status, ...rest } = details;
+  return new Problem(STATUS[kind], SLUG[kind], TITLE[kind], message, {
+    ...(code ? { code } : {}),
+    ...(status ? { taskStatus: status } : {}),
+    ...rest,
+  });
+}
+
+export function fromDomainError(err: DomainError): Problem {
+  return domainProblem(err.kind, err.message, err.details);
+}
+
+/** Runs `work`; a domain refusal from db/ code becomes its problem+json. */
+export async function orDomainProblem<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof DomainError) throw fromDomainError(err);
+    throw err;
+  }
+}
+
 /** The last middleware: anything thrown becomes problem+json; unknown errors are logged, not leaked. */
 export const problemHandler =
   (log: (line: string, err?: unknown) => void): ErrorRequestHandler =>
   (err: unknown, req, res, _next) => {
     if (err instanceof Problem) return sendProblem(res, err, req.originalUrl);
     if (err instanceof ZodError) return sendProblem(res, fromZod(err), req.originalUrl);
+    if (err instanceof DomainError) return sendProblem(res, fromDomainError(err), req.originalUrl);
     const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (e?.type === 'entity.parse.failed') return sendProblem(res, badRequest('The body is not valid JSON'), req.originalUrl);
     if (e?.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'too-large', 'The body is too large'), req.originalUrl);

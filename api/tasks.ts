@@ -21,7 +21,7 @@ import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
 import { bindKeyToRequest, optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
-import { Problem, badRequest, forbidden, notFound } from './problems.js';
+import { Problem, badRequest, forbidden, fromDomainError, notFound } from './problems.js';
 import {
   AcceptanceBody,
   AnswerBody,
@@ -39,7 +39,7 @@ import {
   SubmitBody,
   TaskIdParam,
 } from './schemas.js';
-import { fromDomainError, fromWorkflowError, withTemporal } from './temporalErrors.js';
+import { fromWorkflowError, withTemporal } from './temporalErrors.js';
 import { RETRY_AFTER_SECONDS } from './outages.js';
 
 export interface TaskRoutesDeps {

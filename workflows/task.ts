@@ -176,10 +176,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
     try {
       return decide(state, command, now());
     } catch (err) {
-      if (err instanceof DomainError) {
-        throw ApplicationFailure.create({ type: err.kind, message: err.message, details: [err.details], nonRetryable: true });
-      }
-      throw err;
+      throw asFailure(err);
     }
   };
 
@@ -338,11 +335,14 @@ function checkedOrder(order: TaskOrder): TaskOrder {
   try {
     return validateOrder(order);
   } catch (err) {
-    if (err instanceof DomainError) {
-      throw ApplicationFailure.create({ type: err.kind, message: err.message, details: [err.details], nonRetryable: true });
-    }
-    throw err;
+    throw asFailure(err);
   }
+}
+
+/** The one mapping of a domain refusal to what Temporal carries to the API (api/temporalErrors.ts maps it back). */
+function asFailure(err: unknown): unknown {
+  if (err instanceof DomainError) return ApplicationFailure.create({ type: err.kind, message: err.message, details: [err.details], nonRetryable: true });
+  return err;
 }
 
 async function runEffect(state: TaskState, effect: Effect, rules: number): Promise<void> {

@@ -14,7 +14,7 @@ import { FakesRefused, checkFakes } from '../../adapters/fakes.js';
 import { HASHING_QUEUE, HASHING_SLOTS, withHashingSlot } from '../../api/passwords.js';
 import { problemHandler } from '../../api/problems.js';
 import { RateLimiter } from '../../api/rateLimit.js';
-import { domainProblem } from '../../api/temporalErrors.js';
+import { domainProblem } from '../../api/problems.js';
 import { accounts } from '../../db/schema/index.js';
 import { newActor } from '../helpers/accounts.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
