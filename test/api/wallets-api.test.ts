@@ -272,7 +272,7 @@ describe('idempotency keys survive crashes (issue #12, item 3)', () => {
     expect(await db().select().from(withdrawals).where(eq(withdrawals.accountId, account.creator(creator.id)))).toHaveLength(1);
   });
 
-  it('a task action: the same key with another body is a 422 and changes nothing; the same body is the same update', async () => {
+  it('a task action: the same key with another body is a 422 and changes nothing; the same body is the same update; a refusal binds nothing', async () => {
     const client = await api.account({ role: 'client', id: uid('brand') });
     await api.fund(client, 100_000);
     const ordered = await api.call('POST', '/v1/tasks', { as: client, body: { creatorId: 'creator-x', taskType: 'douyin_video', brief: 'Key test', scriptRequired: false }, headers: { 'idempotency-key': key() } });
@@ -284,11 +284,14 @@ describe('idempotency keys survive crashes (issue #12, item 3)', () => {
     const again = await api.call('POST', `/v1/tasks/${ordered.body.id}/accept`, { as: creator, body: {}, headers: { 'idempotency-key': k } });
     expect(again.status).toBe(200);
     expect(again.body.task.version).toBe(accepted.body.task.version);
-    const k2 = key();
-    expect((await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Booked' }, headers: { 'idempotency-key': k2 } })).status).toBe(409); // accepted: nothing to decline
-    const other = await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Something else' }, headers: { 'idempotency-key': k2 } });
+    // the key is bound to the accept: another request with it is a 422, not the accept's answer
+    const other = await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Something else' }, headers: { 'idempotency-key': k } });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency-key-reused');
+    // a refused request leaves its key free: the same key may then carry another request
+    const k2 = key();
+    expect((await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Booked' }, headers: { 'idempotency-key': k2 } })).status).toBe(409); // accepted: nothing to decline
+    expect((await api.call('POST', `/v1/tasks/${ordered.body.id}/decline`, { as: creator, body: { reason: 'Other' }, headers: { 'idempotency-key': k2 } })).status).toBe(409);
     const state = await api.call('GET', `/v1/tasks/${ordered.body.id}`, { as: client });
     expect(state.body.task.status).toBe('content_drafting');
   });
