@@ -1059,6 +1059,12 @@ export function effectsOf(state: TaskState, event: TaskEvent): Effect[] {
       break;
     case 'client_confirmed':
       if (event.payload.by === 'deadline') effects.push(...both('deemed_confirmed', { stage: event.payload.stage }));
+      // R-DECISION-NOTIFY: 「提纲确认后,创作者将收到短信提醒」
+      else if (state.decisionSms && event.payload.stage === 'script') effects.push(sms(creator, 'script_confirmed', { revision: event.payload.revision }, ':creator'));
+      break;
+    case 'client_rejected':
+      // R-DECISION-NOTIFY: 「如大纲被驳回 / 如文章被驳回,将收到短信提醒」, with the client's reason
+      if (state.decisionSms) effects.push(sms(creator, `${event.payload.stage}_rejected`, { revision: event.payload.revision, reason: event.reason ?? '' }, ':creator'));
       break;
     case 'delivery_accepted':
       if (state.rules >= 2 && event.payload.by === 'auto') effects.push(...both('auto_accepted'));

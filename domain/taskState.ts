@@ -196,6 +196,12 @@ export interface TaskState extends TaskOrder {
    * timers stay as they were, so its history replays); 2 = every state has a deadline.
    */
   rules: 1 | 2;
+  /**
+   * R-DECISION-NOTIFY: the creator gets an SMS for each client decision on a
+   * script or a rejected article/video. False for tasks ordered before the rule
+   * (patched 'decision-notify'), so their histories replay with the effects they had.
+   */
+  decisionSms?: boolean;
   status: TaskStatus;
   orderedAt: string;
   acceptDeadline: string;
@@ -242,13 +248,14 @@ const emptyStage = (): StageState => ({
  * `orderedAt` wins when present, so the answer to the order, the workflow and
  * the read model agree to the millisecond, also for a task started late.
  */
-export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2): TaskState {
+export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, decisionSms = rules >= 2): TaskState {
   const orderedAtMs = order.orderedAt ? ms(order.orderedAt) : now;
   const orderedAt = iso(orderedAtMs);
   const acceptDeadline = iso(orderedAtMs + ACCEPT_WINDOW_MS);
   return {
     ...order,
     rules,
+    decisionSms,
     status: 'awaiting_acceptance',
     orderedAt,
     acceptDeadline,

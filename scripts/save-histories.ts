@@ -276,6 +276,23 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await sleep(h, 4 * DAY);
     },
   },
+  // after patched('decision-notify'): the client's script and video decisions each send the creator an SMS
+  'v4-decision-notify': {
+    order: { scriptRequired: true },
+    run: async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitScript('draft 1');
+      await a.reviewScript('pass');
+      await a.confirmScript('reject', 'Needs a stronger hook');
+      await a.submitScript('draft 2');
+      await a.reviewScript('pass');
+      await a.confirmScript('confirm');
+      await a.submitContent('video 1');
+      await a.reviewContent('pass');
+      await a.confirmContent('reject', 'Show the logo earlier');
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {

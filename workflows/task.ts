@@ -119,7 +119,9 @@ export interface TaskOutcome {
 export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   // R-STAGE-DEADLINE and the rules beside it: tasks started before the change replay under rules 1
   const rules = patched('stage-deadlines') ? 2 : 1;
-  const state: TaskState = initialState(checkedOrder(order), now(), rules);
+  // R-DECISION-NOTIFY: tasks started before it replay without its SMS
+  const decisionSms = rules >= 2 && patched('decision-notify');
+  const state: TaskState = initialState(checkedOrder(order), now(), rules, decisionSms);
   const projections = new Queue<TaskEvent>();
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();

@@ -102,6 +102,33 @@ describe('acceptance window', () => {
 });
 
 describe('script and content', () => {
+  it('R-DECISION-NOTIFY: the creator gets one SMS with the reason when the client rejects or confirms the script and when it rejects the video; a retried send delivers once', () =>
+    withTask({ scriptRequired: true }, async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitScript('draft 1');
+      await a.reviewScript('pass');
+      stack().notifier.failNext(2); // the SMS provider is down for the rejection's first two attempts
+      await a.confirmScript('reject', 'Needs a stronger hook');
+      await a.submitScript('draft 2');
+      await a.reviewScript('pass');
+      await a.confirmScript('confirm');
+      await a.submitContent('video 1');
+      await a.reviewContent('pass');
+      await a.confirmContent('reject', 'Show the logo earlier');
+      const decisions = ['script_rejected', 'script_confirmed', 'content_rejected'];
+      const sent = await waitForNotifications(h.workflowId, 4, (n) => decisions.every((t) => n.some((x) => x.template === t && x.sentAt !== null)));
+      const toCreator = sent.filter((n) => decisions.includes(n.template));
+      expect(toCreator.map((n) => [n.template, n.recipientId, (n.params as { reason?: string }).reason ?? null])).toEqual([
+        ['script_rejected', CREATOR.id, 'Needs a stronger hook'],
+        ['script_confirmed', CREATOR.id, null],
+        ['content_rejected', CREATOR.id, 'Show the logo earlier'],
+      ]);
+      expect(toCreator[0]!.attempts).toBe(3); // two failures, one delivery
+      const delivered = stack().notifier.delivered.filter((m) => m.idempotencyKey.startsWith(h.workflowId) && decisions.includes(m.template));
+      expect(delivered.map((m) => m.template)).toEqual(decisions);
+    }));
+
   it('R-SCRIPT-FLOW: upload, operator review, client decision; every rejection has a reason; content starts only after confirmation', () =>
     withTask({ scriptRequired: true }, async (h) => {
       const a = act(h);
@@ -359,7 +386,7 @@ describe('retention', () => {
     }));
 });
 
-it('keeps a complete task with script, two rejections and retention under 190 history events', () =>
+it('keeps a complete task with script, two rejections and retention under 210 history events', () =>
   withTask({ scriptRequired: true, retentionDays: 30 }, async (h) => {
     const a = act(h);
     await a.accept();
@@ -385,7 +412,9 @@ it('keeps a complete task with script, two rejections and retention under 190 hi
     const count = history.events?.length ?? 0;
     console.log(`[history] complete douyin_video task with script, two rejections and 30-day retention: ${count} events`);
     // rules 2 adds a timer per stage (R-STAGE-DEADLINE); issue #14 brings the budget down
-    expect(count).toBeLessThan(190);
+    // 204 today: the metrics child (+11) and R-DECISION-NOTIFY's three SMS (+20) since 173; issue #14
+    // (performance) brings it down (e.g. one notification activity per batch)
+    expect(count).toBeLessThan(210);
   }));
 
 async function waitForNotifications(taskId: string, count: number, ok: (rows: Awaited<ReturnType<typeof notificationsOf>>) => boolean = () => true) {
