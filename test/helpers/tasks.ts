@@ -112,12 +112,29 @@ export async function settle(db: Db, h: TaskHandle): Promise<void> {
     const state = await h.query(m.taskStateQuery);
     const [row] = await db.select({ version: tasks.version }).from(tasks).where(eq(tasks.id, h.workflowId));
     const { raw } = await h.describe();
-    const busy = (raw.pendingActivities?.length ?? 0) > 0 || raw.pendingWorkflowTask != null;
+    const busy = (raw.pendingActivities?.length ?? 0) > 0 || raw.pendingWorkflowTask != null || (await childStarting(h));
     if (row && row.version >= state.version && !busy) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   const { raw } = await h.describe();
   throw new Error(`task ${h.workflowId} did not settle: ${JSON.stringify({ activities: raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]), wft: raw.pendingWorkflowTask })}`);
+}
+
+/**
+ * Whether a child workflow (the metrics child) was initiated and is not started
+ * yet. The time-skipping test server starts such a child even when the parent is
+ * terminated meanwhile, and then reopens the parent: an open workflow on a queue
+ * no worker polls any more, which holds the clock of every later test.
+ */
+async function childStarting(h: TaskHandle): Promise<boolean> {
+  const { events } = await h.fetchHistory();
+  const initiated = new Set<string>();
+  for (const e of events ?? []) {
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) initiated.add(String(e.eventId));
+    const done = e.childWorkflowExecutionStartedEventAttributes ?? e.startChildWorkflowExecutionFailedEventAttributes;
+    if (done) initiated.delete(String(done.initiatedEventId));
+  }
+  return initiated.size > 0;
 }
 
 /** The projection in Postgres, once it caught up with the workflow's version. */
