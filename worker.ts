@@ -15,6 +15,7 @@ import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep } from './temporal/tasks.js';
 
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   notifier: Notifier;
   payouts: PayoutProvider;
   contentPlatform: ContentPlatform;
+  /** Starts the metrics workflow of accepted tasks (post-campaign data). */
+  temporal: Client;
   taskQueue?: string;
 }
 
@@ -44,6 +47,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       notifier: options.notifier,
       payouts: options.payouts,
       contentPlatform: options.contentPlatform,
+      startMetrics: metricsStarter(options.temporal, options.taskQueue ?? TASK_QUEUE),
     }),
   });
 }
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
     notifier: new FakeNotifier((l) => console.log(l)),
     payouts: new FakePayoutProvider(),
     contentPlatform: new FakeContentPlatform(),
+    temporal: client,
   });
   const healthPort = Number(process.env['WORKER_HEALTH_PORT'] ?? 3001);
   const health = await startWorkerHealth(

@@ -17,6 +17,7 @@ import { createAppealActivities } from './appeals.js';
 import { notifyOnce } from './outbox.js';
 import { taskMetrics } from '../db/schema/index.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
+import type { MetricsInput } from '../workflows/metrics.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -24,6 +25,11 @@ export interface ActivityDeps {
   payouts: PayoutProvider;
   /** Reads post-campaign data (adapters/contentPlatform.ts); without it `collectMetrics` fails. */
   contentPlatform?: ContentPlatform;
+  /**
+   * Starts the task's metrics workflow when the projection sees it accepted
+   * (temporal/metrics.ts). Left out, no metrics are collected (most workflow tests).
+   */
+  startMetrics?: (input: MetricsInput) => Promise<void>;
 }
 
 /** A ledger refusal will not change on retry: fail the activity for good. */
@@ -37,7 +43,7 @@ function permanent(err: unknown): never {
 type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
 type CreditEffect = Extract<Effect, { kind: 'credit' }>;
 
-export const createActivities = ({ db, notifier, payouts, contentPlatform }: ActivityDeps) => ({
+export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics }: ActivityDeps) => ({
   /** R-APPEAL-48WH: escalateAppeal, decideAppeal (activities/appeals.ts). */
   ...createAppealActivities({ db, notifier }),
 
@@ -66,6 +72,10 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform }: Act
   async projectTask(input: { task: TaskState; events: TaskEvent[] }): Promise<void> {
     const { task, events } = input;
     await projectTask(db, task, events);
+    // post-campaign data: accepted content is read from the platform until retention ends
+    if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
+      await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
+    }
   },
 
   /**

@@ -39,9 +39,9 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const out = join(repoRoot, 'test/fixtures/histories');
 mkdirSync(out, { recursive: true });
-// as in production: an accepted task starts its metrics workflow (a child since
-// patched('metrics-child'; histories saved before have no child start)
-const stack = await startWorkflowStack();
+// metrics on, as in production: an accepted task starts its metrics workflow (started by the
+// projection activity, so the task's own history is the same either way)
+const stack = await startWorkflowStack({ metrics: true });
 const db = stack.postgres.database.db;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -267,15 +267,6 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
     },
   },
   // complaint upheld with a cancellation: the task is cancelled (workflow completed)
-  // after patched('metrics-child'): acceptance starts the metrics child (ABANDON), retention served
-  'v3-metrics-child': {
-    order: { scriptRequired: false, retentionDays: 3 },
-    run: async (h) => {
-      await toPublished(h, 'item-c1');
-      await act(h).acceptDelivery();
-      await sleep(h, 4 * DAY);
-    },
-  },
   // after patched('decision-notify'): the client's script and video decisions each send the creator an SMS
   'v4-decision-notify': {
     order: { scriptRequired: true },

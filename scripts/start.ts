@@ -217,6 +217,7 @@ async function main(): Promise<void> {
         notifier: new FakeNotifier((l) => console.log(l)),
         payouts: new FakePayoutProvider(),
         contentPlatform,
+        temporal: client,
       });
       const running = created.run();
       return {

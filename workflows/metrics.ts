@@ -9,7 +9,7 @@
  * readings (~390 timers and activities) never weighs on the task's history; it
  * continues as new every 100 readings to keep its own history small.
  */
-import { condition, continueAsNew, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { metricsPollAt } from '../domain/metrics.js';
 
@@ -29,25 +29,16 @@ export interface MetricsInput {
 
 export const READINGS_PER_RUN = 100;
 
-/** The task ended (its workflow sends this before it closes): readings already due are taken, no later ones. */
-export const stopMetricsSignal = defineSignal('stopMetrics');
-
 export async function metricsWorkflow(input: MetricsInput): Promise<{ readings: number; stoppedEarly: boolean }> {
   const start = Date.parse(input.startsAt);
   const end = Date.parse(input.endsAt);
   let n = input.done ?? 0;
-  let stopped = false;
-  setHandler(stopMetricsSignal, () => {
-    stopped = true;
-  });
   for (let inRun = 0; ; inRun++) {
     const at = metricsPollAt(n, start, end);
     if (at === null) return { readings: n, stoppedEarly: false };
     if (inRun === READINGS_PER_RUN) return continueAsNew<typeof metricsWorkflow>({ ...input, done: n });
     const wait = at - new Date().getTime(); // workflow time, replay-safe
-    // the same timer as a sleep; the task's end stops the wait (a reading due now is still taken)
-    if (wait > 0 && !stopped) await condition(() => stopped, wait);
-    if (stopped && at > new Date().getTime()) return { readings: n, stoppedEarly: true };
+    if (wait > 0) await sleep(wait);
     const { collecting } = await collectMetrics({ taskId: input.taskId, reading: n, at: new Date(at).toISOString() });
     if (!collecting) return { readings: n, stoppedEarly: true };
     n += 1;

@@ -14,9 +14,6 @@
  * Each event is appended to an in-order outbox that one coroutine projects to
  * Postgres (a local activity: cheap in history), and another runs the event's
  * effects (SMS, phone reminder, credit change) as retried activities.
- * Accepted content starts the task's metrics workflow as a child that outlives
- * it (ParentClosePolicy.ABANDON; behind patched('metrics-child'): tasks
- * accepted before had it started by the projection activity).
  */
 import {
   ActivityFailure,
@@ -30,16 +27,10 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
-  startChild,
-  getExternalWorkflowHandle,
-  ParentClosePolicy,
-  type ChildWorkflowHandle,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import { metricsWorkflowId } from '../temporal/ids.js';
-import { metricsWorkflow, stopMetricsSignal } from './metrics.js';
 import {
   DomainError,
   SYSTEM,
@@ -126,7 +117,6 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
-  const metrics: { child: Promise<ChildWorkflowHandle<typeof metricsWorkflow> | null> | null; done: boolean } = { child: null, done: false };
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   let published = '';
@@ -142,35 +132,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
       else effects.push(effect);
     }
     if (rules >= 2) setCurrentDetails(currentDetails(state));
-    if (event.type === 'delivery_accepted' && patched('metrics-child')) startMetrics();
     return state;
-  };
-
-  /** Post-campaign data from acceptance to the end of retention (workflows/metrics.ts), in its own history. */
-  const startMetrics = () => {
-    const { acceptedAt } = state.acceptance;
-    const endsAt = state.retention.endsAt;
-    if (!acceptedAt || !endsAt || metrics.child) return;
-    metrics.child = startChild(metricsWorkflow, {
-      workflowId: metricsWorkflowId(state.taskId),
-      args: [{ taskId: state.taskId, startsAt: acceptedAt, endsAt }],
-      // the task stops it and waits for it before closing (below); a child still running then is ended with it
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    }).then(
-      (child) => {
-        void child
-          .result()
-          .catch(() => undefined)
-          .finally(() => {
-            metrics.done = true;
-          });
-        return child;
-      },
-      (err: unknown) => {
-        log.warn('metrics workflow not started', { taskId: state.taskId, error: String(err) });
-        return null;
-      },
-    );
   };
 
   /** Runs `decide`; a refusal becomes an ApplicationFailure the API maps to problem+json. */
@@ -275,18 +237,6 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
     if (wait > 0 && (rules >= 2 ? await condition(moved, wait, { summary: timerSummary(timer.kind) }) : await condition(moved, wait))) continue;
     if (now() < timer.at) continue;
     commit(decideOrFail({ type: 'timer', timer: timer.kind, actor: SYSTEM }));
-  }
-
-  // The metrics child ends with the task: readings due now are taken, then it returns (at most an hour's wait).
-  if (metrics.child) {
-    const child = await metrics.child;
-    // usually done already: its last reading is at the end of retention
-    if (child && !metrics.done) {
-      await getExternalWorkflowHandle(child.workflowId)
-        .signal(stopMetricsSignal)
-        .catch(() => undefined); // it may have ended meanwhile
-      await Promise.race([child.result().catch(() => undefined), sleep(60 * 60_000)]);
-    }
   }
 
   // Nothing accepted is lost: every event is projected and every effect done.

@@ -18,6 +18,7 @@ import { startApi } from '../../api/main.js';
 import { signPlatformBody } from '../../api/platform.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
+import { metricsStarter } from '../../temporal/metrics.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
 import { MAX_TOP_UP_FEN } from '../../db/ledger.js';
 import { ensureAccount, ensureCreator } from './accounts.js';
@@ -66,7 +67,7 @@ export async function startApiStack(): Promise<ApiStack> {
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowBundle: bundle,
-    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts, contentPlatform }),
+    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts, contentPlatform, startMetrics: metricsStarter(env.client, TASK_QUEUE) }),
   });
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');

@@ -5,12 +5,12 @@ import { isTerminal } from '../../domain/index.js';
 import { metricsWorkflowId } from '../../temporal/ids.js';
 import { act, settle, startTask, type TaskHandle } from './tasks.js';
 
-export function useWorkflowStack() {
+export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[0] = {}) {
   let stack: WorkflowStack;
   let current: TaskHandle;
   let skipped = 0;
   beforeAll(async () => {
-    stack = await startWorkflowStack();
+    stack = await startWorkflowStack(options);
   });
   afterAll(async () => stack?.stop());
 
@@ -45,7 +45,7 @@ export function useWorkflowStack() {
             await settle(db(), current).catch((err: unknown) => console.error(String(err)));
             await current.terminate('test finished').catch(() => undefined);
           }
-          // a metrics child still running (its task was terminated mid-way: TERMINATE ends it too, this makes sure): its timers would fire on a
+          // a task's metrics workflow outlives it (started by the projection): its timers would fire on a
           // queue with no worker once this test's worker is gone, and hold the test server's clock
           const metrics = stack.env.client.workflow.getHandle(metricsWorkflowId(current.workflowId));
           for (let i = 0; i < 200; i++) {

@@ -21,6 +21,8 @@ import { runMigrations } from '../../db/migrate.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { metricsStarter } from '../../temporal/metrics.js';
+import type { MetricsInput } from '../../workflows/metrics.js';
 import { toolPath } from './tools.js';
 
 export interface Postgres {
@@ -72,7 +74,8 @@ export function resultHoldingTime<T = unknown>(env: TestWorkflowEnvironment, wor
   return client.workflow.getHandle(workflowId).result() as Promise<T>;
 }
 
-export async function startWorkflowStack(): Promise<WorkflowStack> {
+/** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
+export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
   const [env, postgres, bundle] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: {
@@ -86,11 +89,13 @@ export async function startWorkflowStack(): Promise<WorkflowStack> {
   const notifier = new FakeNotifier();
   const payouts = new FakePayoutProvider();
   const contentPlatform = new FakeContentPlatform();
+  let taskQueueOfWorker = TASK_QUEUE;
   const activities = createActivities({
     db: postgres.database.db,
     notifier,
     payouts,
     contentPlatform,
+    ...(options.metrics ? { startMetrics: (input: MetricsInput) => metricsStarter(env.client, taskQueueOfWorker)(input) } : {}),
   });
   return {
     env,
@@ -102,6 +107,7 @@ export async function startWorkflowStack(): Promise<WorkflowStack> {
     bundle,
     async worker() {
       const taskQueue = `${TASK_QUEUE}-test-${randomUUID()}`;
+      taskQueueOfWorker = taskQueue;
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,

@@ -12,7 +12,7 @@ import { metricsWorkflowId } from '../../temporal/ids.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { act, toPublished, waitFor } from '../helpers/tasks.js';
 
-const { stack, db, sleep, withTask } = useWorkflowStack();
+const { stack, db, sleep, withTask } = useWorkflowStack({ metrics: true });
 const readings = (taskId: string) => db().select().from(taskMetrics).where(eq(taskMetrics.taskId, taskId)).orderBy(asc(taskMetrics.observedAt));
 
 it('R-RATE: the schedule is every 6 hours for 7 days, then daily, then a last reading at the end of retention', () => {

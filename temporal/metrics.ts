@@ -1,0 +1,15 @@
+/**
+ * Starting a task's metrics workflow (workflows/metrics.ts). Idempotent
+ * (temporal/workflows.ts): a retried projection starts it once.
+ */
+import type { Client } from '@temporalio/client';
+import { metricsWorkflow, type MetricsInput } from '../workflows/metrics.js';
+import { metricsWorkflowId, startOnce } from './workflows.js';
+
+export { metricsWorkflowId };
+
+export const metricsStarter =
+  (temporal: Client, taskQueue: string) =>
+  async (input: MetricsInput): Promise<void> => {
+    await startOnce(temporal, metricsWorkflow, { taskQueue, workflowId: metricsWorkflowId(input.taskId), args: [input] });
+  };
