@@ -362,7 +362,7 @@ export function buildOpenApi(): object {
     summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN',
     params: CreatorIdParam,
     body: McnBody,
-    ok: { 200: json('Saved', McnBody.extend({ creatorId: z.string() })) },
+    ok: { 200: json('Saved', z.object({ creatorId: z.string(), mcnId: z.string().nullable() })) },
     problems: { 403: true, 404: true, 422: 'No such MCN (mcn-not-found)' },
   });
   route({

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { UserActor } from '../api/auth.js';
+import { addVirtualNumbers } from '../db/creators.js';
 import { paidTopUp } from '../db/ledger.js';
 import { startApiStack } from '../test/helpers/apiStack.js';
 
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
     };
     const db = stack.postgres.database.db;
     await db.transaction((tx) => paidTopUp(tx, actors.client.id, 10_000_000, `tu_fuzz-${randomUUID()}`));
+    // a deployment has a virtual-number pool (an empty one answers 503 virtual-numbers-exhausted, documented)
+    await addVirtualNumbers(db, Array.from({ length: 50 }, (_, i) => `+8617000000${String(i).padStart(3, '0')}`));
     for (const role of roles) {
       if (!ROLES.includes(role)) throw new Error(`unknown role ${role}`);
       const token = await stack.auth.sign(actors[role]);
