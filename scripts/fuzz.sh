@@ -2,8 +2,8 @@
 # API fuzzing (issue #12, item 11): schemathesis, from PyPI into a venv cached
 # outside the clone, against the real stack (scripts/fuzz.ts starts it) with a
 # client's, a creator's and an operator's token. `npm run test:fuzz`.
-# Env: STARMAP_FUZZ_EXAMPLES (examples per operation, default 15),
-#      STARMAP_FUZZ_SECONDS (hard limit per role, default 70).
+# Env: STARMAP_FUZZ_EXAMPLES (examples per operation, default 10),
+#      STARMAP_FUZZ_SECONDS (schemathesis --max-time per role, default 60).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SCHEMATHESIS_VERSION=4.32.5

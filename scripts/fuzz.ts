@@ -10,7 +10,7 @@
  *
  *   node --import tsx scripts/fuzz.ts [--keep-reports]
  *   STARMAP_SCHEMATHESIS   the schemathesis executable (scripts/fuzz.sh sets it)
- *   STARMAP_FUZZ_EXAMPLES  examples per operation and phase (default 15)
+ *   STARMAP_FUZZ_EXAMPLES  examples per operation and phase (default 10)
  *   STARMAP_FUZZ_SECONDS   schemathesis --max-time per role (default 60; killed 30 s later)
  *   STARMAP_FUZZ_ROLES     comma-separated subset of client,creator,operator
  */
@@ -30,7 +30,7 @@ const ROLES = ['client', 'creator', 'operator'] as const;
 type Role = (typeof ROLES)[number];
 
 const schemathesis = process.env['STARMAP_SCHEMATHESIS'] ?? 'schemathesis';
-const examples = Number(process.env['STARMAP_FUZZ_EXAMPLES'] ?? 15);
+const examples = Number(process.env['STARMAP_FUZZ_EXAMPLES'] ?? 10);
 const maxSeconds = Number(process.env['STARMAP_FUZZ_SECONDS'] ?? 60);
 const roles = (process.env['STARMAP_FUZZ_ROLES']?.split(',') ?? [...ROLES]) as Role[];
 const keepReports = process.argv.includes('--keep-reports');
