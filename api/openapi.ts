@@ -15,6 +15,7 @@ import { json, routeRegistrar } from './openapiRoute.js';
 import { TASK_ACTIONS } from './tasks.js';
 import {
   Account,
+  AccountId,
   AmountBody,
   BindPlatformAccountBody,
   ContactBody,
@@ -131,6 +132,21 @@ const TaskType = z
 export function buildOpenApi(): object {
   const registry = new OpenAPIRegistry();
   const route = routeRegistrar(registry);
+
+  // ------------------------------------------------------------ the service itself (public)
+  route({ method: 'get', path: '/openapi.json', summary: 'This document', public: true, ok: { 200: json('The OpenAPI 3.1 document', z.record(z.string(), z.unknown())) }, problems: { 503: false } });
+  route({ method: 'get', path: '/livez', summary: 'Liveness: the process answers', public: true, ok: { 200: json('Alive', z.object({ ok: z.literal(true) })) }, problems: { 503: false } });
+  const health = z.object({ ok: z.boolean(), checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }) });
+  for (const path of ['/readyz', '/healthz']) {
+    route({
+      method: 'get',
+      path,
+      summary: 'Readiness: PostgreSQL and Temporal answer within 2 s each',
+      public: true,
+      // readiness answers 503 with its checks (application/json), not a problem
+      ok: { 200: json('Ready', health), 503: json('Not ready (Retry-After): the failed check is false', health) },
+    });
+  }
 
   // ------------------------------------------------------------ accounts (public) and the caller
   route({
@@ -253,7 +269,7 @@ export function buildOpenApi(): object {
     method: 'get',
     path: '/v1/wallets/me/top-ups/{topUpId}',
     summary: "A top-up's status: pending, succeeded (credited) or failed",
-    params: z.object({ topUpId: z.string() }),
+    params: z.object({ topUpId: AccountId.openapi({ description: 'A top-up id (tu_...)' }) }),
     ok: { 200: json('Top-up', TopUpView) },
     problems: { 403: true, 404: true },
   });
@@ -279,7 +295,7 @@ export function buildOpenApi(): object {
     method: 'get',
     path: '/v1/wallets/me/withdrawals/{withdrawalId}',
     summary: "A withdrawal's status: pending, paid or failed (money returned)",
-    params: z.object({ withdrawalId: z.string() }),
+    params: z.object({ withdrawalId: AccountId.openapi({ description: 'A withdrawal id (wd_...)' }) }),
     ok: {
       200: json(
         'Withdrawal',

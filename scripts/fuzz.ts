@@ -84,7 +84,8 @@ async function fuzzRole(role: Role, base: string, token: string, dir: string): P
     'true',
   ];
   const started = Date.now();
-  const child = spawn(schemathesis, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // run in the throwaway folder: schemathesis and hypothesis keep caches in the working directory
+  const child = spawn(schemathesis, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
