@@ -8,7 +8,7 @@
  * --max-time, and a hard kill). Prints a per-role summary; exits 1 on any
  * response >= 500, any failed check, or a run that did not finish.
  *
- *   node --import tsx scripts/fuzz.ts [--keep-reports]
+ *   node --import tsx scripts/fuzz.ts [--keep-reports] [-- <more schemathesis run options>]
  *   STARMAP_SCHEMATHESIS   the schemathesis executable (scripts/fuzz.sh sets it)
  *   STARMAP_FUZZ_EXAMPLES  examples per operation and phase (default 10)
  *   STARMAP_FUZZ_SECONDS   schemathesis --max-time per role (default 60; killed 30 s later)
@@ -34,6 +34,8 @@ const examples = Number(process.env['STARMAP_FUZZ_EXAMPLES'] ?? 10);
 const maxSeconds = Number(process.env['STARMAP_FUZZ_SECONDS'] ?? 60);
 const roles = (process.env['STARMAP_FUZZ_ROLES']?.split(',') ?? [...ROLES]) as Role[];
 const keepReports = process.argv.includes('--keep-reports');
+/** Anything after `--` goes to schemathesis run as it is (e.g. -- --include-name 'GET /v1/tasks'). */
+const passThrough = process.argv.includes('--') ? process.argv.slice(process.argv.indexOf('--') + 1) : [];
 const configFile = fileURLToPath(new URL('./schemathesis.toml', import.meta.url));
 
 const log = (line: string) => console.log(`[fuzz] ${line}`);
@@ -82,6 +84,7 @@ async function fuzzRole(role: Role, base: string, token: string, dir: string): P
     '--no-color',
     '--output-truncate',
     'true',
+    ...passThrough,
   ];
   const started = Date.now();
   // run in the throwaway folder: schemathesis and hypothesis keep caches in the working directory
