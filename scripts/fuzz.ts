@@ -13,6 +13,8 @@
  *   STARMAP_FUZZ_EXAMPLES  examples per operation and phase (default 10)
  *   STARMAP_FUZZ_SECONDS   schemathesis --max-time per role (default 60; killed 30 s later)
  *   STARMAP_FUZZ_ROLES     comma-separated subset of client,creator,operator
+ *   STARMAP_FUZZ_SEED      schemathesis --seed (default 1)
+ *   STARMAP_FUZZ_VERBOSE   print schemathesis's output also for a role that passed
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
