@@ -11,7 +11,6 @@
  * maintain the calendar's holidays and make-up working days.
  */
 import { createHash } from 'node:crypto';
-import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -24,15 +23,14 @@ import { decideAppeal, startAppealWorkflow } from '../temporal/appeals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent, optionalIdempotencyKey } from './idempotency.js';
 import { newId } from './ids.js';
+import { json, type Registrar } from './openapiRoute.js';
 import { Problem, forbidden, fromDomainError, notFound } from './problems.js';
 // schemas.ts runs extendZodWithOpenApi(z): imported before any `.openapi()` below
-import { AccountId, Problem as ProblemSchema } from './schemas.js';
+import { AccountId, text } from './schemas.js';
 import { fromWorkflowError, withTemporal } from './temporalErrors.js';
 
 // ---------------------------------------------------------------- schemas
 
-const text = (max: number) => z.string().trim().min(1).max(max);
-const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export const AppealIdParam = z.object({
   appealId: z
@@ -78,7 +76,8 @@ export const AppealQueueQuery = z
 export const CalendarQuery = z
   .object({ year: z.coerce.number().int().min(1970).max(9999).optional().openapi({ description: 'Default: the current year (Asia/Shanghai)' }) })
   .strict();
-export const CalendarDayParam = z.object({ day: z.string().regex(ISO_DAY, 'a date YYYY-MM-DD').openapi({ example: '2027-01-01' }) });
+/** A calendar date (YYYY-MM-DD, a day that exists: the document says format date). */
+export const CalendarDayParam = z.object({ day: z.iso.date().openapi({ example: '2027-01-01' }) });
 export const CalendarDayBody = z
   .object({
     kind: z.enum(['holiday', 'workday']).openapi({ description: 'holiday: a day off; workday: a make-up working day (调休), on a Saturday or Sunday only' }),
@@ -313,89 +312,81 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
 // ---------------------------------------------------------------- OpenAPI
 
 /** Registers the appeal and calendar paths on the API's OpenAPI document (api/openapi.ts). */
-export function registerAppealPaths(registry: OpenAPIRegistry, security: Record<string, string[]>[]): void {
-  const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-  const json = (description: string, schema: z.ZodType): ResponseConfig => ({ description, content: { 'application/json': { schema } } });
-  const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-  const errors = {
-    400: problem('Invalid request (problem+json)'),
-    401: problem('Missing or invalid token'),
-    403: problem('Wrong role'),
-    404: problem('No such appeal or deduction, or not visible to the caller'),
-  };
-  const headers = z.object({ 'idempotency-key': z.string().optional() });
-
-  registry.registerPath({
+export function registerAppealPaths(route: Registrar): void {
+  const operators = { 403: 'Operators only' } as const;
+  route({
     method: 'post',
     path: '/v1/appeals',
     summary: 'Appeal one of your deductions (creators; R-APPEAL-48WH: answered within 48 working hours)',
-    security,
-    request: { headers, body: body(FileAppealBody) },
-    responses: {
-      201: json('Filed; dueAt is 48 hours later counted on working days', Appeal),
-      ...errors,
-      409: problem('The deduction has already been appealed (appealId says which)'),
-      422: problem('Not a deduction'),
-      503: problem('Temporal unavailable: the appeal is kept'),
+    idempotencyKey: 'optional',
+    body: FileAppealBody,
+    ok: { 201: json('Filed; dueAt is 48 hours later counted on working days', Appeal) },
+    problems: {
+      400: 'Invalid request, or no such credit event of this creator',
+      403: 'Creators only',
+      404: 'No such deduction of the caller',
+      409: 'The deduction has already been appealed (appealId says which), or the first request with this key is still running',
+      422: 'Not a deduction, or the Idempotency-Key was used with another body',
+      503: 'Temporal unavailable: the appeal is kept',
     },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/appeals',
     summary: "Appeals, newest first: a creator's own; operators all",
-    security,
-    request: { query: ListAppealsQuery },
-    responses: { 200: json('A page', z.object({ items: z.array(Appeal), nextCursor: z.string().nullable() })), ...errors },
+    query: ListAppealsQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(Appeal), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Creators and operators only; a creator lists its own appeals only' },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/appeals/{appealId}',
     summary: 'One appeal (its creator, operators)',
-    security,
-    request: { params: AppealIdParam },
-    responses: { 200: json('The appeal', Appeal), ...errors },
+    params: AppealIdParam,
+    ok: { 200: json('The appeal', Appeal) },
+    problems: { 403: 'Creators and operators only', 404: 'No such appeal, or not visible to the caller' },
   });
-  registry.registerPath({
+  route({
     method: 'post',
     path: '/v1/appeals/{appealId}/decision',
     summary: 'Decide an appeal (operators): upheld restores the points, rejected keeps the deduction',
-    security,
-    request: { params: AppealIdParam, headers, body: body(AppealDecisionBody) },
-    responses: { 200: json('The decided appeal', Appeal), ...errors, 409: problem('Already decided') },
+    params: AppealIdParam,
+    idempotencyKey: 'optional',
+    body: AppealDecisionBody,
+    ok: { 200: json('The decided appeal', Appeal) },
+    problems: { ...operators, 404: 'No such appeal', 409: 'Already decided', 422: 'A rule refuses the decision', 503: true },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/operator/appeals',
     summary: 'Operators: open and escalated appeals, closest deadline first, with the working time left',
-    security,
-    request: { query: AppealQueueQuery },
-    responses: { 200: json('The queue', z.object({ items: z.array(QueuedAppeal) })), ...errors },
+    query: AppealQueueQuery,
+    ok: { 200: json('The queue', z.object({ items: z.array(QueuedAppeal) })) },
+    problems: operators,
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/operator/calendar',
     summary: "Operators: a year's holidays and make-up working days (built-in and entered)",
-    security,
-    request: { query: CalendarQuery },
-    responses: {
-      200: json('The calendar', z.object({ year: z.number().int(), zone: z.string(), hasData: z.boolean(), items: z.array(CalendarDay) })),
-      ...errors,
-    },
+    query: CalendarQuery,
+    ok: { 200: json('The calendar', z.object({ year: z.number().int(), zone: z.string(), hasData: z.boolean(), items: z.array(CalendarDay) })) },
+    problems: operators,
   });
-  registry.registerPath({
+  route({
     method: 'put',
     path: '/v1/operator/calendar/{day}',
     summary: 'Operators: set a holiday or a make-up working day (applies to appeals filed afterwards)',
-    security,
-    request: { params: CalendarDayParam, body: body(CalendarDayBody) },
-    responses: { 200: json('Saved', CalendarDay), ...errors, 422: problem('The calendar rules refuse it (e.g. a make-up working day on a weekday)') },
+    params: CalendarDayParam,
+    body: CalendarDayBody,
+    ok: { 200: json('Saved', CalendarDay) },
+    problems: { ...operators, 422: 'The calendar rules refuse it (e.g. a make-up working day on a weekday)' },
   });
-  registry.registerPath({
+  route({
     method: 'delete',
     path: '/v1/operator/calendar/{day}',
     summary: "Operators: remove a date's database entry (the built-in entry, if any, applies again)",
-    security,
-    request: { params: CalendarDayParam },
-    responses: { 204: { description: 'Removed' }, ...errors },
+    params: CalendarDayParam,
+    ok: { 204: { description: 'Removed' } },
+    problems: { ...operators, 404: 'No database entry of that date' },
   });
 }

@@ -10,7 +10,6 @@
  * Operator queues: scripts and content awaiting review, open complaints, oldest
  * first (db/queues.ts). The appeals queue is served with the appeals.
  */
-import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { and, eq } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -31,8 +30,9 @@ import {
 import { actorOf, type UserActor } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { idempotent, requireIdempotencyKey, type Keyed } from './idempotency.js';
+import { json, type Registrar } from './openapiRoute.js';
 import { Problem, notFound, orDomainProblem } from './problems.js';
-import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also enables .openapi() on zod
+import { CreatorIdParam, TaskIdParam, text } from './schemas.js'; // schemas.ts also enables .openapi() on zod
 
 
 // ---------------------------------------------------------------- schemas
@@ -40,7 +40,7 @@ import { CreatorIdParam, TaskIdParam } from './schemas.js'; // schemas.ts also e
 export const CardBody = z
   .object({
     color: z.enum(CARD_COLORS).openapi({ description: 'R-CARDS: red = direct harm to the client or the platform; yellow = a violation without direct harm' }),
-    reason: z.string().trim().min(1).max(MAX_REASON_CHARS),
+    reason: text(MAX_REASON_CHARS),
     observationDays: z
       .number()
       .int()
@@ -273,56 +273,56 @@ export function creditRoutes({ db }: { db: Db }): Router {
 
 // ---------------------------------------------------------------- OpenAPI (called by api/openapi.ts)
 
-export function registerCreditPaths(registry: OpenAPIRegistry, security: Record<string, string[]>[], problem: (description: string) => ResponseConfig): void {
-  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-  const errors = { 400: problem('Invalid request (problem+json)'), 401: problem('Missing or invalid token'), 403: problem('Wrong role') };
-  const hidden = { 404: problem('No such creator, or not visible to the caller (only the creator, its MCN and operators see it)') };
+export function registerCreditPaths(route: Registrar): void {
+  const hidden = 'No such creator, or not visible to the caller (only the creator, its MCN and operators see it)';
   const params = CreatorIdParam;
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/creators/{creatorId}/credit',
     summary: "R-CREDIT: a creator's credit score, observation period and history of changes, newest first (the creator, its MCN, operators)",
-    security,
-    request: { params, query: CreditQuery },
-    responses: { 200: { description: 'Score and a page of history', ...json(Credit) }, ...errors, ...hidden },
+    params,
+    query: CreditQuery,
+    ok: { 200: json('Score and a page of history', Credit) },
+    problems: { 404: hidden },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/creators/{creatorId}/cards',
     summary: "R-CARDS: a creator's red and yellow cards with their observation periods, newest first (the creator, its MCN, operators)",
-    security,
-    request: { params },
-    responses: { 200: { description: 'Cards', ...json(z.object({ items: z.array(Card) })) }, ...errors, ...hidden },
+    params,
+    ok: { 200: json('Cards', z.object({ items: z.array(Card) })) },
+    problems: { 404: hidden },
   });
-  registry.registerPath({
+  route({
     method: 'post',
     path: '/v1/creators/{creatorId}/cards',
     summary:
-      'R-CARDS: give a red or yellow card with an observation period and optional points (operators); restarts running observations (R-OBSERVATION-RESTART)',
-    security,
-    request: { params, headers: z.object({ 'idempotency-key': z.string().optional() }), body: json(CardBody) },
-    responses: {
-      201: { description: 'Card given', ...json(z.object({ card: Card, restartedObservations: z.number().int(), score: z.number().int() })) },
-      ...errors,
-      404: problem('No such creator'),
-      409: problem('The first request with this Idempotency-Key is still running'),
-      422: problem('The task is not the creator\'s, or the Idempotency-Key was used with another body'),
+      'R-CARDS: give a red or yellow card with an observation period and optional points (operators; Idempotency-Key required); restarts running observations (R-OBSERVATION-RESTART)',
+    params,
+    idempotencyKey: 'required',
+    body: CardBody,
+    ok: { 201: json('Card given', z.object({ card: Card, restartedObservations: z.number().int(), score: z.number().int() })) },
+    problems: {
+      403: 'Operators only',
+      404: 'No such creator',
+      409: 'The first request with this Idempotency-Key is still running (Retry-After)',
+      422: "The task is not the creator's, or the Idempotency-Key was used with another body",
     },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/operator/queues/reviews',
     summary: 'Scripts and content awaiting operator review, longest waiting first (operators)',
-    security,
-    request: { query: ReviewQueueQuery },
-    responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(ReviewQueueItem), nextCursor: z.string().nullable() })) }, ...errors },
+    query: ReviewQueueQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(ReviewQueueItem), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators only' },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/operator/queues/complaints',
     summary: 'Tasks with an open client complaint (R-COMPLAINT), oldest complaint first (operators)',
-    security,
-    request: { query: ComplaintQueueQuery },
-    responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(ComplaintQueueItem), nextCursor: z.string().nullable() })) }, ...errors },
+    query: ComplaintQueueQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(ComplaintQueueItem), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators only' },
   });
 }

@@ -62,13 +62,14 @@ export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, k
 
 const keyReused = (key: string) =>
   new Problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different body', `Key ${key} was used for another request`, { code: 'idempotency-key-reused' });
-const KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+/** What an Idempotency-Key looks like; the OpenAPI document's header pattern is this (api/openapiRoute.ts). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** The request's Idempotency-Key, validated; undefined when the header is absent. */
 export function optionalIdempotencyKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
-  if (!KEY.test(key)) throw badRequest('Idempotency-Key must be 8-128 characters: letters, digits, _.:-', { code: 'idempotency-key-invalid' });
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw badRequest('Idempotency-Key must be 8-128 characters: letters, digits, _.:-', { code: 'idempotency-key-invalid' });
   return key;
 }
 

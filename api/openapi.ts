@@ -1,36 +1,51 @@
-/** The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. */
-import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas the routes validate
+ * with. Each operation says what its route really answers (api/openapiRoute.ts):
+ * the statuses it can give (problem+json), its path parameters' patterns, its
+ * Idempotency-Key (the server's pattern; required where the route requires
+ * it) and whether its body is required. test/api/openapi-strict.test.ts checks
+ * that every route of the Express app is here; `npm run test:fuzz`
+ * (schemathesis) checks the server against it.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { registerAppealPaths } from './appeals.js';
 import { registerCreditPaths } from './credit.js';
+import { json, routeRegistrar } from './openapiRoute.js';
 import { TASK_ACTIONS } from './tasks.js';
 import {
   Account,
+  AccountId,
+  AmountBody,
   BindPlatformAccountBody,
   ContactBody,
+  CreateTaskBody,
+  CreatorIdParam,
+  ListTasksQuery,
+  McnBody,
   Offer,
   OpenOfferBody,
+  PlatformEventBody,
   PlazaPage,
   PlazaQuery,
   RatingBody,
   Session,
   SessionBody,
   SignUpBody,
+  StatementQuery,
+  TaskAnswer,
+  TaskDetail,
+  TaskEvent,
+  TaskIdParam,
+  TaskPage,
+  TaskSummary,
   TaskTypeParam,
+  TopUpBody,
   UpdateOfferBody,
   VirtualNumbersBody,
-  AmountBody,
-  TopUpBody,
-  CreateTaskBody, ListTasksQuery, McnBody, StatementQuery, PlatformEventBody, Problem, TaskDetail, TaskIdParam, TaskPage, TaskSummary } from './schemas.js';
+} from './schemas.js';
 
-const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: Problem } } });
-const errors = {
-  400: problem('Invalid request (problem+json)'),
-  401: problem('Missing or invalid token'),
-  403: problem('Wrong role or not allowed'),
-  404: problem('No such task, or not visible to the caller'),
-};
-
+const time = z.string().openapi({ description: 'ISO 8601' });
 const TopUpView = z
   .object({
     topUpId: z.string(),
@@ -38,183 +53,345 @@ const TopUpView = z
     status: z.enum(['pending', 'succeeded', 'failed']),
     payUrl: z.string().optional(),
     failureReason: z.string().nullable(),
-    createdAt: z.string(),
-    settledAt: z.string().nullable(),
+    createdAt: time,
+    settledAt: time.nullable(),
   })
   .openapi('TopUp');
+const Transfer = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    direction: z.enum(['in', 'out']),
+    amountFen: z.number().int(),
+    counterparty: z.string(),
+    taskId: z.string().nullable(),
+    withdrawalId: z.string().nullable(),
+    at: time,
+  })
+  .openapi('Transfer');
+/** What the payment provider notifies (adapters/payments.ts PaymentNotification); its signature header is the provider's. */
+const PaymentNotification = z
+  .object({ providerPaymentId: z.string(), reference: z.string(), amountFen: z.number().int(), status: z.enum(['succeeded', 'failed']), reason: z.string().optional() })
+  .openapi('PaymentNotification');
+const Contact = z.object({ phone: z.string().nullable(), email: z.string().nullable() }).openapi('ContactDetails');
+const BoundAccount = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    platformUserId: z.string(),
+    nickname: z.string(),
+    fans: z.number().int(),
+    originalPermission: z.boolean(),
+    averageRecentPlays: z.number().int(),
+  })
+  .openapi('PlatformAccount');
+const rating = z.object({ average: z.number().nullable(), count: z.number().int() });
+const CreatorProfile = z
+  .object({
+    creatorId: z.string(),
+    displayName: z.string(),
+    platformAccounts: z.array(BoundAccount.pick({ platform: true, nickname: true, fans: true, originalPermission: true, averageRecentPlays: true })),
+    offers: z.array(Offer.extend({ rating })),
+  })
+  .openapi('CreatorProfile');
+const OwnProfile = z
+  .object({
+    creatorId: z.string(),
+    contact: Contact,
+    mcnId: z.string().nullable(),
+    platformAccounts: z.array(BoundAccount.extend({ metricsAt: time })),
+    offers: z.array(Offer),
+  })
+  .openapi('OwnCreatorProfile');
+const Rating = z.object({ taskId: z.string(), creatorId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('TaskRating');
+const MetricsPoint = z.object({
+  at: time,
+  plays: z.number().int(),
+  likes: z.number().int(),
+  comments: z.number().int(),
+  shares: z.number().int(),
+  itemId: z.string(),
+  source: z.enum(['collected', 'platform_callback']),
+});
+const stage = z.object({ kind: z.string(), label: z.string(), clientRejectionLimit: z.number().int().nullable() });
+const TaskType = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    name: z.string(),
+    nameZh: z.string(),
+    draft: stage.nullable(),
+    content: stage,
+    publisher: z.enum(['creator', 'client']),
+    stages: z.array(z.string()),
+    retention: z.object({ presets: z.array(z.number().int()), default: z.number().int(), min: z.number().int(), max: z.number().int() }),
+  })
+  .catchall(z.unknown())
+  .openapi('TaskType');
 
 export function buildOpenApi(): object {
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  const security = [{ [bearer.name]: [] }];
-  const idempotencyHeader = (required: boolean) => z.object({ 'idempotency-key': required ? z.string() : z.string().optional() });
+  const route = routeRegistrar(registry);
 
-  registry.registerPath({
+  // ------------------------------------------------------------ the service itself (public)
+  route({ method: 'get', path: '/openapi.json', summary: 'This document', public: true, ok: { 200: json('The OpenAPI 3.1 document', z.record(z.string(), z.unknown())) }, problems: { 503: false } });
+  route({ method: 'get', path: '/livez', summary: 'Liveness: the process answers', public: true, ok: { 200: json('Alive', z.object({ ok: z.literal(true) })) }, problems: { 503: false } });
+  const health = z.object({ ok: z.boolean(), checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }) });
+  for (const path of ['/readyz', '/healthz']) {
+    route({
+      method: 'get',
+      path,
+      summary: 'Readiness: PostgreSQL and Temporal answer within 2 s each',
+      public: true,
+      // readiness answers 503 with its checks (application/json), not a problem
+      ok: { 200: json('Ready', health), 503: json('Not ready (Retry-After): the failed check is false', health) },
+    });
+  }
+
+  // ------------------------------------------------------------ accounts (public) and the caller
+  route({
+    method: 'post',
+    path: '/v1/accounts',
+    summary: 'Sign up as a client, creator or MCN (argon2id-hashed password)',
+    public: true,
+    body: SignUpBody,
+    ok: { 201: json('Account', Account) },
+    problems: { 409: 'The login is taken (login-taken)', 429: 'Too many sign-ups from this address', 503: 'Too many password hashes queued (busy), or the database is away' },
+  });
+  route({
+    method: 'post',
+    path: '/v1/sessions',
+    summary: 'Sign in: an access token (Bearer, 12 h)',
+    public: true,
+    body: SessionBody,
+    ok: { 201: json('Session', Session) },
+    problems: { 401: 'The login or the password is wrong', 429: 'Too many sign-in attempts from this address or for this login', 503: 'Too many password hashes queued (busy), or the database is away' },
+  });
+  route({ method: 'get', path: '/v1/me', summary: 'The signed-in account', ok: { 200: json('Account', Account) } });
+  route({ method: 'get', path: '/v1/task-types', summary: 'The task-type catalogue: stages, publisher, rejection limits, retention bounds per type', ok: { 200: json('Every task type', z.object({ items: z.array(TaskType) })) } });
+
+  // ------------------------------------------------------------ tasks
+  route({
     method: 'post',
     path: '/v1/tasks',
     summary: 'Place an order with a designated creator (client)',
-    security,
-    request: { headers: idempotencyHeader(true), body: { content: { 'application/json': { schema: CreateTaskBody } } } },
-    responses: {
-      201: { description: 'Task ordered', content: { 'application/json': { schema: TaskSummary } } },
-      200: { description: 'Replay of the same Idempotency-Key and body', content: { 'application/json': { schema: TaskSummary } } },
-      ...errors,
-      422: problem('A rule refuses the order, or the key was used with another body'),
-      503: problem('Temporal unavailable; retry with the same key'),
+    idempotencyKey: 'required',
+    body: CreateTaskBody,
+    ok: { 201: json('Task ordered', TaskSummary.extend({ warnings: z.array(z.object({ code: z.string(), observationEndsAt: time })) })), 200: json('Replay of the same Idempotency-Key and body', TaskSummary) },
+    problems: {
+      403: true,
+      409: "The creator's quote changed (quote-changed), or the creator is in observation and the order did not acknowledge it (observation-warning)",
+      422: 'A rule refuses the order (not opened, not discoverable, not accepting, retention), insufficient funds, or the key was used with another body',
+      503: 'Temporal unavailable: the order is kept; retry with the same key',
     },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/tasks',
     summary: "List tasks from the read model (a client's or creator's own; operators all)",
-    security,
-    request: { query: ListTasksQuery },
-    responses: { 200: { description: 'A page, newest first', content: { 'application/json': { schema: TaskPage } } }, ...errors },
+    query: ListTasksQuery,
+    ok: { 200: json('A page, newest first', TaskPage) },
+    problems: { 403: 'A client or creator asked for the tasks of another' },
   });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/tasks/{taskId}',
-    summary: 'Read a task: the whole state',
-    security,
-    request: { params: TaskIdParam },
-    responses: { 200: { description: 'The task', content: { 'application/json': { schema: TaskDetail } } }, ...errors },
-  });
-  registry.registerPath({
+  route({ method: 'get', path: '/v1/tasks/{taskId}', summary: 'Read a task: the whole state', params: TaskIdParam, ok: { 200: json('The task', TaskDetail) }, problems: { 404: true } });
+  route({
     method: 'get',
     path: '/v1/tasks/{taskId}/events',
     summary: "The task's history: every transition with actor, reason and time",
-    security,
-    request: { params: TaskIdParam },
-    responses: { 200: { description: 'Events in order', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } }, ...errors },
+    params: TaskIdParam,
+    ok: { 200: json('Events in order', z.object({ items: z.array(TaskEvent) })) },
+    problems: { 404: true },
   });
   for (const a of TASK_ACTIONS) {
-    registry.registerPath({
+    route({
       method: 'post',
       path: `/v1/tasks/{taskId}/${a.path}`,
       summary: `${a.summary} [${a.roles.join(', ')}]`,
-      security,
-      request: { params: TaskIdParam, headers: idempotencyHeader(false), body: { content: { 'application/json': { schema: a.body } } } },
-      responses: {
-        200: { description: 'The new task state', content: { 'application/json': { schema: TaskDetail.pick({ task: true }) } } },
-        ...errors,
-        409: problem('The action does not fit the task state (taskStatus and code say why)'),
-        422: problem('A rule refuses the action'),
+      params: TaskIdParam,
+      idempotencyKey: 'optional',
+      body: a.body,
+      ok: { 200: json('The new task state', TaskAnswer) },
+      problems: {
+        403: true,
+        404: true,
+        409: 'The action does not fit the task state (taskStatus and code say why)',
+        422: 'A rule refuses the action, or the Idempotency-Key was used with another body',
+        503: 'Temporal unavailable; retry with the same key',
       },
     });
   }
-  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-  const money = { 422: problem('Insufficient funds, a rule refusal, or an Idempotency-Key reused with another body'), 409: problem('The first request with this key is still running') };
-  registry.registerPath({
+  route({
+    method: 'get',
+    path: '/v1/tasks/{taskId}/metrics',
+    summary: 'R-RATE: post-campaign data (plays, likes, comments, shares) as a time series, for the task parties',
+    params: TaskIdParam,
+    ok: { 200: json('Series', z.object({ taskId: z.string(), latest: MetricsPoint.nullable(), series: z.array(MetricsPoint) })) },
+    problems: { 404: true },
+  });
+  route({
+    method: 'post',
+    path: '/v1/tasks/{taskId}/rating',
+    summary: 'R-RATE: the client rates the creator once after settlement (1-5 and a comment)',
+    params: TaskIdParam,
+    body: RatingBody,
+    ok: { 201: json('Rated', Rating) },
+    problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' },
+  });
+  route({ method: 'get', path: '/v1/tasks/{taskId}/rating', summary: "The task's rating", params: TaskIdParam, ok: { 200: json('Rating', Rating) }, problems: { 404: 'No such task, not visible, or not rated' } });
+
+  // ------------------------------------------------------------ wallets and payments
+  const keyed = { 409: 'The first request with this Idempotency-Key is still running (request-in-progress, Retry-After)', 422: 'Insufficient funds, a rule refusal, or the Idempotency-Key was used with another body' };
+  route({
     method: 'get',
     path: '/v1/wallets/me',
     summary: "The caller's wallet (client, creator or MCN): balance in fen and whether it can withdraw",
-    security,
-    responses: { 200: { description: 'Wallet', ...json(z.object({ accountId: z.string(), balanceFen: z.number().int(), canWithdraw: z.boolean() })) }, ...errors },
+    ok: { 200: json('Wallet', z.object({ accountId: z.string(), balanceFen: z.number().int(), canWithdraw: z.boolean() })) },
+    problems: { 403: 'Operators have no wallet' },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/wallets/me/transfers',
     summary: "The wallet's statement, newest first, with the task of each transfer",
-    security,
-    request: { query: StatementQuery },
-    responses: { 200: { description: 'A page of transfers', ...json(z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() })) }, ...errors },
+    query: StatementQuery,
+    ok: { 200: json('A page of transfers', z.object({ items: z.array(Transfer), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators have no wallet' },
   });
-  registry.registerPath({
+  route({
     method: 'post',
     path: '/v1/wallets/me/top-ups',
-    summary: "Open a top-up of a client's wallet (Idempotency-Key required): the client pays at payUrl; the wallet is credited when the payment provider confirms",
-    security,
-    request: { headers: idempotencyHeader(true), body: json(TopUpBody) },
-    responses: { 201: { description: 'Payment opened, nothing credited yet', ...json(TopUpView) }, ...errors, ...money },
+    summary: "Open a top-up of a client's wallet: the client pays at payUrl; the wallet is credited when the payment provider confirms",
+    idempotencyKey: 'required',
+    body: TopUpBody,
+    ok: { 201: json('Payment opened, nothing credited yet', TopUpView) },
+    problems: { 403: true, ...keyed, 503: 'The database or the payment provider is unavailable; retry with the same key' },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/wallets/me/top-ups/{topUpId}',
     summary: "A top-up's status: pending, succeeded (credited) or failed",
-    security,
-    request: { params: z.object({ topUpId: z.string() }) },
-    responses: { 200: { description: 'Top-up', ...json(TopUpView) }, ...errors },
+    params: z.object({ topUpId: AccountId.openapi({ description: 'A top-up id (tu_...)' }) }),
+    ok: { 200: json('Top-up', TopUpView) },
+    problems: { 403: true, 404: true },
   });
-  registry.registerPath({
+  route({
     method: 'post',
     path: '/v1/payments/notifications',
     summary: "The payment provider's signed notification of a top-up's outcome (provider-to-Starmap; idempotent by the provider's payment id)",
-    request: { body: json(z.object({ providerPaymentId: z.string(), reference: z.string(), amountFen: z.number().int(), status: z.enum(['succeeded', 'failed']), reason: z.string().optional() })) },
-    responses: {
-      200: { description: 'Recorded (credited once on success)', ...json(z.object({ topUpId: z.string(), status: z.enum(['pending', 'succeeded', 'failed']), credited: z.boolean() })) },
-      ...errors,
-      409: problem('The notification does not match the top-up (amount, payment or outcome)'),
-    },
+    public: true,
+    body: PaymentNotification,
+    ok: { 200: json('Recorded (credited once on success)', z.object({ topUpId: z.string(), status: z.enum(['pending', 'succeeded', 'failed']), credited: z.boolean() })) },
+    problems: { 401: "The provider's signature is missing or does not match", 404: 'No such top-up', 409: 'The notification does not match the top-up (amount, payment or outcome)' },
   });
-  registry.registerPath({
+  route({
     method: 'post',
     path: '/v1/wallets/me/withdrawals',
-    summary: 'Withdraw to the bank (creators without MCN, MCNs; Idempotency-Key required); the amount is held while the payout runs',
-    security,
-    request: { headers: idempotencyHeader(true), body: json(AmountBody) },
-    responses: { 202: { description: 'Withdrawal started', ...json(z.object({ withdrawalId: z.string(), amountFen: z.number().int(), status: z.literal('pending') })) }, ...errors, ...money },
+    summary: 'Withdraw to the bank (creators without MCN, MCNs); the amount is held while the payout runs',
+    idempotencyKey: 'required',
+    body: AmountBody,
+    ok: { 202: json('Withdrawal started', z.object({ withdrawalId: z.string(), amountFen: z.number().int(), status: z.literal('pending') })) },
+    problems: { 403: true, ...keyed },
   });
-  registry.registerPath({
+  route({
     method: 'get',
     path: '/v1/wallets/me/withdrawals/{withdrawalId}',
     summary: "A withdrawal's status: pending, paid or failed (money returned)",
-    security,
-    request: { params: z.object({ withdrawalId: z.string() }) },
-    responses: { 200: { description: 'Withdrawal', ...json(z.record(z.string(), z.unknown())) }, ...errors },
+    params: z.object({ withdrawalId: AccountId.openapi({ description: 'A withdrawal id (wd_...)' }) }),
+    ok: {
+      200: json(
+        'Withdrawal',
+        z.object({ withdrawalId: z.string(), amountFen: z.number().int(), status: z.enum(['pending', 'paid', 'failed']), providerReference: z.string().nullable(), failureReason: z.string().nullable() }),
+      ),
+    },
+    problems: { 403: true, 404: true },
   });
-  registry.registerPath({
-    method: 'get',
-    path: '/v1/task-types',
-    summary: 'The task-type catalogue: stages, publisher, rejection limits, retention bounds per type',
-    security,
-    responses: { 200: { description: 'Every task type', content: { 'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) } } }, 401: errors[401] },
-  });
-  registry.registerPath({
+
+  // ------------------------------------------------------------ the content platform (public, signed)
+  route({
     method: 'post',
     path: '/v1/platform/events',
     summary: 'Content platform callback (HMAC-signed: X-Starmap-Timestamp, X-Starmap-Signature)',
-    request: {
-      headers: z.object({ 'x-starmap-timestamp': z.string(), 'x-starmap-signature': z.string() }),
-      body: { content: { 'application/json': { schema: PlatformEventBody } } },
-    },
-    responses: { 202: { description: 'Accepted' }, 400: errors[400], 401: problem('Bad or missing signature'), 404: errors[404], 409: problem('The task is closed') },
+    public: true,
+    headers: z.object({
+      'x-starmap-timestamp': z.string().regex(/^\d{1,12}$/).openapi({ description: 'Unix seconds, within 5 minutes of now' }),
+      'x-starmap-signature': z.string().regex(/^v1=[0-9a-f]{64}$/).openapi({ description: 'v1=<hex HMAC-SHA256 of `${timestamp}.${raw body}`>' }),
+    }),
+    body: PlatformEventBody,
+    ok: { 202: json('Accepted', z.object({ accepted: z.literal(true) })) },
+    problems: { 401: 'Bad, missing or stale signature', 404: 'No such task', 409: 'The task is closed' },
   });
 
-  registerCreditPaths(registry, security, problem);
-  registerAppealPaths(registry, security);
+  // ------------------------------------------------------------ creators, plaza, MCN
+  route({ method: 'get', path: '/v1/creators/me', summary: "The creator's own profile: contact, bound accounts, offers and what keeps each from being found", ok: { 200: json('Profile', OwnProfile) }, problems: { 403: true } });
+  route({
+    method: 'put',
+    path: '/v1/creators/me/contact',
+    summary: 'R-CONTACT: phone and email (both needed to be found)',
+    body: ContactBody,
+    ok: { 200: json('Contact', Contact) },
+    problems: { 403: true },
+  });
+  route({
+    method: 'post',
+    path: '/v1/creators/me/platform-accounts',
+    summary: 'R-OPEN-APPLY: bind a Douyin, Xigua or Toutiao account (one per platform); metrics come from the platform',
+    body: BindPlatformAccountBody,
+    ok: { 201: json('Bound', BoundAccount) },
+    problems: { 403: true, 409: 'A platform account is bound already, or the account is bound to another creator', 422: 'The platform has no such account', 503: 'The content platform did not answer' },
+  });
+  route({
+    method: 'post',
+    path: '/v1/creators/me/offers',
+    summary: 'R-OPEN-APPLY / R-OPEN-XIGUA: apply to open a task type; 422 not-eligible lists every unmet condition (actual and required)',
+    body: OpenOfferBody,
+    ok: { 201: json('Opened', Offer) },
+    problems: { 403: true, 409: 'The task type is open already', 422: 'Not eligible (not-eligible: every unmet condition)', 503: 'The content platform did not answer' },
+  });
+  route({
+    method: 'patch',
+    path: '/v1/creators/me/offers/{taskType}',
+    summary: 'R-QUOTE, R-ACCEPTING-SWITCH: set the quote or switch accepting on/off',
+    params: TaskTypeParam,
+    body: UpdateOfferBody,
+    ok: { 200: json('Offer', Offer) },
+    problems: { 403: true, 409: 'The task type is not open (task-type-not-opened)', 422: true },
+  });
+  route({ method: 'get', path: '/v1/plaza/creators', summary: 'R-DESIGNATED: the creator plaza: discoverable offers by platform, task type, price, fans, plays; sorted; cursor pages', query: PlazaQuery, ok: { 200: json('A page', PlazaPage) } });
+  route({ method: 'get', path: '/v1/creators/{creatorId}', summary: "A creator's public profile (never its contact details)", params: CreatorIdParam, ok: { 200: json('Profile', CreatorProfile) }, problems: { 404: true } });
+  route({
+    method: 'get',
+    path: '/v1/creators/{creatorId}/contact',
+    summary: 'R-CONTACT: a virtual number for a client that ordered from the creator; the real contact for the creator, its MCN and operators',
+    params: CreatorIdParam,
+    ok: { 200: json('Contact', z.union([Contact.extend({ creatorId: z.string() }), z.object({ creatorId: z.string(), virtualNumber: z.string() })])) },
+    problems: { 403: 'A client without a task with the creator', 404: true, 409: 'The creator has no phone number', 503: 'No virtual number is free, or telephony is unavailable' },
+  });
+  route({
+    method: 'get',
+    path: '/v1/mcn/creators',
+    summary: "An MCN's creators and their offers",
+    ok: { 200: json('Creators', z.object({ items: z.array(z.object({ creatorId: z.string(), displayName: z.string(), since: time, offers: z.array(Offer) })) })) },
+    problems: { 403: true },
+  });
+  route({
+    method: 'put',
+    path: '/v1/creators/{creatorId}/mcn',
+    summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN',
+    params: CreatorIdParam,
+    body: McnBody,
+    ok: { 200: json('Saved', z.object({ creatorId: z.string(), mcnId: z.string().nullable() })) },
+    problems: { 403: true, 404: true, 422: 'No such MCN (mcn-not-found)' },
+  });
+  route({
+    method: 'post',
+    path: '/v1/operator/virtual-numbers',
+    summary: 'Add numbers to the virtual-number pool (operators)',
+    body: VirtualNumbersBody,
+    ok: { 201: json('Added', z.object({ added: z.number().int() })) },
+    problems: { 403: true },
+  });
 
-  // accounts, onboarding, plaza, contact, MCN, post-campaign data (table-driven: path, method, summary, request, answer)
-  const anyJson = json(z.record(z.string(), z.unknown()));
-  const creatorParam = z.object({ creatorId: z.string() });
-  const marketplace: Array<{ method: 'get' | 'post' | 'put' | 'patch'; path: string; summary: string; request?: object; ok: [number, ResponseConfig]; auth?: boolean }> = [
-    { method: 'post', path: '/v1/accounts', summary: 'Sign up as a client, creator or MCN (argon2id-hashed password)', auth: false, request: { body: json(SignUpBody) }, ok: [201, { description: 'Account', ...json(Account) }] },
-    { method: 'post', path: '/v1/sessions', summary: 'Sign in: an access token (Bearer, 12 h)', auth: false, request: { body: json(SessionBody) }, ok: [201, { description: 'Session', ...json(Session) }] },
-    { method: 'get', path: '/v1/me', summary: 'The signed-in account', ok: [200, { description: 'Account', ...json(Account) }] },
-    { method: 'get', path: '/v1/creators/me', summary: "The creator's own profile: contact, bound accounts, offers and what keeps each from being found", ok: [200, { description: 'Profile', ...anyJson }] },
-    { method: 'put', path: '/v1/creators/me/contact', summary: 'R-CONTACT: phone and email (both needed to be found)', request: { body: json(ContactBody) }, ok: [200, { description: 'Contact', ...anyJson }] },
-    { method: 'post', path: '/v1/creators/me/platform-accounts', summary: 'R-OPEN-APPLY: bind a Douyin, Xigua or Toutiao account (one per platform); metrics come from the platform', request: { body: json(BindPlatformAccountBody) }, ok: [201, { description: 'Bound', ...anyJson }] },
-    { method: 'post', path: '/v1/creators/me/offers', summary: 'R-OPEN-APPLY / R-OPEN-XIGUA: apply to open a task type; 422 not-eligible lists every unmet condition (actual and required)', request: { body: json(OpenOfferBody) }, ok: [201, { description: 'Opened', ...json(Offer) }] },
-    { method: 'patch', path: '/v1/creators/me/offers/{taskType}', summary: 'R-QUOTE, R-ACCEPTING-SWITCH: set the quote or switch accepting on/off', request: { params: TaskTypeParam, body: json(UpdateOfferBody) }, ok: [200, { description: 'Offer', ...json(Offer) }] },
-    { method: 'get', path: '/v1/plaza/creators', summary: 'R-DESIGNATED: the creator plaza: discoverable offers by platform, task type, price, fans, plays; sorted; cursor pages', request: { query: PlazaQuery }, ok: [200, { description: 'A page', ...json(PlazaPage) }] },
-    { method: 'get', path: '/v1/creators/{creatorId}', summary: "A creator's public profile (never its contact details)", request: { params: creatorParam }, ok: [200, { description: 'Profile', ...anyJson }] },
-    { method: 'get', path: '/v1/creators/{creatorId}/contact', summary: 'R-CONTACT: a virtual number for a client that ordered from the creator; the real contact for the creator, its MCN and operators', request: { params: creatorParam }, ok: [200, { description: 'Contact', ...anyJson }] },
-    { method: 'get', path: '/v1/mcn/creators', summary: "An MCN's creators and their offers", ok: [200, { description: 'Creators', ...anyJson }] },
-    { method: 'put', path: '/v1/creators/{creatorId}/mcn', summary: 'Set or clear the MCN that manages a creator (operators); its payouts then go to the MCN', request: { params: creatorParam, body: json(McnBody) }, ok: [200, { description: 'Saved', ...json(McnBody.extend({ creatorId: z.string() })) }] },
-    { method: 'post', path: '/v1/operator/virtual-numbers', summary: 'Add numbers to the virtual-number pool (operators)', request: { body: json(VirtualNumbersBody) }, ok: [201, { description: 'Added', ...anyJson }] },
-    { method: 'get', path: '/v1/tasks/{taskId}/metrics', summary: 'R-RATE: post-campaign data (plays, likes, comments, shares) as a time series, for the task parties', request: { params: TaskIdParam }, ok: [200, { description: 'Series', ...anyJson }] },
-    { method: 'post', path: '/v1/tasks/{taskId}/rating', summary: 'R-RATE: the client rates the creator once after settlement (1-5 and a comment)', request: { params: TaskIdParam, body: json(RatingBody) }, ok: [201, { description: 'Rated', ...anyJson }] },
-    { method: 'get', path: '/v1/tasks/{taskId}/rating', summary: "The task's rating", request: { params: TaskIdParam }, ok: [200, { description: 'Rating', ...anyJson }] },
-  ];
-  for (const r of marketplace) {
-    registry.registerPath({
-      method: r.method,
-      path: r.path,
-      summary: r.summary,
-      ...(r.auth === false ? {} : { security }),
-      ...(r.request ? { request: r.request } : {}),
-      responses: { [r.ok[0]]: r.ok[1], ...errors, 409: problem('Conflicts with the current state (code says why)'), 422: problem('A rule refuses the action (code says why)') },
-    });
-  }
+  registerCreditPaths(route);
+  registerAppealPaths(route);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

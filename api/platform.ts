@@ -44,7 +44,7 @@ export function platformRoutes(deps: { db: Db; temporal: Client; platformSecret:
     const [task] = await deps.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, event.taskId));
     if (!task) throw notFound(`No task ${event.taskId}`);
     if (event.kind === 'metrics') {
-      const m = event.metrics!;
+      const m = event.metrics;
       await deps.db
         .insert(taskMetrics)
         .values({ taskId: task.id, eventId: event.eventId, itemId: event.itemId, plays: m.plays, likes: m.likes, comments: m.comments, shares: m.shares, observedAt: new Date(m.observedAt) })
@@ -54,7 +54,7 @@ export function platformRoutes(deps: { db: Db; temporal: Client; platformSecret:
     }
     const kind = event.kind;
     try {
-      await withTemporal(deps.temporal, () => deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt!).toISOString() }));
+      await withTemporal(deps.temporal, () => deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt).toISOString() }));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(409, 'invalid-state', 'The task is closed', 'The task no longer takes platform events', { code: 'task-closed' });
       throw err;
