@@ -2,7 +2,8 @@
 # Runs every check and test, on a fresh machine as on a used one:
 #   install -> tools (Temporal CLI, time-skipping test server; cached outside the
 #   clone) -> typecheck -> lint -> vitest (workflow, API, end-to-end tests)
-#   -> fault test, quick mode (scripts/faults.ts --quick; README "Fault test").
+#   -> fault test, quick mode (scripts/faults.ts --quick; README "Fault test")
+#   -> fuzz (scripts/fuzz.sh: schemathesis against the running API; README "Fuzz").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -41,5 +42,8 @@ rm -f "$report"
 
 step "fault test (quick: 20 lifecycles per fault)"
 node --import tsx scripts/faults.ts --quick --require-503
+
+step "fuzz (schemathesis --checks all, client, creator and operator; README Fuzz)"
+bash scripts/fuzz.sh
 
 step "done"
