@@ -33,12 +33,17 @@ import {
   type PlazaCursor,
 } from '../db/creators.js';
 import { accounts, mcnMemberships, tasks } from '../db/schema/index.js';
-import { normalizeEmail, normalizePhone, taskTypeOf, type Platform, type PlatformAccountMetrics } from '../domain/index.js';
+import { DAY, normalizeEmail, normalizePhone, taskTypeOf, type Platform, type PlatformAccountMetrics } from '../domain/index.js';
+import { clientPhoneOf, setClientPhone } from '../db/accounts.js';
+import { visibleTaskOf } from './tasks.js';
+
+/** R-CONTACT-CLIENT: how long after a task closed its creator can still call the client (disputes, appeals). */
+export const CLIENT_CONTACT_DAYS = 30;
 import { actorOf } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, notFound, orDomainProblem } from './problems.js';
-import { BindPlatformAccountBody, ContactBody, CreatorIdParam, McnBody, OpenOfferBody, PlazaQuery, TaskTypeParam, UpdateOfferBody, VirtualNumbersBody } from './schemas.js';
+import { BindPlatformAccountBody, ClientContactBody, ContactBody, CreatorIdParam, McnBody, OpenOfferBody, PlazaQuery, TaskTypeParam, UpdateOfferBody, VirtualNumbersBody } from './schemas.js';
 
 
 export interface CreatorRoutesDeps {
@@ -242,6 +247,39 @@ export function creatorRoutes({ db, contentPlatform, telephony }: CreatorRoutesD
         throw new Problem(503, 'telephony-unavailable', 'The virtual number could not be set up', 'Try again in a moment');
       });
       res.json({ creatorId, virtualNumber: number });
+    } catch (err) {
+      if (err instanceof NoVirtualNumberLeft) throw new Problem(503, 'virtual-numbers-exhausted', 'No virtual number is free', 'Operators add numbers to the pool; try again later');
+      throw err;
+    }
+  });
+
+  // R-CONTACT-CLIENT: the client's phone, which creators reach only through a virtual number
+  router.put('/v1/clients/me/contact', async (req, res) => {
+    const actor = actorOf(req, 'client');
+    const body = ClientContactBody.parse(req.body);
+    const phone = body.phone === null ? null : normalizePhone(body.phone);
+    if (body.phone !== null && !phone) throw badRequest('The phone must be a mainland mobile number (11 digits, optionally +86)', { code: 'phone-invalid' });
+    res.json({ clientId: actor.id, phone: await setClientPhone(db, actor.id, phone) });
+  });
+
+  // R-CONTACT-CLIENT: after accepting, the task's creator reaches the client through the pair's
+  // virtual number (the same pool and AXB binding clients use); until CLIENT_CONTACT_DAYS after the task closed
+  router.get('/v1/tasks/:taskId/client-contact', async (req, res) => {
+    const actor = actorOf(req, 'creator');
+    const task = await visibleTaskOf(db, req, actor);
+    if (!task.acceptedAt) throw new Problem(409, 'invalid-state', 'The action does not fit the task state', 'The client can be called once the task is accepted', { code: 'not-accepted', taskStatus: task.status });
+    if (task.closedAt && Date.now() - task.closedAt.getTime() > CLIENT_CONTACT_DAYS * DAY) {
+      throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task closed more than ${CLIENT_CONTACT_DAYS} days ago`, { code: 'contact-window-over', taskStatus: task.status });
+    }
+    const phone = await clientPhoneOf(db, task.clientId);
+    if (!phone) throw new Problem(409, 'contact-missing', 'The client has no phone number', 'The client has not given a phone number', { code: 'contact-missing' });
+    try {
+      const { number } = await assignVirtualNumber(db, task.clientId, task.creatorId);
+      // AXB: the pair's number X forwards the creator's calls to the client (the provider dedupes on the key)
+      await telephony.bind({ virtualNumber: number, forwardTo: phone, bindingKey: `${task.clientId}:${task.creatorId}:client` }).catch(() => {
+        throw new Problem(503, 'telephony-unavailable', 'The virtual number could not be set up', 'Try again in a moment');
+      });
+      res.json({ taskId: task.id, virtualNumber: number });
     } catch (err) {
       if (err instanceof NoVirtualNumberLeft) throw new Problem(503, 'virtual-numbers-exhausted', 'No virtual number is free', 'Operators add numbers to the pool; try again later');
       throw err;

@@ -18,6 +18,7 @@ import {
   AccountId,
   AmountBody,
   BindPlatformAccountBody,
+  ClientContactBody,
   ContactBody,
   CreateTaskBody,
   CreatorIdParam,
@@ -364,6 +365,22 @@ export function buildOpenApi(): object {
     params: CreatorIdParam,
     ok: { 200: json('Contact', z.union([Contact.extend({ creatorId: z.string() }), z.object({ creatorId: z.string(), virtualNumber: z.string() })])) },
     problems: { 403: 'A client without a task with the creator', 404: true, 409: 'The creator has no phone number', 503: 'No virtual number is free, or telephony is unavailable' },
+  });
+  route({
+    method: 'put',
+    path: '/v1/clients/me/contact',
+    summary: "R-CONTACT-CLIENT: the client's phone; creators of its accepted tasks reach it only through a virtual number",
+    body: ClientContactBody,
+    ok: { 200: json('Contact', z.object({ clientId: z.string(), phone: z.string().nullable() })) },
+    problems: { 403: true },
+  });
+  route({
+    method: 'get',
+    path: '/v1/tasks/{taskId}/client-contact',
+    summary: "R-CONTACT-CLIENT: the task's creator gets the pair's virtual number to the client, from acceptance until 30 days after the task closed",
+    params: TaskIdParam,
+    ok: { 200: json('Virtual number', z.object({ taskId: z.string(), virtualNumber: z.string() })) },
+    problems: { 403: true, 404: true, 409: 'Not accepted yet, closed more than 30 days ago, or the client has no phone', 503: 'No virtual number is free, or telephony is unavailable' },
   });
   route({
     method: 'get',

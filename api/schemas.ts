@@ -362,6 +362,16 @@ const NOT_SPACE_OR_AT = `[^@${JS_SPACE}]`;
 export const TaskTypeParam = z.object({ taskType: z.enum(TASK_TYPE_IDS) });
 // the route normalises both (domain normalizePhone, normalizeEmail; 400 phone-invalid, email-invalid):
 // the document gives the forms they accept (a phone may also carry spaces and dashes)
+export const ClientContactBody = z
+  .object({
+    phone: z
+      .string()
+      .max(20)
+      .nullable()
+      .openapi({ description: "Mainland mobile number; creators of the client's accepted tasks reach it only through a virtual number (R-CONTACT-CLIENT); null removes it", pattern: '^(\\+?86)?1[3-9][0-9]{9}$' }),
+  })
+  .strict()
+  .openapi('ClientContact');
 export const ContactBody = z
   .object({
     phone: z

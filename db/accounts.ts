@@ -1,7 +1,7 @@
 /** Accounts: sign-up, sign-in lookups, and the check every authenticated request makes. */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { accounts, creatorProfiles, type AccountRow } from './schema/index.js';
+import { accounts, clientContacts, creatorProfiles, type AccountRow } from './schema/index.js';
 
 export type AccountRole = 'client' | 'creator' | 'mcn' | 'operator';
 
@@ -37,4 +37,22 @@ export async function accountByLogin(db: Db, login: string): Promise<AccountRow 
 /** The enabled account with this id and role, if any: a token is honoured only while this holds. */
 export async function activeAccount(db: Db, id: string, role: AccountRole): Promise<AccountRow | undefined> {
   return (await db.select().from(accounts).where(and(eq(accounts.id, id), eq(accounts.role, role), isNull(accounts.disabledAt))))[0];
+}
+
+/** R-CONTACT-CLIENT: sets (or, with null, removes) a client's phone. */
+export async function setClientPhone(db: Db, clientId: string, phone: string | null): Promise<string | null> {
+  if (phone === null) {
+    await db.delete(clientContacts).where(eq(clientContacts.clientId, clientId));
+    return null;
+  }
+  await db
+    .insert(clientContacts)
+    .values({ clientId, phone })
+    .onConflictDoUpdate({ target: clientContacts.clientId, set: { phone, updatedAt: new Date() } });
+  return phone;
+}
+
+export async function clientPhoneOf(db: Db, clientId: string): Promise<string | null> {
+  const [row] = await db.select({ phone: clientContacts.phone }).from(clientContacts).where(eq(clientContacts.clientId, clientId));
+  return row?.phone ?? null;
 }

@@ -28,3 +28,15 @@ export const accounts = pgTable(
 );
 
 export type AccountRow = typeof accounts.$inferSelect;
+
+/**
+ * R-CONTACT-CLIENT: a client's phone, reached by the creators of its accepted
+ * tasks only through a virtual number (never shown to them). Kept by db/accounts.ts.
+ */
+export const clientContacts = pgTable('client_contacts', {
+  clientId: text('client_id')
+    .primaryKey()
+    .references(() => accounts.id),
+  phone: text('phone').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -308,6 +308,9 @@ const ROUTES: RouteCase[] = [
   // every role may ask; what it gets depends on the owner (matrix 2)
   { method: 'GET', pattern: '/v1/creators/:creatorId/contact', path: () => `/v1/creators/${creatorX.id}/contact`, allowed: everyone(200) },
   { method: 'GET', pattern: '/v1/mcn/creators', path: () => '/v1/mcn/creators', allowed: { mcn: 200 } },
+  // R-CONTACT-CLIENT: only the task's creator (409 here: client A gave no phone)
+  { method: 'PUT', pattern: '/v1/clients/me/contact', path: () => '/v1/clients/me/contact', allowed: { client: 400 }, body: () => ({ phone: '13900002222' }), probe: {} },
+  { method: 'GET', pattern: '/v1/tasks/:taskId/client-contact', path: () => `/v1/tasks/${taskT}/client-contact`, allowed: { creator: 409 } },
   { method: 'PUT', pattern: '/v1/creators/:creatorId/mcn', path: () => `/v1/creators/${creatorX.id}/mcn`, allowed: { operator: 400 }, body: () => ({ mcnId: mcnN.id }), probe: {} },
   { method: 'POST', pattern: '/v1/operator/virtual-numbers', path: () => '/v1/operator/virtual-numbers', allowed: { operator: 400 }, body: () => ({ numbers: ['+8617000009999'] }), probe: {} },
   // credit and cards (R-CREDIT, R-CARDS): X, its MCN M and operators read them; client A gets the 404 of a missing creator

@@ -9,6 +9,7 @@ import type { UserActor } from '../../api/auth.js';
 import { accounts, creatorCards, creditEvents, tasks } from '../../db/schema/index.js';
 import { TEST_PASSWORD, newActor } from '../helpers/accounts.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
+import { until } from '../helpers/poll.js';
 
 let api: ApiStack;
 const operator: UserActor = { role: 'operator', id: `op-${randomUUID().slice(0, 8)}` };
@@ -405,5 +406,33 @@ describe('MCN', () => {
     // an MCN reads its creators' real contact; the creator's tasks stay the creator's to act on
     expect((await api.call('GET', `/v1/creators/${creator.id}/contact`, { as: mcn })).body.phone).toBe('+8613900002222');
     expect((await api.call('GET', `/v1/creators/${outsider.id}/contact`, { as: mcn })).status).toBe(404);
+  });
+});
+
+describe('R-CONTACT-CLIENT: the creator reaches the client through a virtual number, after accepting', () => {
+  it('before acceptance no number; after it the pair’s virtual number, never the real phone; another creator gets 404; the client’s phone is validated', async () => {
+    const client = await fundedClient();
+    const creator = await api.creator(newActor('creator'), { douyin_video: 50_000 });
+    await api.call('POST', '/v1/operator/virtual-numbers', { as: operator, body: { numbers: ['+8617100000001', '+8617100000002', '+8617100000003'] } });
+    const ordered = await api.call('POST', '/v1/tasks', { as: client, body: { creatorId: creator.id, taskType: 'douyin_video', brief: 'Call me', scriptRequired: false }, headers: { 'idempotency-key': key() } });
+    expect(ordered.status).toBe(201);
+    const path = `/v1/tasks/${ordered.body.id}/client-contact`;
+    expect((await api.call('GET', path, { as: creator })).body.code).toBe('not-accepted');
+    await until(() => api.call('POST', `/v1/tasks/${ordered.body.id}/accept`, { as: creator, body: {} }), (r) => r.status === 200);
+    expect((await api.call('GET', path, { as: creator })).body.code).toBe('contact-missing');
+    expect((await api.call('PUT', '/v1/clients/me/contact', { as: client, body: { phone: '12345' } })).status).toBe(400);
+    expect((await api.call('PUT', '/v1/clients/me/contact', { as: creator, body: { phone: '13900002222' } })).status).toBe(403);
+    expect((await api.call('PUT', '/v1/clients/me/contact', { as: client, body: { phone: '139 0000 2222' } })).body).toMatchObject({ clientId: client.id, phone: '+8613900002222' });
+    const reached = await api.call('GET', path, { as: creator });
+    expect(reached.status).toBe(200);
+    expect(reached.body.virtualNumber).toMatch(/^\+86171/);
+    expect(JSON.stringify(reached.body)).not.toContain('13900002222');
+    // the same pair number both ways (AXB): what the client gets for the creator
+    const other = await api.call('GET', `/v1/creators/${creator.id}/contact`, { as: client });
+    expect(other.body.virtualNumber).toBe(reached.body.virtualNumber);
+    expect(api.telephony.bindings.get(`${client.id}:${creator.id}:client`)).toMatchObject({ virtualNumber: reached.body.virtualNumber, forwardTo: '+8613900002222' });
+    // the client and other creators do not use this route
+    expect((await api.call('GET', path, { as: client })).status).toBe(403);
+    expect((await api.call('GET', path, { as: await api.creator(newActor('creator'), { douyin_video: 50_000 }) })).status).toBe(404);
   });
 });
