@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { PaymentProvider } from '../adapters/payments.js';
 import type { Telephony } from '../adapters/telephony.js';
+import { randomUUID } from 'node:crypto';
 import express, { type Request } from 'express';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -40,6 +41,15 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // every answer names its request: the caller's X-Request-Id when it is a sane token (a gateway's),
+  // else a new one; a 500's log line carries it, so a report can be matched to the log
+  app.use((req, res, next) => {
+    const given = req.get('x-request-id');
+    const id = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    res.locals['requestId'] = id;
+    res.set('X-Request-Id', id);
+    next();
+  });
   app.use(
     express.json({
       limit: '256kb',

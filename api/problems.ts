@@ -109,8 +109,9 @@ export const problemHandler =
     if (isTemporalUnavailable(err)) return sendProblem(res, temporalUnavailable(), req.originalUrl);
     // never the error object itself: a database error carries the query's parameters
     // (password hashes, e-mails, phone numbers); class, code and message suffice
-    log(`[api] ${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path} failed: ${describeError(err)}`);
-    sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged'), req.originalUrl);
+    const requestId = String(res.locals['requestId'] ?? '');
+    log(`[api] ${requestId ? `${requestId} ` : ''}${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path} failed: ${describeError(err)}`);
+    sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged under this request id', requestId ? { requestId } : {}), req.originalUrl);
   };
 
 /** An error as one log line without its data: class, SQL state or code, and the message up to any parameter list. */

@@ -121,15 +121,21 @@ describe('secrets and trust boundary', () => {
   it('a 500 logs the error class and route, never the query parameters (hashes, e-mails, phone numbers)', async () => {
     const lines: string[] = [];
     const app = express();
+    app.use((_req, res, next) => {
+      res.locals['requestId'] = 'req-test-1';
+      next();
+    });
     app.get('/boom/:id', () => {
       const cause = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
       throw Object.assign(new Error('Failed query: insert into "accounts" ("login", "password_hash") values ($1, $2)\nparams: ceo@brand.example,$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA,+8613900001111'), { cause });
     });
     app.use(problemHandler((line, err) => lines.push(`${line} ${err instanceof Error ? `${err.message} ${JSON.stringify(err)}` : JSON.stringify(err ?? null)}`)));
     const server = app.listen(0);
+    let requestId = '';
     try {
       const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/boom/1`);
       expect(res.status).toBe(500);
+      requestId = ((await res.json()) as { requestId?: string }).requestId ?? '';
     } finally {
       server.close();
     }
@@ -137,6 +143,18 @@ describe('secrets and trust boundary', () => {
     expect(lines[0]).toContain('/boom/:id');
     expect(lines[0]).toContain('23505');
     for (const secret of ['ceo@brand.example', '$argon2id', '+8613900001111']) expect(lines[0]).not.toContain(secret);
+    // the answer's request id is the one in the log line
+    expect(requestId).toBe('req-test-1');
+    expect(lines[0]).toContain('req-test-1');
+  });
+
+  it('every answer carries an X-Request-Id: the caller\'s when it is a sane token, else a new one', async () => {
+    const given = await fetch(`${api.baseUrl}/livez`, { headers: { 'x-request-id': 'gateway-abc.123' } });
+    expect(given.headers.get('x-request-id')).toBe('gateway-abc.123');
+    const odd = await fetch(`${api.baseUrl}/livez`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const problem = await fetch(`${api.baseUrl}/v1/nowhere`);
+    expect(problem.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('sign-in is rate limited per login (429 + Retry-After), and the limiter forgets after its window', async () => {
