@@ -68,14 +68,13 @@ export class FakePaymentProvider implements PaymentProvider {
   private readonly byReference = new Map<string, PaymentRequest & { providerPaymentId: string }>();
   /** Set to the API's notification URL to have each payment confirmed after `confirmAfterMs` (development). */
   notifyUrl: string | undefined;
+  private readonly confirmAfterMs: number;
 
   constructor(options: { secret?: string; notifyUrl?: string; confirmAfterMs?: number } = {}) {
     this.secret = options.secret ?? randomBytes(32).toString('hex');
     this.notifyUrl = options.notifyUrl;
     this.confirmAfterMs = options.confirmAfterMs ?? 500;
   }
-
-  private readonly confirmAfterMs: number;
 
   createPayment(request: PaymentRequest): Promise<OpenedPayment> {
     let known = this.byReference.get(request.reference);

@@ -5,7 +5,6 @@ import type { PaymentProvider } from '../adapters/payments.js';
 import type { Telephony } from '../adapters/telephony.js';
 import { randomUUID } from 'node:crypto';
 import express, { type Request } from 'express';
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { accountRoutes, meRoutes } from './accounts.js';
 import { appealRoutes } from './appeals.js';
@@ -13,6 +12,7 @@ import { authenticate, type Auth } from './auth.js';
 import { campaignRoutes } from './campaign.js';
 import { creatorRoutes } from './creators.js';
 import { creditRoutes } from './credit.js';
+import { readiness } from '../temporal/health.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
 import { Problem, badRequest, notFound, problemHandler } from './problems.js';
@@ -77,17 +77,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/livez', (_req, res) => {
     res.json({ ok: true });
   });
-  const readiness = async () => {
-    const within = <T>(work: Promise<T>) => Promise.race([work.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000).unref())]).catch(() => false);
-    const [postgres, temporal] = await Promise.all([
-      within(deps.db.execute(sql`select 1`)),
-      within(deps.temporal.withDeadline(Date.now() + 2_000, () => deps.temporal.connection.workflowService.getSystemInfo({}))).catch(() => false),
-    ]);
-    return { postgres, temporal };
-  };
   const ready = async (_req: Request, res: express.Response) => {
-    const checks = await readiness();
-    const ok = checks.postgres && checks.temporal;
+    const { ok, checks } = await readiness({
+      db: deps.db,
+      temporalPing: () => deps.temporal.withDeadline(Date.now() + 2_000, () => deps.temporal.connection.workflowService.getSystemInfo({})),
+    });
     if (!ok) res.status(503).set('Retry-After', '5');
     res.json({ ok, checks });
   };

@@ -12,8 +12,8 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 
 export interface WorkerHealthDeps {
-  /** The Temporal worker's state (`Worker.getState()`): ready only while RUNNING. */
-  workerState: () => string;
+  /** The Temporal worker's state (`Worker.getState()`): ready only while RUNNING. Absent for the API. */
+  workerState?: () => string;
   db: Db;
   /** Answers when the Temporal frontend does (e.g. getSystemInfo). */
   temporalPing: () => Promise<unknown>;
@@ -30,10 +30,12 @@ const within = (work: () => Promise<unknown>): Promise<boolean> =>
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CHECK_TIMEOUT_MS).unref()),
   ]);
 
-export async function readiness(deps: WorkerHealthDeps): Promise<{ ok: boolean; checks: { worker: string; postgres: boolean; temporal: boolean } }> {
+/** Readiness of a process (the API's /readyz, the worker's): PostgreSQL and Temporal answer within 2 s, and the worker (if any) polls. */
+export async function readiness(deps: WorkerHealthDeps): Promise<{ ok: boolean; checks: { worker?: string; postgres: boolean; temporal: boolean } }> {
   const [postgres, temporal] = await Promise.all([within(() => deps.db.execute(sql`select 1`)), within(deps.temporalPing)]);
-  const worker = deps.workerState();
-  return { ok: worker === 'RUNNING' && postgres && temporal, checks: { worker, postgres, temporal } };
+  const worker = deps.workerState?.();
+  const checks = { ...(worker === undefined ? {} : { worker }), postgres, temporal };
+  return { ok: (worker === undefined || worker === 'RUNNING') && postgres && temporal, checks };
 }
 
 export function startWorkerHealth(deps: WorkerHealthDeps, port: number, host = '0.0.0.0'): Promise<Server> {
