@@ -17,6 +17,7 @@ while IFS='=' read -r name path; do
   case $name in
     temporal) export STARMAP_TEMPORAL_CLI=$path ;;
     test-server) export STARMAP_TEST_SERVER=$path ;;
+    chromium) export STARMAP_CHROMIUM=$path ;;
   esac
 done < <(bash scripts/tools.sh all)
 echo "Temporal CLI: $STARMAP_TEMPORAL_CLI"

@@ -8,6 +8,7 @@
 #   scripts/tools.sh            ensure both, print "name=path" lines
 #   scripts/tools.sh temporal   ensure the CLI only, print its path
 #   scripts/tools.sh test-server
+#   scripts/tools.sh chromium   Debian's chromium (apt) for browser tests of pages
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,12 +73,29 @@ LAUNCHER
   echo "$launcher"
 }
 
+# Debian's chromium for the browser tests (docs page, evidence view, Temporal UI
+# screenshots). A system package: installed with apt when missing (as root, or
+# with sudo); STARMAP_CHROMIUM points at another build.
+ensure_chromium() {
+  local bin=${STARMAP_CHROMIUM:-/usr/bin/chromium}
+  if [ ! -x "$bin" ]; then
+    local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    command -v apt-get >/dev/null || { log "chromium is missing and apt-get is not available: install Chromium and set STARMAP_CHROMIUM"; exit 1; }
+    log "installing Debian's chromium with apt (first run only; about a minute)"
+    with_progress "apt-get update" $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    with_progress "apt-get install chromium" $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk
+  fi
+  echo "$bin"
+}
+
 case "${1:-all}" in
   temporal) ensure_temporal ;;
   test-server) ensure_test_server ;;
+  chromium) ensure_chromium ;;
   all)
     echo "temporal=$(ensure_temporal)"
     echo "test-server=$(ensure_test_server)"
+    echo "chromium=$(ensure_chromium)"
     ;;
-  *) echo "usage: $0 [temporal|test-server|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [temporal|test-server|chromium|all]" >&2; exit 2 ;;
 esac

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 const toolsScript = fileURLToPath(new URL('../../scripts/tools.sh', import.meta.url));
 
-export function toolPath(name: 'temporal' | 'test-server'): string {
-  const fromEnv = name === 'temporal' ? process.env['STARMAP_TEMPORAL_CLI'] : process.env['STARMAP_TEST_SERVER'];
+export function toolPath(name: 'temporal' | 'test-server' | 'chromium'): string {
+  const fromEnv = process.env[{ temporal: 'STARMAP_TEMPORAL_CLI', 'test-server': 'STARMAP_TEST_SERVER', chromium: 'STARMAP_CHROMIUM' }[name]];
   if (fromEnv) return fromEnv;
   return execFileSync('bash', [toolsScript, name], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
 }
