@@ -1,12 +1,13 @@
 /**
  * After the content is live: post-campaign data (the metrics time series the
  * metrics workflow collects, plus platform callbacks) for every party of the
- * task, and the client's one rating of the creator after settlement (R-RATE).
+ * task, and the ratings after settlement, both ways (R-RATE): the client rates
+ * the creator once, the creator rates the client once.
  */
 import { asc, eq } from 'drizzle-orm';
 import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
-import { rateTask, ratingOf, type RatingRow } from '../db/ratings.js';
+import { clientRatingOf, rateClient, rateTask, ratingOf, type ClientRatingRow, type RatingRow } from '../db/ratings.js';
 import { taskMetrics } from '../db/schema/index.js';
 import { ratingRefusal } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
@@ -14,6 +15,7 @@ import { notFound } from './problems.js';
 import { RatingBody } from './schemas.js';
 import { visibleTaskOf } from './tasks.js';
 
+const clientRatingView = (r: ClientRatingRow) => ({ taskId: r.taskId, clientId: r.clientId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
 const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
 
 export function campaignRoutes({ db }: { db: Db }): Router {
@@ -46,6 +48,24 @@ export function campaignRoutes({ db }: { db: Db }): Router {
     const rating = await ratingOf(db, row.id);
     if (!rating) throw notFound(`Task ${row.id} is not rated`);
     res.json(ratingView(rating));
+  });
+
+  // R-RATE, the other way: once, by the task's creator, after settlement
+  router.post('/v1/tasks/:taskId/client-rating', async (req, res) => {
+    const actor = actorOf(req, 'creator');
+    const body = RatingBody.parse(req.body);
+    const row = await visibleTask(req, actor);
+    const refusal = ratingRefusal(row);
+    if (refusal) throw refusal;
+    const rating = await rateClient(db, { taskId: row.id, clientId: row.clientId, creatorId: actor.id, stars: body.stars, comment: body.comment });
+    res.status(201).json(clientRatingView(rating));
+  });
+
+  router.get('/v1/tasks/:taskId/client-rating', async (req, res) => {
+    const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
+    const rating = await clientRatingOf(db, row.id);
+    if (!rating) throw notFound(`The client of task ${row.id} is not rated`);
+    res.json(clientRatingView(rating));
   });
 
   return router;

@@ -105,6 +105,7 @@ const OwnProfile = z
   })
   .openapi('OwnCreatorProfile');
 const Rating = z.object({ taskId: z.string(), creatorId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('TaskRating');
+const ClientRating = z.object({ taskId: z.string(), clientId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('ClientRating');
 const MetricsPoint = z.object({
   at: time,
   plays: z.number().int(),
@@ -239,6 +240,16 @@ export function buildOpenApi(): object {
     problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' },
   });
   route({ method: 'get', path: '/v1/tasks/{taskId}/rating', summary: "The task's rating", params: TaskIdParam, ok: { 200: json('Rating', Rating) }, problems: { 404: 'No such task, not visible, or not rated' } });
+  route({
+    method: 'post',
+    path: '/v1/tasks/{taskId}/client-rating',
+    summary: "R-RATE: the task's creator rates the client once after settlement (1-5 and a comment); the client's average is shown on the tasks creators are asked to accept",
+    params: TaskIdParam,
+    body: RatingBody,
+    ok: { 201: json('Rated', ClientRating) },
+    problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' },
+  });
+  route({ method: 'get', path: '/v1/tasks/{taskId}/client-rating', summary: "The creator's rating of the task's client", params: TaskIdParam, ok: { 200: json('Rating', ClientRating) }, problems: { 404: 'No such task, not visible, or not rated' } });
 
   // ------------------------------------------------------------ wallets and payments
   const keyed = { 409: 'The first request with this Idempotency-Key is still running (request-in-progress, Retry-After)', 422: 'Insufficient funds, a rule refusal, or the Idempotency-Key was used with another body' };

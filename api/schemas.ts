@@ -145,7 +145,7 @@ export const AnswerBody = z
   ])
   .openapi('Answer', { description: 'agree, or refuse with a reason' });
 export const AcceptanceBody = z
-  .object({ publishTime: z.iso.datetime({ offset: true }).optional().openapi({ description: 'R-PUBLISH-TIME: Toutiao types: the publication time the client confirms' }) })
+  .object({ publishTime: z.iso.datetime({ offset: true }).optional().openapi({ description: 'R-PUBLISH-TIME: optional. Accepting a Toutiao task confirms the live publication time by itself; a time sent here must be that time (a check that the client saw the current publication)' }) })
   .strict()
   .openapi('Acceptance');
 
@@ -201,6 +201,9 @@ export const TaskSummary = z
     closedAt: z.string().nullable(),
     closeReason: z.string().nullable(),
     version: z.number().int(),
+    clientRating: z
+      .object({ average: z.number().nullable(), count: z.number().int() })
+      .openapi({ description: "R-RATE: the client's average as creators rated it (1-5, two decimals; null before the first rating)" }),
   })
   .openapi('TaskSummary');
 
@@ -237,6 +240,8 @@ export const TaskState = z
     draftDays: z.number().int(),
     payoutAccount: z.string().optional(),
     rules: z.union([z.literal(1), z.literal(2)]).openapi({ description: '1: ordered before R-STAGE-DEADLINE; 2: every state has a deadline' }),
+    decisionSms: z.boolean().optional().openapi({ description: 'R-DECISION-NOTIFY applies (false for tasks ordered before it)' }),
+    publishFirst: z.boolean().optional().openapi({ description: 'R-TOUTIAO-ORDER: the client reviews the content after it went live (Toutiao types ordered since the rule)' }),
     status: z.enum(TASK_STATUSES),
     acceptDeadline: time,
     reminderSentAt: time.nullable(),
@@ -294,6 +299,9 @@ export const TaskDetail = z
     }),
     version: z.number().int().optional(),
     asOf: time.optional(),
+    clientRating: z
+      .object({ average: z.number().nullable(), count: z.number().int() })
+      .openapi({ description: "R-RATE: the client's average as creators rated it, shown to the creator asked to accept" }),
   })
   .openapi('TaskDetail');
 // the document's task state is the domain's: a field added to one and not the other fails the type check

@@ -13,6 +13,7 @@ import type { Db } from '../db/client.js';
 import type { TaskRow } from '../db/schema/index.js';
 import { eventsOf, insertOrder, listTasks, taskById, taskByKey } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
+import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
 import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
 import { startTaskWorkflow } from '../temporal/tasks.js';
@@ -81,7 +82,7 @@ export const TASK_ACTIONS: TaskAction[] = [
   action({ path: 'script/decision', summary: 'Client confirms or rejects the script', command: 'confirm', body: ConfirmBody, update: m.confirmScriptUpdate }),
   action({ path: 'content', summary: 'Creator submits the content (R-CONTENT-FLOW)', command: 'submit', body: SubmitBody, update: m.submitContentUpdate }),
   action({ path: 'content/review', summary: 'Operator passes or rejects the content', command: 'review', body: ReviewBody, update: m.reviewContentUpdate }),
-  action({ path: 'content/decision', summary: 'Client confirms or rejects the content', command: 'confirm', body: ConfirmBody, update: m.confirmContentUpdate }),
+  action({ path: 'content/decision', summary: 'Client confirms or rejects the content (R-TOUTIAO-ORDER: for Toutiao types the live content, and confirming settles)', command: 'confirm', body: ConfirmBody, update: m.confirmContentUpdate }),
   action({ path: 'publication', summary: 'The publisher (creator, or client for Xigua) links the published item (R-PUBLISH-CREATOR, R-PUBLISH-CLIENT, R-REPUBLISH-5)', command: 'publish', body: PublishBody, update: m.publishContentUpdate }),
   action({ path: 'acceptance', summary: 'Client accepts the delivery and settles (R-ACCEPTANCE-7D, R-PUBLISH-TIME)', command: 'accept_delivery', body: AcceptanceBody, update: m.acceptDeliveryUpdate }),
   action({ path: 'modification-permission', summary: 'Client allows one change of the published article (R-MODIFY-PERMISSION)', command: 'grant_modification', body: EmptyBody, update: m.grantModificationUpdate }),
@@ -95,7 +96,13 @@ export const TASK_ACTIONS: TaskAction[] = [
   action({ path: 'takedown/answer', summary: 'Client agrees to or refuses the takedown within 48 hours (R-TAKEDOWN)', command: 'answer_takedown', body: AnswerBody, update: m.answerTakedownUpdate }),
 ];
 
-export function summarize(row: TaskRow) {
+/** R-RATE: rows with their client's average as creators rated it (one query per page). */
+async function summaries(db: Db, rows: TaskRow[]) {
+  const ratings = await clientRatingSummaries(db, rows.map((r) => r.clientId));
+  return rows.map((row) => summarize(row, ratings.get(row.clientId)!));
+}
+
+export function summarize(row: TaskRow, clientRating: RatingSummary) {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     id: row.id,
@@ -114,6 +121,7 @@ export function summarize(row: TaskRow) {
     closedAt: iso(row.closedAt),
     closeReason: row.closeReason,
     version: row.version,
+    clientRating,
   };
 }
 
@@ -217,7 +225,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     res
       .status(201)
       .location(`/v1/tasks/${inserted.id}`)
-      .json({ ...summarize(inserted), warnings: warning ? [warning] : [] });
+      .json({ ...(await summaries(db, [inserted]))[0], warnings: warning ? [warning] : [] });
   });
 
   async function replayOrder(res: Response, row: TaskRow, requestHash: string, key: string) {
@@ -229,7 +237,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     }
     // a replay never starts a second lifecycle: only an order whose workflow never ran (not yet projected) is started
     if (row.version === 0) await startWorkflow(row);
-    res.status(200).location(`/v1/tasks/${row.id}`).set({ 'Idempotent-Replayed': 'true' }).json(summarize(row));
+    res.status(200).location(`/v1/tasks/${row.id}`).set({ 'Idempotent-Replayed': 'true' }).json((await summaries(db, [row]))[0]);
   }
 
   // List from the read model (never one Temporal query per row).
@@ -247,21 +255,23 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       limit: q.limit,
     });
     const nextCursor = more ? encodeCursor(page.at(-1)!.id) : null;
-    res.json({ items: page.map(summarize), nextCursor });
+    res.json({ items: await summaries(db, page), nextCursor });
   });
 
   // One task: the live state from the workflow, or the last projection once it is gone.
   router.get('/v1/tasks/:taskId', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
+    // R-RATE: the creator asked to accept sees how creators rated this client
+    const clientRating = (await clientRatingSummaries(db, [row.clientId])).get(row.clientId)!;
     try {
       const task = await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
-      res.json({ task, source: 'workflow' });
+      res.json({ task, source: 'workflow', clientRating });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError && row.snapshot) return void res.json({ task: row.snapshot, source: 'projection' });
+      if (err instanceof WorkflowNotFoundError && row.snapshot) return void res.json({ task: row.snapshot, source: 'projection', clientRating });
       // Temporal away (or no worker answers the query in time): the last projection, marked as such
       if (err instanceof Problem && err.status === 503 && row.snapshot) {
-        return void res.set('Warning', '110 - "Response is a stored snapshot"').json({ task: row.snapshot, source: 'snapshot', version: row.version, asOf: row.updatedAt.toISOString() });
+        return void res.set('Warning', '110 - "Response is a stored snapshot"').json({ task: row.snapshot, source: 'snapshot', version: row.version, asOf: row.updatedAt.toISOString(), clientRating });
       }
       throw err;
     }

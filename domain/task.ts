@@ -265,6 +265,7 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
 
     case 'confirm': {
       authorize(state, actor, ACTION_ROLES.confirm, `confirm the ${stageLabel(state, command.stage)}`);
+      if (command.stage === 'content' && state.publishFirst) return decideLiveReview(state, command, actor);
       const s = stageStatuses(command.stage);
       if (state.status !== s.confirmation) refuseState(state, `not-${command.stage}-confirmation`, `no ${stageLabel(state, command.stage)} is waiting for the client`);
       if (command.decision === 'reject') {
@@ -318,17 +319,7 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
     case 'accept_delivery': {
       authorize(state, actor, ACTION_ROLES.accept_delivery, 'accept the delivery');
       if (state.status !== 'awaiting_client_acceptance') refuseState(state, 'not-awaiting-client-acceptance', 'the content has not been published yet');
-      // R-NOT-PUBLIC-EXIT: content that is not public cannot be accepted
-      if (state.publication.visibility !== 'public') refuseState(state, 'content-not-public', `the content is ${state.publication.visibility ?? 'not published'}`);
-      if (!taskTypeOf(state.type).clientConfirmsPublishTime) return { type: 'delivery_accepted', actor, payload: { by: 'client' } };
-      // R-PUBLISH-TIME: the client confirms the publication time as it settles
-      const publishTime = requireText(command.publishTime, 'publishTime', 40);
-      const publishedAt = state.publication.publishedAt!;
-      if (Number.isNaN(Date.parse(publishTime))) refuseInput('publishTime-invalid', 'publishTime must be an ISO 8601 time');
-      if (Date.parse(publishTime) !== ms(publishedAt)) {
-        refuseRule(state, 'publish-time-mismatch', `the content went live at ${publishedAt}`, { publishedAt });
-      }
-      return { type: 'delivery_accepted', actor, payload: { by: 'client', publishTime: publishedAt } };
+      return clientSettles(state, actor, command.publishTime);
     }
 
     case 'grant_modification':
@@ -431,6 +422,49 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
   }
 }
 
+/**
+ * The client accepts the delivery and the escrow settles. R-PUBLISH-TIME: for types
+ * whose client confirms the publication time, accepting confirms the live content's
+ * time as the one the campaign counts from; nobody retypes it. A time the client
+ * sends anyway is a check that it saw the current publication (a republication
+ * since is a 409-style mismatch, not a silent settlement of other content).
+ */
+function clientSettles(state: TaskState, actor: Actor, publishTime: string | undefined): NewEvent {
+  // R-NOT-PUBLIC-EXIT: content that is not public cannot be accepted
+  if (state.publication.visibility !== 'public') refuseState(state, 'content-not-public', `the content is ${state.publication.visibility ?? 'not published'}`);
+  const publishedAt = state.publication.publishedAt!;
+  if (publishTime !== undefined) {
+    if (Number.isNaN(Date.parse(publishTime))) refuseInput('publishTime-invalid', 'publishTime must be an ISO 8601 time');
+    if (Date.parse(publishTime) !== ms(publishedAt)) {
+      refuseRule(state, 'publish-time-mismatch', `the content went live at ${publishedAt}`, { publishedAt });
+    }
+  }
+  if (!taskTypeOf(state.type).clientConfirmsPublishTime) return { type: 'delivery_accepted', actor, payload: { by: 'client' } };
+  return { type: 'delivery_accepted', actor, payload: { by: 'client', publishTime: publishedAt } };
+}
+
+/**
+ * R-TOUTIAO-ORDER: the client's decision on live content. Confirming settles
+ * (R-PUBLISH-TIME); a rejection, with its reason, sends the content back to the
+ * creator and grants the one modification it asks for (R-MODIFY-PERMISSION);
+ * R-ARTICLE-2 limits the rejections as before publication.
+ */
+function decideLiveReview(state: TaskState, command: Extract<UserCommand, { type: 'confirm' }>, actor: Actor): NewEvent {
+  if (state.status !== 'awaiting_client_acceptance') {
+    refuseState(state, 'not-content-confirmation', `the client reviews the ${stageLabel(state, 'content')} once it is live`);
+  }
+  // confirming settles as accepting does (a complaint of the client's own is over with it)
+  if (command.decision === 'confirm') return clientSettles(state, actor, undefined);
+  if (state.acceptance.complaint) refuseState(state, 'complaint-open', 'a complaint about the content is open: an operator decides it first');
+  const reason = requireText(command.reason, 'reason', MAX_REASON_CHARS);
+  const limit = clientRejectionLimit(state, 'content');
+  const used = state.content.clientRejections;
+  if (limit !== null && used >= limit) {
+    refuseRule(state, 'rejection-limit-reached', `the client has used all ${limit} rejections of the ${stageLabel(state, 'content')}; it can only confirm`, { limit, used });
+  }
+  return { type: 'client_rejected', actor, reason, payload: { stage: 'content', revision: state.content.revision, live: true } };
+}
+
 function decideTimer(state: TaskState, timer: TimerKind, now: number): NewEvent {
   const due = nextTimer(state);
   if (!due || due.kind !== timer || due.at > now) {
@@ -530,7 +564,7 @@ function decidePlatform(state: TaskState, command: PlatformCommand, now: number)
   // before acceptance as after) is one violation; R-REPUBLISH-GRACE: a deletion before acceptance
   // counts only if nothing new is public within 24 hours (the republish_grace timer decides).
   const withinRetention = now < retentionEndMs(state);
-  const graced = to === 'deleted' && state.status === 'awaiting_client_acceptance';
+  const graced = to === 'deleted' && (state.status === 'awaiting_client_acceptance' || liveRevision(state));
   if (withinRetention && !graced) {
     return { type: 'retention_violated', actor, payload: { ...origin, itemId, from, to, points: RETENTION_VIOLATION_POINTS } };
   }
@@ -582,7 +616,8 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       const st = state[stage];
       st.revision += 1;
       st.current = { revision: st.revision, body, submittedAt: at };
-      state.status = stageStatuses(stage).review;
+      // R-TOUTIAO-ORDER: published first (the platform's back-end reviews it), then the client
+      state.status = stage === 'content' && state.publishFirst ? 'awaiting_publication' : stageStatuses(stage).review;
       break;
     }
     case 'review_passed':
@@ -598,6 +633,8 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       st.lastRejection = { by, actorId: event.actor.id, reason: event.reason ?? '', revision: st.revision, at };
       const advances = event.type === 'client_rejected' && event.payload.advances === true;
       state.status = advances ? 'content_drafting' : stageStatuses(stage).drafting;
+      // R-TOUTIAO-ORDER + R-MODIFY-PERMISSION: rejecting live content grants the one modification it asks for
+      if (event.type === 'client_rejected' && event.payload.live === true) state.publication.modificationGrantedAt = at;
       break;
     }
     case 'client_confirmed': {
@@ -881,17 +918,30 @@ export function runningTimers(state: TaskState): DueTimer[] {
     if (complaint && !state.complaintEscalatedAt) {
       timers.push({ kind: 'escalate_complaint', at: addWorkingTime(ms(complaintSince(state)), OPERATOR_ESCALATION_WORKING_MS, CN_CALENDAR) });
     }
-    const lapse = state.lapse;
-    if (lapse) {
-      if (lapse.visibility === 'deleted' && lapse.withinRetention && !lapse.violated) timers.push({ kind: 'republish_grace', at: ms(lapse.since) + REPUBLISH_GRACE_MS });
-      timers.push({ kind: 'expire_not_public', at: ms(lapse.since) + NOT_PUBLIC_EXIT_MS });
-    }
+    timers.push(...lapseTimers(state));
   } else if (s === 'in_retention') {
     timers.push({ kind: 'end_retention', at: ms(state.retention.endsAt!) });
     if (state.takedown) timers.push({ kind: 'expire_takedown', at: ms(state.takedown.answerBy) });
   }
+  // R-TOUTIAO-ORDER: live content under revision keeps R-REPUBLISH-GRACE and R-NOT-PUBLIC-EXIT
+  if (liveRevision(state)) timers.push(...lapseTimers(state));
   if (state.proposal && isBeforeAcceptance(s)) timers.push({ kind: 'expire_cancellation', at: ms(state.proposal.answerBy) });
   return timers;
+}
+
+/** R-REPUBLISH-GRACE and R-NOT-PUBLIC-EXIT: the timers of a lapse of public visibility before acceptance. */
+function lapseTimers(state: TaskState): DueTimer[] {
+  const lapse = state.lapse;
+  if (!lapse) return [];
+  const timers: DueTimer[] = [];
+  if (lapse.visibility === 'deleted' && lapse.withinRetention && !lapse.violated) timers.push({ kind: 'republish_grace', at: ms(lapse.since) + REPUBLISH_GRACE_MS });
+  timers.push({ kind: 'expire_not_public', at: ms(lapse.since) + NOT_PUBLIC_EXIT_MS });
+  return timers;
+}
+
+/** R-TOUTIAO-ORDER: published content the client sent back, being revised (it stays live meanwhile). */
+function liveRevision(state: TaskState): boolean {
+  return state.publishFirst === true && state.publication.itemId !== null && (state.status === 'content_drafting' || state.status === 'awaiting_publication');
 }
 
 /**

@@ -25,8 +25,11 @@ export type TaskEventBody =
   | Ev<'review_rejected', { stage: Stage; revision: number }>
   /** `by: 'deadline'`: R-STAGE-DEADLINE deemed it confirmed after 7 days. */
   | Ev<'client_confirmed', { stage: Stage; revision: number; by?: 'client' | 'deadline' }>
-  /** `advances`: R-OUTLINE-3, the last allowed outline rejection moves the task on to the content. */
-  | Ev<'client_rejected', { stage: Stage; revision: number; advances?: true }>
+  /**
+   * `advances`: R-OUTLINE-3, the last allowed outline rejection moves the task on to the content.
+   * `live`: R-TOUTIAO-ORDER, the client rejected published content; the rejection grants one modification.
+   */
+  | Ev<'client_rejected', { stage: Stage; revision: number; advances?: true; live?: true }>
   | Ev<'publication_linked', { itemId: string }>
   | Ev<'publication_reported', PlatformOrigin & { itemId: string }>
   | Ev<'published', PlatformOrigin & { itemId: string; republish: boolean; inPlace?: true; at?: string }>

@@ -4,7 +4,7 @@
  */
 import { ACCEPT_WINDOW_MS, DEFAULT_DRAFT_DAYS } from './rules.js';
 import { iso, ms } from './time.js';
-import type { TaskTypeId } from './taskTypes.js';
+import { taskTypeOf, type TaskTypeId } from './taskTypes.js';
 
 export const TASK_STATUSES = [
   'awaiting_acceptance', // R-ACCEPT-24H: ordered, the creator has 24h to accept
@@ -202,6 +202,12 @@ export interface TaskState extends TaskOrder {
    * (patched 'decision-notify'), so their histories replay with the effects they had.
    */
   decisionSms?: boolean;
+  /**
+   * R-TOUTIAO-ORDER: the client reviews the content after it went live (the type's
+   * `clientReviews`). False for tasks ordered before the rule (patched 'toutiao-order'):
+   * they keep the order they started with.
+   */
+  publishFirst?: boolean;
   status: TaskStatus;
   orderedAt: string;
   acceptDeadline: string;
@@ -248,7 +254,7 @@ const emptyStage = (): StageState => ({
  * `orderedAt` wins when present, so the answer to the order, the workflow and
  * the read model agree to the millisecond, also for a task started late.
  */
-export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, decisionSms = rules >= 2): TaskState {
+export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, decisionSms = rules >= 2, toutiaoOrder = rules >= 2): TaskState {
   const orderedAtMs = order.orderedAt ? ms(order.orderedAt) : now;
   const orderedAt = iso(orderedAtMs);
   const acceptDeadline = iso(orderedAtMs + ACCEPT_WINDOW_MS);
@@ -256,6 +262,7 @@ export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, de
     ...order,
     rules,
     decisionSms,
+    publishFirst: toutiaoOrder && taskTypeOf(order.type).clientReviews === 'after_publication',
     status: 'awaiting_acceptance',
     orderedAt,
     acceptDeadline,

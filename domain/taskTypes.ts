@@ -34,6 +34,14 @@ export interface TaskTypeDefinition {
    * only confirm (R-ARTICLE-2); null = no limit.
    */
   content: { kind: 'video' | 'article' | 'micro_post' | 'answer'; label: string; clientRejectionLimit: number | null };
+  /**
+   * When the client reviews the content (R-TOUTIAO-ORDER): `before_publication`,
+   * after the operator's review (the video types, R-CONTENT-FLOW); or
+   * `after_publication`: the creator publishes in the platform's back-end linked to
+   * the task, then the client reviews the live content; a rejection grants the one
+   * modification it asks for, and confirming settles (R-PUBLISH-TIME).
+   */
+  clientReviews: 'before_publication' | 'after_publication';
   /** Who publishes once the client has confirmed the content (R-PUBLISH-CREATOR / R-PUBLISH-CLIENT). */
   publisher: 'creator' | 'client';
   /** R-PUBLISH-TIME: the client confirms the publication time when it accepts (settles). */
@@ -65,6 +73,10 @@ export type TaskTypeId = (typeof TASK_TYPE_IDS)[number];
 
 const toutiao = {
   platform: 'toutiao',
+  // R-TOUTIAO-ORDER (seed 004): written and published in the MP back-end (关联星图任务), then the
+  // client's review. Design: micro posts and Q&A answers are made in the same back-end, linked the
+  // same way, so they follow the same order (README, "Choices").
+  clientReviews: 'after_publication',
   publisher: 'creator',
   clientConfirmsPublishTime: true,
   maxRepublishes: MAX_REPUBLISHES,
@@ -81,6 +93,7 @@ export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
     nameZh: '抖音传播任务',
     draft: { kind: 'script', label: 'script', clientRejectionLimit: null },
     content: { kind: 'video', label: 'video', clientRejectionLimit: null },
+    clientReviews: 'before_publication',
     publisher: 'creator',
     clientConfirmsPublishTime: false,
     modificationNeedsPermission: false,
@@ -96,6 +109,7 @@ export const TASK_TYPES: Record<TaskTypeId, TaskTypeDefinition> = {
     nameZh: '西瓜中视频传播任务',
     draft: { kind: 'script', label: 'script', clientRejectionLimit: null },
     content: { kind: 'video', label: 'video', clientRejectionLimit: null },
+    clientReviews: 'before_publication',
     publisher: 'client', // R-PUBLISH-CLIENT
     clientConfirmsPublishTime: false,
     modificationNeedsPermission: false,
@@ -154,12 +168,11 @@ export const taskTypeOf = (id: TaskTypeId): TaskTypeDefinition => TASK_TYPES[id]
 
 /** The steps a frontend draws for a type, in order. */
 export function stagesOf(def: TaskTypeDefinition): string[] {
-  return [
-    'acceptance_by_creator',
-    ...(def.draft ? [`${def.draft.kind} (optional)`] : []),
-    def.content.kind,
-    `publication_by_${def.publisher}`,
-    def.clientConfirmsPublishTime ? 'client_confirms_publish_time_and_settles' : 'client_acceptance',
-    'retention',
-  ];
+  const draft = def.draft ? [`${def.draft.kind} (optional)`] : [];
+  const settle = def.clientConfirmsPublishTime ? 'client_confirms_publish_time_and_settles' : 'client_acceptance';
+  if (def.clientReviews === 'after_publication') {
+    // R-TOUTIAO-ORDER: publication first, then the client's review of the live content
+    return ['acceptance_by_creator', ...draft, def.content.kind, `publication_by_${def.publisher}`, `client_review_of_live_${def.content.kind}`, settle, 'retention'];
+  }
+  return ['acceptance_by_creator', ...draft, def.content.kind, `operator_review_of_${def.content.kind}`, `client_confirmation_of_${def.content.kind}`, `publication_by_${def.publisher}`, settle, 'retention'];
 }

@@ -71,7 +71,7 @@ const sleep = async (h: TaskHandle, ms: number) => {
   await settle(db, h);
   const m = await runningMetrics(h.workflowId);
   if (m) await settleWorkflow(m);
-  await stack.env.sleep(ms);
+  await stack.skip(ms);
 };
 
 /** Polls `read` until `done` holds. */
@@ -284,6 +284,32 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await a.confirmContent('reject', 'Show the logo earlier');
     },
   },
+  // after patched('toutiao-order'): the article published first, the live article rejected once, modified in
+  // place, deleted and restored while revised, confirmed by the client (settled); in retention
+  'v5-toutiao-order': {
+    order: { type: 'toutiao_article', scriptRequired: true, retentionDays: 30 },
+    run: async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitScript('outline 1');
+      await a.reviewScript('pass');
+      await a.confirmScript('confirm');
+      await a.submitContent('article 1');
+      await a.publish('tt-1');
+      await a.platform('published', 'tt-1', 'evt-v5-1');
+      await waitFor(h, (s) => s.status === 'awaiting_client_acceptance');
+      await sleep(h, DAY);
+      await a.confirmContent('reject', 'The price is wrong');
+      await a.platform('hidden', 'tt-1', 'evt-v5-2');
+      await a.platform('restored', 'tt-1', 'evt-v5-3');
+      await waitFor(h, (s) => s.publication.visibility === 'public');
+      await sleep(h, DAY);
+      await a.submitContent('article 2');
+      await a.publish('tt-1');
+      await settle(db, h);
+      await a.confirmContent('confirm');
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
@@ -315,7 +341,7 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
     const h = stack.env.client.workflow.getHandle<typeof appealWorkflow>(appealWorkflowId(row.id));
     await until(() => h.query(appealStateQuery), (s) => s.status === 'open', 'appeal open');
     await settleWorkflow(h);
-    await stack.env.sleep(row.dueAt.getTime() + MINUTE - (await stack.env.currentTimeMs()));
+    await stack.skip(row.dueAt.getTime() + MINUTE - (await stack.env.currentTimeMs()));
     await until(() => h.query(appealStateQuery), (s) => s.status === 'escalated', 'appeal escalated');
     await settleWorkflow(h);
     await h.executeUpdate(decideAppealUpdate, { args: [{ actor: OPERATOR, outcome: 'upheld', note: 'Flood confirmed by the venue' }] });

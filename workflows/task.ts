@@ -40,9 +40,11 @@ import {
   evolve,
   initialState,
   isStalePlatformEvent,
+  isTaskTypeId,
   isTerminal,
   nextTimer,
   orderedEvent,
+  taskTypeOf,
   validateOrder,
   waitingFor,
   type Effect,
@@ -112,7 +114,10 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   const rules = patched('stage-deadlines') ? 2 : 1;
   // R-DECISION-NOTIFY: tasks started before it replay without its SMS
   const decisionSms = rules >= 2 && patched('decision-notify');
-  const state: TaskState = initialState(checkedOrder(order), now(), rules, decisionSms);
+  // R-TOUTIAO-ORDER: Toutiao content is reviewed after publication; tasks started before keep review first
+  // (asked only for those types, so other tasks' histories carry no marker)
+  const toutiaoOrder = rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && patched('toutiao-order');
+  const state: TaskState = initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder);
   const projections = new Queue<TaskEvent>();
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();

@@ -76,3 +76,22 @@ export const taskRatings = pgTable(
   },
   (t) => [check('task_ratings_stars', sql`${t.stars} between 1 and 5`), index('task_ratings_creator').on(t.creatorId, t.ratedAt)],
 );
+
+/**
+ * R-RATE, the other way: after settlement the task's creator rates the client
+ * once. The client's average is shown on the tasks a creator is asked to accept.
+ */
+export const clientRatings = pgTable(
+  'client_ratings',
+  {
+    taskId: text('task_id')
+      .primaryKey()
+      .references(() => tasks.id),
+    clientId: text('client_id').notNull(),
+    creatorId: text('creator_id').notNull(),
+    stars: integer('stars').notNull(),
+    comment: text('comment').notNull(),
+    ratedAt: tstz('rated_at').notNull().defaultNow(),
+  },
+  (t) => [check('client_ratings_stars', sql`${t.stars} between 1 and 5`), index('client_ratings_client').on(t.clientId, t.stars)],
+);

@@ -346,6 +346,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', pattern: '/v1/tasks/:taskId/metrics', path: () => `/v1/tasks/${taskT}/metrics`, allowed: everyone(200) },
   { method: 'GET', pattern: '/v1/tasks/:taskId/rating', path: () => `/v1/tasks/${taskT}/rating`, allowed: everyone(404) },
   { method: 'POST', pattern: '/v1/tasks/:taskId/rating', path: () => `/v1/tasks/${taskT}/rating`, allowed: { client: 400 }, body: () => ({ stars: 5, comment: 'Rated by the wrong role' }), probe: INVALID },
+  // R-RATE the other way: every party of T reads; only its creator rates the client
+  { method: 'GET', pattern: '/v1/tasks/:taskId/client-rating', path: () => `/v1/tasks/${taskT}/client-rating`, allowed: everyone(404) },
+  { method: 'POST', pattern: '/v1/tasks/:taskId/client-rating', path: () => `/v1/tasks/${taskT}/client-rating`, allowed: { creator: 400 }, body: () => ({ stars: 5, comment: 'Rated by the wrong role' }), probe: INVALID },
 ];
 
 const label = (r: RouteCase) => `${r.method} ${r.pattern}`;

@@ -43,6 +43,47 @@ async function acceptedTask(client: UserActor, creator: UserActor): Promise<stri
 }
 
 describe('post-campaign data and ratings (R-RATE)', () => {
+  it('R-RATE both ways: after settlement the creator rates the client once; the client\'s average appears on the tasks creators are asked to accept', async () => {
+    const creator = await api.creator(newActor('creator'), { douyin_video: 55_500 });
+    const second = await api.creator(newActor('creator'), { douyin_video: 55_500 });
+    const client = await api.account(newActor('client'));
+    await api.fund(client, 1_000_000);
+    const first = await acceptedTask(client, creator);
+    const early = await api.call('POST', `/v1/tasks/${first}/client-rating`, { as: creator, body: { stars: 5, comment: 'Clear brief' } });
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('not-settled');
+    expect((await api.call('POST', `/v1/tasks/${first}/acceptance`, { as: client, body: {} })).status).toBe(200);
+    const rated = await until(
+      () => api.call('POST', `/v1/tasks/${first}/client-rating`, { as: creator, body: { stars: 3, comment: 'Slow to answer' } }),
+      (r) => r.status !== 409 || r.body.code !== 'not-settled',
+    );
+    expect(rated.status).toBe(201);
+    expect(rated.body).toMatchObject({ taskId: first, clientId: client.id, stars: 3, comment: 'Slow to answer' });
+    // once; only the task's creator; every party reads it
+    const again = await api.call('POST', `/v1/tasks/${first}/client-rating`, { as: creator, body: { stars: 5, comment: 'changed my mind' } });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('already-rated');
+    expect((await api.call('POST', `/v1/tasks/${first}/client-rating`, { as: client, body: { stars: 5, comment: 'self' } })).status).toBe(403);
+    expect((await api.call('POST', `/v1/tasks/${first}/client-rating`, { as: second, body: { stars: 1, comment: 'x' } })).status).toBe(404);
+    expect((await api.call('GET', `/v1/tasks/${first}/client-rating`, { as: client })).body.stars).toBe(3);
+    // the client's own rating of the creator is a separate, independent rating
+    expect((await api.call('GET', `/v1/tasks/${first}/rating`, { as: client })).status).toBe(404);
+
+    // a new task for another creator shows the client's average where the creator decides to accept
+    const { status, body } = await api.call('POST', '/v1/tasks', {
+      as: client,
+      body: { creatorId: second.id, taskType: 'douyin_video', brief: 'A second campaign', scriptRequired: false },
+      headers: { 'idempotency-key': `rate-both-${first}` },
+    });
+    expect(status).toBe(201);
+    expect(body.clientRating).toEqual({ average: 3, count: 1 });
+    const listed = await api.call('GET', '/v1/tasks?status=awaiting_acceptance', { as: second });
+    expect(listed.body.items.find((t: { id: string }) => t.id === body.id).clientRating).toEqual({ average: 3, count: 1 });
+    const detail = await api.call('GET', `/v1/tasks/${body.id}`, { as: second });
+    expect(detail.body.clientRating).toEqual({ average: 3, count: 1 });
+  });
+
+
   it('R-RATE: after settlement the client rates the creator once (1-5 with a comment); the average appears in the plaza; both see the post-campaign data', async () => {
     const creator = await api.creator(newActor('creator'), { douyin_video: 66_600 });
     const client = await api.account(newActor('client'));

@@ -21,7 +21,7 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
     /** Skips time once the current task has nothing in flight (see settle). */
     sleep: async (ms: number): Promise<void> => {
       await settle(db(), current);
-      await stack.env.sleep(ms);
+      await stack.skip(ms);
       skipped += ms;
     },
     /** Runs `body` with a fresh worker and a freshly ordered task. */
@@ -59,6 +59,7 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
           }
         }
       });
+      await closeLeftovers(stack);
       // The virtual clock moves only by `sleep` (and with the wall clock): a jump means
       // something unlocked time skipping (see WorkflowStack.resultOf) and later tests would
       // run years ahead, so it fails here rather than as a hang further on.
@@ -67,4 +68,18 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
       if (moved > allowed) throw new Error(`the test server's clock jumped: ${moved} ms passed, ${skipped} ms were skipped by sleep`);
     },
   };
+}
+
+/**
+ * Every workflow still open once a test finished (none should be: the test's task
+ * was closed or terminated above) is logged and terminated, so its timers cannot
+ * hold the clock of the tests after it.
+ */
+async function closeLeftovers(stack: WorkflowStack): Promise<void> {
+  const { executions } = await stack.env.connection.workflowService.listOpenWorkflowExecutions({ namespace: stack.env.namespace ?? 'default', maximumPageSize: 100 });
+  for (const e of executions ?? []) {
+    const id = e.execution?.workflowId ?? '?';
+    console.error(`[harness] ${e.type?.name} ${id} was still open after the test: terminated`);
+    await stack.env.client.workflow.getHandle(id).terminate('left open by a test').catch(() => undefined);
+  }
 }

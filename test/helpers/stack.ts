@@ -63,6 +63,8 @@ export interface WorkflowStack {
    * Tests skip time only with `env.sleep` and wait for closing workflows with this.
    */
   resultOf<T = unknown>(workflowId: string): Promise<T>;
+  /** Skips `ms` of virtual time: `env.sleep` that survives a leaked time lock (see `skipTime`). */
+  skip(ms: number): Promise<void>;
   /** A fresh worker on a unique task queue; run the test inside `worker.runUntil`. */
   worker(): Promise<{ worker: Worker; taskQueue: string }>;
   stop(): Promise<void>;
@@ -72,6 +74,56 @@ export interface WorkflowStack {
 export function resultHoldingTime<T = unknown>(env: TestWorkflowEnvironment, workflowId: string): Promise<T> {
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   return client.workflow.getHandle(workflowId).result() as Promise<T>;
+}
+
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Whether any open workflow has a workflow task or an activity in flight (those hold the test server's clock by design). */
+async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
+  const namespace = env.namespace ?? 'default';
+  const { executions } = await env.connection.workflowService.listOpenWorkflowExecutions({ namespace, maximumPageSize: 1000 });
+  for (const e of executions ?? []) {
+    const d = await env.client.workflow.getHandle(e.execution?.workflowId ?? '', e.execution?.runId ?? undefined).describe().catch(() => null);
+    if (d && (d.raw.pendingWorkflowTask || d.raw.pendingActivities?.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * `env.sleep(ms)`, made safe against a leaked lock of the test server's clock.
+ *
+ * The Java test server (1.38) locks time skipping while a query-only workflow
+ * task is out and unlocks it when the query is answered. When something needs a
+ * real workflow task meanwhile (a signal, an update, a timer), it turns the
+ * query task into a real one and the query's lock is never released: from then
+ * on virtual time only moves with the wall clock and the next skip of days never
+ * returns (a test that polls state with queries while the workflow is busy does
+ * this about once in three runs of a file). Here, while the skip is pending and
+ * the clock is not jumping although no workflow task or activity is in flight,
+ * the leaked lock is released; the server refuses an unlock it does not owe, so
+ * a balanced clock is never unlocked twice.
+ */
+export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promise<void> {
+  const target = (await env.currentTimeMs()) + ms;
+  let done = false;
+  const sleeping = env.sleep(ms).finally(() => {
+    done = true;
+  });
+  await Promise.race([sleeping, pause(1_000)]);
+  while (!done) {
+    const before = await env.currentTimeMs();
+    await Promise.race([sleeping, pause(1_000)]);
+    if (done) break;
+    const now = await env.currentTimeMs();
+    const skipping = now - before > 10_000;
+    if (now >= target || skipping || (await workInFlight(env))) continue;
+    const released = await env.connection.testService!.unlockTimeSkipping({}).then(
+      () => true,
+      () => false,
+    );
+    if (released) console.warn(`[test server] released a leaked time lock at ${new Date(now).toISOString()} (skip of ${ms} ms was stuck)`);
+  }
+  await sleeping;
 }
 
 /** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
@@ -100,6 +152,7 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
   return {
     env,
     resultOf: (workflowId) => resultHoldingTime(env, workflowId),
+    skip: (ms) => skipTime(env, ms),
     postgres,
     notifier,
     payouts,

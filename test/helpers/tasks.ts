@@ -83,8 +83,11 @@ export async function toPublished(h: TaskHandle, itemId = 'item-1'): Promise<Tas
     await a.confirmScript('confirm');
   }
   await a.submitContent();
-  await a.reviewContent('pass');
-  await a.confirmContent('confirm');
+  if (!s.publishFirst) {
+    await a.reviewContent('pass');
+    await a.confirmContent('confirm');
+  }
+  // R-TOUTIAO-ORDER: Toutiao content goes live first; the client reviews it in awaiting_client_acceptance
   await a.publish(itemId);
   await a.platform('published', itemId);
   return waitFor(h, (t) => t.status === 'awaiting_client_acceptance');

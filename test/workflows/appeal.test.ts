@@ -80,7 +80,7 @@ async function settle(h: AppealHandle): Promise<void> {
 async function advanceTo(targetMs: number, h?: AppealHandle): Promise<void> {
   if (h) await settle(h);
   const nowMs = await stack.env.currentTimeMs();
-  if (targetMs > nowMs) await stack.env.sleep(targetMs - nowMs);
+  if (targetMs > nowMs) await stack.skip(targetMs - nowMs);
 }
 
 /** A creator with a deduction of POINTS (a card), recorded at `atMs`. */

@@ -117,7 +117,7 @@ describe('script and content', () => {
       await a.reviewContent('pass');
       await a.confirmContent('reject', 'Show the logo earlier');
       // the failed attempts' retries (2 s, then 4 s) fire when time moves
-      await stack().env.sleep(MINUTE);
+      await stack().skip(MINUTE);
       const decisions = ['script_rejected', 'script_confirmed', 'content_rejected'];
       const sent = await waitForNotifications(h.workflowId, 4, (n) => decisions.every((t) => n.some((x) => x.template === t && x.sentAt !== null)));
       const toCreator = sent.filter((n) => decisions.includes(n.template));

@@ -4,9 +4,9 @@
  * the rules a type changes, each named by its DOMAIN.md id.
  */
 import { describe, expect, it } from 'vitest';
-import { DAY, MINUTE, TASK_TYPE_IDS, taskTypeOf, validateOrder, DomainError, type TaskTypeId } from '../../domain/index.js';
+import { DAY, MINUTE, TASK_TYPE_IDS, stagesOf, taskTypeOf, validateOrder, DomainError, type TaskTypeId } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
-import { CLIENT, CREATOR, act, order, projected, refusal, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
+import { CLIENT, CREATOR, act, creditOf, notificationsOf, order, projected, refusal, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
 
 const { db, sleep, withTask } = useWorkflowStack();
 
@@ -101,31 +101,113 @@ describe('toutiao_article', () => {
       expect((await a.confirmScript('reject', 'one')).status).toBe('script_drafting');
     }));
 
-  it('R-ARTICLE-2: the client has two rejections of the article in total; a third is refused and it can only confirm', () =>
-    withTask({ type: 'toutiao_article', scriptRequired: false }, async (h) => {
+  it('R-TOUTIAO-ORDER: the article is written and published first; the client reviews the live article, a rejection grants the one modification it asks for, and confirming settles', () =>
+    withTask({ type: 'toutiao_article', scriptRequired: false, retentionDays: 15 }, async (h) => {
       const a = act(h);
       await a.accept();
-      for (let i = 1; i <= 2; i++) {
-        await a.submitContent(`article ${i}`);
-        await a.reviewContent('pass');
-        expect((await a.confirmContent('reject', `revise ${i}`)).status).toBe('content_drafting');
+      const written = await a.submitContent('article 1');
+      expect(written.publishFirst).toBe(true);
+      expect(written.status).toBe('awaiting_publication'); // no review before publication
+      expect(await refusal(a.reviewContent('pass'))).toMatchObject({ type: 'invalid_state' });
+      expect(await refusal(a.confirmContent('confirm'))).toMatchObject({ type: 'invalid_state', code: 'not-content-confirmation' });
+      await a.publish('tt-1');
+      await a.platform('published', 'tt-1');
+      const live = await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
+      expect(live.publication.itemId).toBe('tt-1');
+      // the creator cannot change the live article on its own (R-MODIFY-PERMISSION)
+      expect(await refusal(a.publish('tt-x'))).toMatchObject({ code: 'modification-permission-required' });
+      expect(await refusal(a.confirmContent('reject', ''))).toMatchObject({ type: 'invalid_input' });
+      const rejected = await a.confirmContent('reject', 'The second paragraph misnames the product');
+      expect(rejected.status).toBe('content_drafting');
+      expect(rejected.content.lastRejection).toMatchObject({ by: 'client', reason: 'The second paragraph misnames the product' });
+      expect(rejected.publication.modificationGrantedAt).not.toBeNull(); // the rejection grants the modification
+      expect(rejected.publication.visibility).toBe('public'); // the article stays up meanwhile
+      await sleep(2 * DAY);
+      expect((await a.submitContent('article 2')).status).toBe('awaiting_publication');
+      // modified in place in the MP back-end: the same item, live again at once as the final publication
+      const modified = await a.publish('tt-1');
+      expect(modified.status).toBe('awaiting_client_acceptance');
+      expect(Date.parse(modified.publication.publishedAt!)).toBeGreaterThan(Date.parse(live.publication.publishedAt!));
+      expect(modified.publication.modificationGrantedAt).toBeNull(); // one rejection, one modification
+      expect(await refusal(a.publish('tt-2'))).toMatchObject({ code: 'modification-permission-required' });
+      // R-PUBLISH-TIME: confirming the live article confirms its publication time and settles, in one action
+      const settled = await a.confirmContent('confirm');
+      expect(settled.status).toBe('in_retention');
+      expect(settled.acceptance).toMatchObject({ acceptedBy: 'client', publishTimeConfirmed: modified.publication.publishedAt });
+      expect(settled.settlement).toMatchObject({ refundFen: 0, payoutFen: settled.priceFen });
+      // R-RETENTION-CLOCK: retention counts from the final publication (the modification)
+      expect(Date.parse(settled.retention.endsAt!) - Date.parse(modified.publication.publishedAt!)).toBe(15 * DAY);
+      const { events } = await projected(db(), h.workflowId, settled.version);
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['submitted', 'published', 'client_rejected', 'delivery_accepted']));
+      expect(events.find((e) => e.type === 'client_rejected')).toMatchObject({ actorRole: 'client', payload: { stage: 'content', revision: 1, live: true } });
+    }));
+
+  it('R-TOUTIAO-ORDER, R-DECISION-NOTIFY: a rejected live article sends the creator one SMS with the reason', () =>
+    withTask({ type: 'toutiao_article', scriptRequired: false }, async (h) => {
+      await toPublished(h, 'tt-1');
+      await act(h).confirmContent('reject', 'Wrong product name');
+      let sms: Awaited<ReturnType<typeof notificationsOf>> = [];
+      for (let i = 0; i < 100 && !sms.some((n) => n.sentAt !== null); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        sms = (await notificationsOf(db(), h.workflowId)).filter((n) => n.template === 'content_rejected');
       }
-      await a.submitContent('article 3');
-      await a.reviewContent('pass');
+      expect(sms).toHaveLength(1);
+      expect(sms[0]).toMatchObject({ recipientRole: 'creator', recipientId: CREATOR.id });
+      expect(JSON.stringify(sms[0]!.params)).toContain('Wrong product name');
+    }));
+
+  it('R-ARTICLE-2: the client has two rejections of the live article in total; a third is refused and it can only confirm', () =>
+    withTask({ type: 'toutiao_article', scriptRequired: false }, async (h) => {
+      const a = act(h);
+      await toPublished(h, 'tt-1');
+      for (let i = 1; i <= 2; i++) {
+        expect((await a.confirmContent('reject', `revise ${i}`)).status).toBe('content_drafting');
+        await a.submitContent(`article ${i + 1}`);
+        expect((await a.publish('tt-1')).status).toBe('awaiting_client_acceptance');
+      }
       const third = await refusal(a.confirmContent('reject', 'once more'));
       expect(third).toMatchObject({ type: 'rule_violation', code: 'rejection-limit-reached' });
       expect(third.message).toMatch(/only confirm/);
-      expect((await a.confirmContent('confirm')).status).toBe('awaiting_publication');
+      expect((await a.confirmContent('confirm')).status).toBe('in_retention');
     }));
 
-  it('R-PUBLISH-TIME: the client confirms the publication time when it settles; a wrong or missing time is refused', () =>
+  it('R-TOUTIAO-ORDER: a revision may also go live as a new article, which the platform reports; an open complaint must be decided before a rejection', () =>
+    withTask({ type: 'toutiao_direct_article', scriptRequired: false }, async (h) => {
+      const a = act(h);
+      await toPublished(h, 'zf-1');
+      await a.complain('Off-brief');
+      expect(await refusal(a.confirmContent('reject', 'also this'))).toMatchObject({ code: 'complaint-open' });
+      await a.dismissComplaint('Matches the brief');
+      await a.confirmContent('reject', 'Add the price');
+      await a.submitContent('article 2');
+      expect((await a.publish('zf-2')).publication.pendingItemId).toBe('zf-2');
+      await a.platform('published', 'zf-2');
+      const s = await waitFor(h, (t) => t.status === 'awaiting_client_acceptance' && t.publication.itemId === 'zf-2');
+      expect(s.publication.republishCount).toBe(1);
+    }));
+
+  it('R-TOUTIAO-ORDER, R-REPUBLISH-GRACE: deleting the live article while it is revised is a violation only if nothing is public within 24 hours', () =>
+    withTask({ type: 'toutiao_article', scriptRequired: false, retentionDays: 30 }, async (h) => {
+      const a = act(h);
+      await toPublished(h, 'tt-1');
+      await a.confirmContent('reject', 'Rewrite the title');
+      await a.platform('deleted', 'tt-1');
+      const lapsed = await waitFor(h, (t) => t.publication.visibility === 'deleted');
+      expect(lapsed.retention.violations).toBe(0);
+      expect(lapsed.nextDeadline).toBe(new Date(Date.parse(lapsed.lapse!.since) + DAY).toISOString());
+      await sleep(DAY + MINUTE);
+      const s = await waitFor(h, (t) => t.retention.violations === 1);
+      expect(s.status).toBe('content_drafting');
+      expect((await creditOf(db(), h.workflowId)).map((c) => c.delta)).toEqual([-25]);
+    }));
+
+  it('R-PUBLISH-TIME: settling confirms the live publication time without retyping it; a time sent that is not the live one is refused', () =>
     withTask({ type: 'toutiao_article', scriptRequired: false, retentionDays: 15 }, async (h) => {
       const live = await toPublished(h, 'tt-1');
       const publishedAt = live.publication.publishedAt!;
-      expect(await refusal(act(h).acceptDelivery())).toMatchObject({ type: 'invalid_input', code: 'publishTime-required' });
       const wrong = new Date(Date.parse(publishedAt) - 3600_000).toISOString();
       expect(await refusal(act(h).acceptDelivery(CLIENT, wrong))).toMatchObject({ type: 'rule_violation', code: 'publish-time-mismatch' });
-      const settled = await act(h).acceptDelivery(CLIENT, publishedAt);
+      const settled = await act(h).acceptDelivery(CLIENT);
       expect(settled.status).toBe('in_retention');
       expect(settled.acceptance.publishTimeConfirmed).toBe(publishedAt);
     }));
@@ -168,41 +250,27 @@ describe('toutiao direct article, micro post and Q&A', () => {
       }),
   );
 
-  it('R-CONTENT-FLOW: a micro post has no rejection limit; publish, then settle with the publication time', () =>
+  it('R-TOUTIAO-ORDER: a micro post goes live first too and has no rejection limit; confirming settles with the publication time', () =>
     withTask({ type: 'toutiao_micro_post', scriptRequired: false }, async (h) => {
       const a = act(h);
-      await a.accept();
+      await toPublished(h, 'wtt-1');
       for (let i = 0; i < 3; i++) {
-        await a.submitContent();
-        await a.reviewContent('pass');
         expect((await a.confirmContent('reject', 'again')).status).toBe('content_drafting');
+        await a.submitContent(`post ${i + 2}`);
+        await a.publish('wtt-1'); // no permission needed for a micro post (its own modification anyway)
       }
-      await a.submitContent();
-      await a.reviewContent('pass');
-      await a.confirmContent('confirm');
-      await a.publish('wtt-1');
-      await a.platform('published', 'wtt-1');
-      const live = await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
-      expect((await a.acceptDelivery(CLIENT, live.publication.publishedAt!)).status).toBe('in_retention');
+      const live = await a.state();
+      expect(live.content.clientRejections).toBe(3);
+      const settled = await a.confirmContent('confirm');
+      expect(settled.status).toBe('in_retention');
+      expect(settled.acceptance.publishTimeConfirmed).toBe(live.publication.publishedAt);
     }));
 
-  it('R-ARTICLE-2: a direct article also has two client rejections; R-RETENTION-PENALTY applies to Toutiao content too', () =>
+  it('R-RETENTION-PENALTY applies to Toutiao content too: hiding a settled direct article costs 25 points', () =>
     withTask({ type: 'toutiao_direct_article', scriptRequired: false, retentionDays: 7 }, async (h) => {
       const a = act(h);
-      await a.accept();
-      for (let i = 0; i < 2; i++) {
-        await a.submitContent();
-        await a.reviewContent('pass');
-        await a.confirmContent('reject', 'revise');
-      }
-      await a.submitContent();
-      await a.reviewContent('pass');
-      expect(await refusal(a.confirmContent('reject', 'third'))).toMatchObject({ code: 'rejection-limit-reached' });
-      await a.confirmContent('confirm');
-      await a.publish('zf-1');
-      await a.platform('published', 'zf-1');
-      const live = await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
-      await a.acceptDelivery(CLIENT, live.publication.publishedAt!);
+      await toPublished(h, 'zf-1');
+      await a.acceptDelivery();
       await a.platform('hidden', 'zf-1');
       const s = await waitFor(h, (t) => t.retention.violations === 1);
       expect(s.status).toBe('in_retention');
@@ -215,4 +283,15 @@ it('the catalogue holds every type of DOMAIN.md with its stages as data', () => 
   expect(publisher('xigua_video')).toBe('client');
   expect(publisher('douyin_video')).toBe('creator');
   expect(taskTypeOf('toutiao_article').draft?.kind).toBe('outline');
+});
+
+it('R-TOUTIAO-ORDER: the order is data in the catalogue: Toutiao content is reviewed after publication, videos before', () => {
+  for (const id of TASK_TYPE_IDS) {
+    const def = taskTypeOf(id);
+    expect(def.clientReviews).toBe(def.platform === 'toutiao' ? 'after_publication' : 'before_publication');
+    const stages = stagesOf(def);
+    const published = stages.indexOf(`publication_by_${def.publisher}`);
+    const review = stages.findIndex((s) => s.startsWith('client_review_of_live_') || s.startsWith('client_confirmation_of_'));
+    expect(review > published).toBe(def.clientReviews === 'after_publication');
+  }
 });
