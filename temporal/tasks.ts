@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
 import { orderOf, unstartedTasks } from '../db/tasks.js';
+import { taskTypeOf, type TaskTypeId } from '../domain/index.js';
 import { taskWorkflow } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
 import { startOrphanedWithdrawals } from './withdrawals.js';
@@ -20,6 +21,9 @@ export async function startTaskWorkflow(temporal: Client, taskQueue: string, row
     taskQueue,
     workflowId: taskWorkflowId(row.id),
     args: [orderOf(row)],
+    // the Temporal UI's header for an operator looking at a stuck task (current details follow each step)
+    staticSummary: taskSummary(row),
+    staticDetails: taskDetails(row),
     typedSearchAttributes: [
       { key: TaskStatusKey, value: 'awaiting_acceptance' },
       { key: TaskTypeKey, value: row.type },
@@ -27,6 +31,24 @@ export async function startTaskWorkflow(temporal: Client, taskQueue: string, row
       { key: CreatorIdKey, value: row.creatorId },
     ],
   });
+}
+
+const yuan = (fen: number) => `¥${(fen / 100).toFixed(2)}`;
+
+/** One line for the Temporal UI's list and header: what, for whom, how much. */
+export function taskSummary(row: Pick<TaskRow, 'type' | 'clientId' | 'creatorId' | 'priceFen'>): string {
+  return `${taskTypeOf(row.type as TaskTypeId).nameZh} ${row.type} · ${row.clientId} → ${row.creatorId} · ${yuan(row.priceFen)}`;
+}
+
+/** The order as the Temporal UI shows it (markdown): fixed for the task's life. */
+export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'creatorId' | 'priceFen' | 'retentionDays' | 'scriptRequired' | 'orderedAt' | 'acceptDeadline'>): string {
+  const def = taskTypeOf(row.type as TaskTypeId);
+  return [
+    `**${def.name}** (${def.nameZh}) · task \`${row.id}\``,
+    `client \`${row.clientId}\` → creator \`${row.creatorId}\``,
+    `price ${row.priceFen} fen (${yuan(row.priceFen)}) held in escrow · retention ${row.retentionDays} days · ${def.draft ? `${def.draft.kind} ${row.scriptRequired ? 'required' : 'skipped'}` : `no ${'draft'} stage`} · client reviews ${def.clientReviews.replace('_', ' ')}`,
+    `ordered ${row.orderedAt.toISOString()} · accept by ${row.acceptDeadline.toISOString()}`,
+  ].join('\n\n');
 }
 
 /**

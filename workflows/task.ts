@@ -149,9 +149,10 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
     }
   };
 
-  const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand) => {
+  const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand, description: string) => {
     const command = (input: I): TaskCommand => ({ ...toCommand(input), actor: input.actor });
     setHandler(def, (input: I) => commit(decideOrFail(command(input))), {
+      description,
       validator: (input: I) => {
         if (!input || typeof input !== 'object' || !input.actor) {
           throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
@@ -166,36 +167,40 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   if (rules >= 2) commit(orderedEvent(state));
 
   // Handlers first, before the first await.
-  setHandler(taskStateQuery, () => state);
-  handle(acceptTaskUpdate, () => ({ type: 'accept' }));
-  handle(declineTaskUpdate, (i) => ({ type: 'decline', reason: i.reason }));
-  handle(submitScriptUpdate, (i) => ({ type: 'submit', stage: 'script', body: i.body }));
-  handle(reviewScriptUpdate, (i) => ({ type: 'review', stage: 'script', decision: i.decision, reason: i.reason }));
-  handle(confirmScriptUpdate, (i) => ({ type: 'confirm', stage: 'script', decision: i.decision, reason: i.reason }));
-  handle(submitContentUpdate, (i) => ({ type: 'submit', stage: 'content', body: i.body }));
-  handle(reviewContentUpdate, (i) => ({ type: 'review', stage: 'content', decision: i.decision, reason: i.reason }));
-  handle(confirmContentUpdate, (i) => ({ type: 'confirm', stage: 'content', decision: i.decision, reason: i.reason }));
-  handle(publishContentUpdate, (i) => ({ type: 'publish', platformItemId: i.platformItemId }));
-  handle(acceptDeliveryUpdate, (i) => ({ type: 'accept_delivery', publishTime: i.publishTime }));
-  handle(grantModificationUpdate, () => ({ type: 'grant_modification' }));
-  handle(fileComplaintUpdate, (i) => ({ type: 'file_complaint', reason: i.reason }));
-  handle(resolveComplaintUpdate, (i) => ({ type: 'resolve_complaint', outcome: i.outcome, note: i.note }));
-  handle(extendDraftDeadlineUpdate, (i) => ({ type: 'extend_draft_deadline', days: i.days }));
-  handle(resolveTaskUpdate, (i) => ({ type: 'resolve_task', outcome: i.outcome, reason: i.reason, refundFen: i.refundFen }));
-  handle(proposeCancellationUpdate, (i) => ({ type: 'propose_cancellation', reason: i.reason, refundFen: i.refundFen }));
-  handle(answerCancellationUpdate, (i) => ({ type: 'answer_cancellation', agree: i.agree, reason: i.reason }));
-  handle(requestTakedownUpdate, (i) => ({ type: 'request_takedown', reason: i.reason }));
-  handle(answerTakedownUpdate, (i) => ({ type: 'answer_takedown', agree: i.agree, reason: i.reason }));
-  setHandler(platformEventSignal, (event) => {
-    // A redelivered or older callback (the platform's own time, per item) changes nothing.
-    if (isStalePlatformEvent(state, event)) return;
-    commit(decideOrFail({ type: 'platform', ...event, actor: { role: 'platform', id: 'content-platform' } }));
-  });
+  setHandler(taskStateQuery, () => state, { description: 'The whole task state (domain/taskState.ts), as the API serves it' });
+  handle(acceptTaskUpdate, () => ({ type: 'accept' }), 'Creator accepts the task within 24 h (R-ACCEPT-24H)');
+  handle(declineTaskUpdate, (i) => ({ type: 'decline', reason: i.reason }), 'Creator declines with a reason: cancelled, escrow refunded (R-DECLINE)');
+  handle(submitScriptUpdate, (i) => ({ type: 'submit', stage: 'script', body: i.body }), 'Creator submits the script or outline (R-SCRIPT-FLOW)');
+  handle(reviewScriptUpdate, (i) => ({ type: 'review', stage: 'script', decision: i.decision, reason: i.reason }), 'Operator passes or rejects the script (with a reason)');
+  handle(confirmScriptUpdate, (i) => ({ type: 'confirm', stage: 'script', decision: i.decision, reason: i.reason }), 'Client confirms or rejects the script (R-OUTLINE-3 for outlines)');
+  handle(submitContentUpdate, (i) => ({ type: 'submit', stage: 'content', body: i.body }), 'Creator submits the content (R-CONTENT-FLOW; Toutiao: the article, published next)');
+  handle(reviewContentUpdate, (i) => ({ type: 'review', stage: 'content', decision: i.decision, reason: i.reason }), 'Operator passes or rejects the content (video types)');
+  handle(confirmContentUpdate, (i) => ({ type: 'confirm', stage: 'content', decision: i.decision, reason: i.reason }), 'Client confirms or rejects the content (Toutiao: the live content; confirming settles)');
+  handle(publishContentUpdate, (i) => ({ type: 'publish', platformItemId: i.platformItemId }), 'Publisher links the platform item (R-PUBLISH-CREATOR / R-PUBLISH-CLIENT)');
+  handle(acceptDeliveryUpdate, (i) => ({ type: 'accept_delivery', publishTime: i.publishTime }), 'Client accepts the live content: escrow paid to the creator (R-ACCEPTANCE-7D)');
+  handle(grantModificationUpdate, () => ({ type: 'grant_modification' }), 'Client allows one change of the published article (R-MODIFY-PERMISSION)');
+  handle(fileComplaintUpdate, (i) => ({ type: 'file_complaint', reason: i.reason }), 'Client complains: auto-acceptance stops until an operator decides (R-COMPLAINT)');
+  handle(resolveComplaintUpdate, (i) => ({ type: 'resolve_complaint', outcome: i.outcome, note: i.note }), 'Operator dismisses or upholds the complaint (fix or cancel)');
+  handle(extendDraftDeadlineUpdate, (i) => ({ type: 'extend_draft_deadline', days: i.days }), 'Client extends the drafting deadline (R-STAGE-DEADLINE)');
+  handle(resolveTaskUpdate, (i) => ({ type: 'resolve_task', outcome: i.outcome, reason: i.reason, refundFen: i.refundFen }), 'Operator ends the task: cancel with a refund, or settle (R-OPERATOR-RESOLVE)');
+  handle(proposeCancellationUpdate, (i) => ({ type: 'propose_cancellation', reason: i.reason, refundFen: i.refundFen }), 'Either party proposes cancelling; 48 h to answer (R-MUTUAL-CANCEL)');
+  handle(answerCancellationUpdate, (i) => ({ type: 'answer_cancellation', agree: i.agree, reason: i.reason }), 'The other party agrees to or refuses the cancellation');
+  handle(requestTakedownUpdate, (i) => ({ type: 'request_takedown', reason: i.reason }), 'Creator asks to take the content down during retention (R-TAKEDOWN)');
+  handle(answerTakedownUpdate, (i) => ({ type: 'answer_takedown', agree: i.agree, reason: i.reason }), 'Client agrees to or refuses the takedown within 48 h');
+  setHandler(
+    platformEventSignal,
+    (event) => {
+      // A redelivered or older callback (the platform's own time, per item) changes nothing.
+      if (isStalePlatformEvent(state, event)) return;
+      commit(decideOrFail({ type: 'platform', ...event, actor: { role: 'platform', id: 'content-platform' } }));
+    },
+    { description: 'Content platform callback: published, hidden, deleted, restored (in the platform\'s order per item)' },
+  );
 
   const projector = projections.drain(async (events) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await projectTask({ task: { ...state }, events });
+        await projectTask.executeWithOptions({ summary: `project events ${events[0]?.seq ?? ''}–${events.at(-1)?.seq ?? ''} to the read model` }, [{ task: { ...state }, events }]);
         break;
       } catch (err) {
         if (rules < 2) throw err;
@@ -308,7 +313,7 @@ async function runEffect(state: TaskState, effect: Effect, rules: number): Promi
       // Added with the ledger: tasks that reached this point before it (saved
       // histories) did not schedule this activity, so replaying them skips it.
       if (patched('escrow-settlement')) {
-        await settleEscrow({
+        await settleEscrow.executeWithOptions({ summary: settleSummary(effect) }, [{
           taskId: state.taskId,
           clientId: state.clientId,
           creatorId: state.creatorId,
@@ -316,17 +321,24 @@ async function runEffect(state: TaskState, effect: Effect, rules: number): Promi
           refundFen: effect.refundFen,
           payoutFen: effect.payoutFen,
           payoutAccount: state.payoutAccount,
-        });
+        }]);
       }
       return;
     case 'notify':
-      await (rules >= 2 ? notifications.sendNotification : sendNotification)({ ...effect, taskId: state.taskId });
+      await (rules >= 2 ? notifications.sendNotification : sendNotification).executeWithOptions({ summary: `${effect.channel} '${effect.template}' to the ${effect.recipient.role}` }, [{ ...effect, taskId: state.taskId }]);
       return;
     case 'credit':
       // histories from before `occurredAt` was on the effect fall back to the time the effect runs
-      await recordCreditChange({ ...effect, taskId: state.taskId, actor: SYSTEM, occurredAt: effect.occurredAt ?? new Date(now()).toISOString() });
+      await recordCreditChange.executeWithOptions({ summary: `credit ${effect.delta} points: ${effect.cause}` }, [{ ...effect, taskId: state.taskId, actor: SYSTEM, occurredAt: effect.occurredAt ?? new Date(now()).toISOString() }]);
       return;
   }
+}
+
+/** What the Temporal UI shows for a settlement activity. */
+function settleSummary(effect: Extract<Effect, { kind: 'settle' }>): string {
+  if (effect.outcome === 'payout') return `settle escrow → creator: ${effect.payoutFen} fen`;
+  if (effect.outcome === 'refund') return `settle escrow → client: refund ${effect.refundFen} fen`;
+  return `settle escrow: refund ${effect.refundFen} fen to the client, ${effect.payoutFen} fen to the creator`;
 }
 
 /** Upserts the search attributes when status, deadline or (rules 2) attention changed; returns what is now published. */

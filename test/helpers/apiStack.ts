@@ -20,6 +20,7 @@ import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { metricsStarter } from '../../temporal/metrics.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
+import { freePort } from '../../db/embedded.js';
 import { MAX_TOP_UP_FEN } from '../../db/ledger.js';
 import { ensureAccount, ensureCreator } from './accounts.js';
 import { startPostgres, type Postgres } from './stack.js';
@@ -28,6 +29,8 @@ import type { TaskTypeId } from '../../domain/index.js';
 
 export interface ApiStack {
   baseUrl: string;
+  /** The Temporal UI, when started with `ui: true`. */
+  uiUrl: string | null;
   auth: Auth;
   postgres: Postgres;
   env: TestWorkflowEnvironment;
@@ -52,10 +55,17 @@ export interface ApiStack {
   stop(): Promise<void>;
 }
 
-export async function startApiStack(): Promise<ApiStack> {
+/** `ui`: the dev server also serves the Temporal UI (on `uiUrl`), for browser tests of it. */
+export async function startApiStack(options: { ui?: boolean } = {}): Promise<ApiStack> {
+  const uiPort = options.ui ? await freePort() : undefined;
   const [env, postgres, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: toolPath('temporal') }, ip: '127.0.0.1', extraArgs: ['--headless', '--log-level', 'error'] },
+      server: {
+        executable: { type: 'existing-path', path: toolPath('temporal') },
+        ip: '127.0.0.1',
+        ...(uiPort ? { ui: true, uiPort } : {}),
+        extraArgs: [...(uiPort ? [] : ['--headless']), '--log-level', 'error'],
+      },
     }),
     startPostgres(),
     bundleWorkflows(),
@@ -80,6 +90,7 @@ export async function startApiStack(): Promise<ApiStack> {
 
   const stack: ApiStack = {
     baseUrl,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
     auth,
     jwtKey: new TextEncoder().encode(jwtSecret),
     postgres,

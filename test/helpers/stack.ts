@@ -76,6 +76,22 @@ export function resultHoldingTime<T = unknown>(env: TestWorkflowEnvironment, wor
   return client.workflow.getHandle(workflowId).result() as Promise<T>;
 }
 
+/**
+ * The time-skipping test server (a JVM). The SDK gives it 5 s to answer; on a
+ * loaded machine a JVM can take longer to start, so a start that timed out is
+ * tried again (a port it never bound is simply abandoned).
+ */
+async function startTestServer(attempts = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: toolPath('test-server') } } });
+    } catch (err) {
+      if (attempt >= attempts || !/did not start within/.test(String(err))) throw err;
+      console.warn(`[test server] start attempt ${attempt} timed out; trying again`);
+    }
+  }
+}
+
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Whether any open workflow has a workflow task or an activity in flight (those hold the test server's clock by design). */
@@ -129,11 +145,7 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
 /** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
 export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
   const [env, postgres, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: {
-        executable: { type: 'existing-path', path: toolPath('test-server') },
-      },
-    }),
+    startTestServer(),
     startPostgres(),
     bundleWorkflows(),
   ]);
