@@ -98,12 +98,12 @@ export function yuan(fen: number): string {
 }
 
 /** An ISO time in Beijing time (UTC+8, no daylight saving), with the UTC original beside it. */
-function time(at: string | null): string {
+function time(at: string | null, separator = '<br>'): string {
   if (!at) return '—';
   const ms = Date.parse(at);
   if (Number.isNaN(ms)) return escapeHtml(at);
   const local = new Date(ms + 8 * 3600_000).toISOString().replace('T', ' ').replace('Z', '');
-  return `${escapeHtml(local)}<br><span class="utc">${escapeHtml(at)}</span>`;
+  return `${escapeHtml(local)}${separator}<span class="utc">${escapeHtml(at)}</span>`;
 }
 
 const actorText = (a: EvidenceEntry['actor']) => (a ? `${bi(ROLE[a.role], a.role)}<br><span class="id">${escapeHtml(a.id)}</span>` : '—');
@@ -229,7 +229,7 @@ export function renderEvidenceHtml(ex: EvidenceExport, ctx: EvidencePageContext)
 <div class="digest">
   <div>SHA-256 (JSON 文件摘要 digest of the JSON document): <code id="sha256">${escapeHtml(ex.sha256Hex)}</code></div>
   <div class="note">摘要覆盖附录中的 JSON 原文（${escapeHtml(ex.bytes.length)} 字节 bytes，RFC 8785 规范化 canonical JSON，UTF-8）；同一记录每次导出摘要相同。The digest covers the JSON in the appendix exactly; the same record always has the same digest.</div>
-  <div class="note">导出时间 Exported at: ${escapeHtml(ctx.generatedAt)} · 导出人 Exported by: ${bi(ROLE[ctx.exportedBy.role], ctx.exportedBy.role)} <span class="id">${escapeHtml(ctx.exportedBy.id)}</span>（不在摘要范围内 not covered by the digest）</div>
+  <div class="note">导出时间 Exported at: ${time(ctx.generatedAt, ' ')} · 导出人 Exported by: ${bi(ROLE[ctx.exportedBy.role], ctx.exportedBy.role)} <span class="id">${escapeHtml(ctx.exportedBy.id)}</span>（不在摘要范围内 not covered by the digest）</div>
 </div>
 
 <h2>任务信息 <span class="en">Task</span></h2>
