@@ -219,7 +219,6 @@ export function renderEvidenceHtml(ex: EvidenceExport, ctx: EvidencePageContext)
   .page-footer { margin-top: 24px; color: #444; font-size: 10px; border-top: 1px solid #999; padding-top: 4px; word-break: break-all; }
   @media print {
     body { margin: 0; max-width: none; padding: 0; }
-    .page-footer { position: fixed; bottom: -12mm; left: 0; right: 0; margin: 0; }
   }
 </style>
 </head>
