@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
+import { EvidenceDocumentSchema } from '../../api/evidence.js';
 import { ENTRY_KINDS, canonicalJson, type EvidenceDocument, type EvidenceEntry } from '../../api/evidenceBundle.js';
 import { appeals, creditEvents } from '../../db/schema/index.js';
 import { ensureAccount, newActor } from '../helpers/accounts.js';
@@ -154,6 +155,8 @@ const payload = (e: EvidenceEntry) => e.data['payload'] as Record<string, unknow
 describe('R-EVIDENCE: the bundle', () => {
   it('R-EVIDENCE: holds every kind of entry, in time order, with a header naming the task, its parties, price and status', async () => {
     const { doc } = await bundle();
+    // the answer is what the OpenAPI document says it is (strict: no field left undocumented)
+    expect(EvidenceDocumentSchema.strict().parse(doc)).toEqual(doc);
     expect(doc.format).toBe('starmap.evidence/1');
     expect(doc.task).toMatchObject({
       id: taskId,
@@ -356,7 +359,9 @@ describe('R-EVIDENCE: the printable page', () => {
     expect((await get(`/v1/tasks/${taskId}/evidence.html?token=${expired}`)).status).toBe(401);
     const tampered = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
     expect((await get(`/v1/tasks/${taskId}/evidence.html?token=${tampered}`)).status).toBe(401);
-    expect((await get(`/v1/tasks/${taskId}/evidence.html?token=not-a-token`)).status).toBe(400);
+    expect((await get(`/v1/tasks/${taskId}/evidence.html?token=not-a-token`)).status).toBe(401);
+    expect((await get(`/v1/tasks/${taskId}/evidence.html?token=`)).status).toBe(401);
+    expect((await get(`/v1/tasks/${taskId}/evidence.html?token=${token}&token=${token}`)).status).toBe(400);
     // an MCN that no longer manages the creator cannot use the link it got
     const outsiderLink = await api.auth.signLink(otherMcn, `evidence:${taskId}`, 60);
     expect((await get(`/v1/tasks/${taskId}/evidence.html?token=${outsiderLink}`)).status).toBe(404);
