@@ -381,7 +381,7 @@ describe('R-EVIDENCE: the printable page', () => {
     const embedded = /<pre class="json" id="evidence-json">([^<]*)<\/pre>/.exec(dom)?.[1] ?? '';
     const text = embedded.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
     expect(sha256(text).toString('hex')).toBe(digest);
-    const file = await screenshot(url, 'evidence', '1280,2400');
+    const file = await screenshot(url, 'evidence', '1280,4400');
     expect(statSync(file).size).toBeGreaterThan(50_000);
   });
 });
