@@ -12,6 +12,7 @@ import { authenticate, type Auth } from './auth.js';
 import { campaignRoutes } from './campaign.js';
 import { creatorRoutes } from './creators.js';
 import { creditRoutes } from './credit.js';
+import { evidencePageRoutes, evidenceRoutes } from './evidence.js';
 import { readiness } from '../temporal/health.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
@@ -91,6 +92,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(platformRoutes(deps));
   app.use(paymentRoutes(deps));
   app.use(accountRoutes(deps));
+  // R-EVIDENCE's printable page takes a bearer token or a short-lived link's token (it authenticates either itself)
+  app.use(evidencePageRoutes(deps));
   // everything else under /v1 knows who is acting
   app.use('/v1', authenticate(deps.auth, deps.db));
   app.use(meRoutes(deps));
@@ -98,6 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(walletRoutes(deps));
   app.use(creatorRoutes(deps));
   app.use(campaignRoutes(deps));
+  app.use(evidenceRoutes(deps));
   app.use(creditRoutes(deps));
   app.use(appealRoutes(deps));
   app.use(taskTypeRoutes());

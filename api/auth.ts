@@ -19,15 +19,27 @@ export type UserActor = Actor & { role: UserRole };
 
 const ISSUER = 'starmap';
 const AUDIENCE = 'starmap-api';
+/** Link tokens (a signed URL for one read, e.g. R-EVIDENCE's printable page) have their own audience: never a bearer token. */
+const LINK_AUDIENCE = 'starmap-link';
 
 export interface Auth {
   sign(actor: UserActor, ttlSeconds?: number): Promise<string>;
   verify(token: string): Promise<UserActor>;
+  /** A short-lived token for one `scope` (e.g. `evidence:<taskId>`) to put in a link; refused as a bearer token. */
+  signLink(actor: UserActor, scope: string, ttlSeconds: number): Promise<string>;
+  /** The actor of a link token for `scope`; throws when it is bad, expired or for another scope. */
+  verifyLink(token: string, scope: string): Promise<UserActor>;
 }
 
 export function createAuth(secret: string): Auth {
   if (Buffer.byteLength(secret) < 32) throw new Error('the token secret must be at least 32 bytes');
   const key = new TextEncoder().encode(secret);
+  const actorOfPayload = (payload: { sub?: string | undefined; [claim: string]: unknown }): UserActor => {
+    const role = payload['role'];
+    if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw new Error('bad subject');
+    if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw new Error('bad role');
+    return { role: role as UserRole, id: payload.sub };
+  };
   return {
     sign: (actor, ttlSeconds = 12 * 3600) =>
       new SignJWT({ role: actor.role })
@@ -41,10 +53,21 @@ export function createAuth(secret: string): Auth {
     async verify(token) {
       // `exp` is required: a token without one would never expire
       const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-      const role = payload['role'];
-      if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw new Error('bad subject');
-      if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw new Error('bad role');
-      return { role: role as UserRole, id: payload.sub };
+      return actorOfPayload(payload);
+    },
+    signLink: (actor, scope, ttlSeconds) =>
+      new SignJWT({ role: actor.role, scope })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(actor.id)
+        .setIssuer(ISSUER)
+        .setAudience(LINK_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+        .sign(key),
+    async verifyLink(token, scope) {
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: LINK_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'scope'] });
+      if (payload['scope'] !== scope) throw new Error('the link is for another scope');
+      return actorOfPayload(payload);
     },
   };
 }

@@ -11,6 +11,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { registerAppealPaths } from './appeals.js';
 import { registerCreditPaths } from './credit.js';
+import { registerEvidencePaths } from './evidence.js';
 import { json, routeRegistrar } from './openapiRoute.js';
 import { TASK_ACTIONS } from './tasks.js';
 import {
@@ -420,6 +421,7 @@ export function buildOpenApi(): object {
 
   registerCreditPaths(route);
   registerAppealPaths(route);
+  registerEvidencePaths(route);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

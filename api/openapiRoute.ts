@@ -46,6 +46,8 @@ export interface RouteDoc {
   summary: string;
   /** No bearer token (sign-up, sign-in, signed callbacks, health). */
   public?: boolean;
+  /** A bearer token or, instead, a link token in the query (`?token=`, R-EVIDENCE's printable page). */
+  linkToken?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** Other headers (the platform callback's signature). */
@@ -66,6 +68,12 @@ export type Registrar = (doc: RouteDoc) => void;
 export function routeRegistrar(registry: OpenAPIRegistry): Registrar {
   const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   const security = [{ [bearer.name]: [] }];
+  const link = registry.registerComponent('securitySchemes', 'linkToken', {
+    type: 'apiKey',
+    in: 'query',
+    name: 'token',
+    description: 'A short-lived link token from GET /v1/tasks/{taskId}/evidence-link (5 minutes, one task)',
+  });
   return (doc) => {
     const statuses: Partial<Record<ProblemStatus, string | boolean>> = { 400: true, ...(doc.public ? {} : { 401: true }), ...(doc.body ? { 413: true, 415: true } : {}), 503: true, ...doc.problems };
     const problems: Record<number, ResponseConfig> = {};
@@ -86,7 +94,7 @@ export function routeRegistrar(registry: OpenAPIRegistry): Registrar {
       method: doc.method,
       path: doc.path,
       summary: doc.summary,
-      ...(doc.public ? {} : { security }),
+      ...(doc.public ? {} : { security: doc.linkToken ? [...security, { [link.name]: [] }] : security }),
       ...(Object.keys(request).length > 0 ? { request } : {}),
       responses: { ...problems, ...doc.ok },
     });

@@ -1,6 +1,6 @@
 /** Accounts: sign-up, sign-in lookups, and the check every authenticated request makes. */
-import { and, eq, isNull } from 'drizzle-orm';
-import type { Db } from './client.js';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Db, Tx } from './client.js';
 import { accounts, clientContacts, creatorProfiles, type AccountRow } from './schema/index.js';
 
 export type AccountRole = 'client' | 'creator' | 'mcn' | 'operator';
@@ -55,4 +55,11 @@ export async function setClientPhone(db: Db, clientId: string, phone: string | n
 export async function clientPhoneOf(db: Db, clientId: string): Promise<string | null> {
   const [row] = await db.select({ phone: clientContacts.phone }).from(clientContacts).where(eq(clientContacts.clientId, clientId));
   return row?.phone ?? null;
+}
+
+/** The display names of these accounts (R-EVIDENCE names the parties); ids without an account are left out. */
+export async function displayNamesOf(db: Tx, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: accounts.id, displayName: accounts.displayName }).from(accounts).where(inArray(accounts.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, r.displayName]));
 }

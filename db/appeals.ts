@@ -6,7 +6,7 @@
  * an upheld appeal restores the points in the transaction that records it.
  */
 import { and, asc, desc, eq, inArray, lt, lte, type SQL } from 'drizzle-orm';
-import type { Db } from './client.js';
+import type { Db, Tx } from './client.js';
 import { applyCreditChange } from './credit.js';
 import { loadCalendar } from './calendar.js';
 import { appeals, creditEvents } from './schema/index.js';
@@ -71,6 +71,12 @@ export async function appealById(db: Db, id: string): Promise<AppealRow | undefi
 
 export async function appealOfCreditEvent(db: Db, creditEventId: number): Promise<AppealRow | undefined> {
   return (await db.select().from(appeals).where(eq(appeals.creditEventId, creditEventId)))[0];
+}
+
+/** R-EVIDENCE: the appeals against any of these credit events (one per deduction at most), oldest first. */
+export async function appealsOfCreditEvents(db: Tx, creditEventIds: readonly number[]): Promise<AppealRow[]> {
+  if (creditEventIds.length === 0) return [];
+  return db.select().from(appeals).where(inArray(appeals.creditEventId, [...creditEventIds])).orderBy(asc(appeals.filedAt), asc(appeals.id));
 }
 
 /** An open appeal becomes escalated (once; a decided or escalated one is left as it is). Returns the row as it now is. */

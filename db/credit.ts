@@ -8,7 +8,7 @@
  * or a new card) restarts every observation period still running at that time,
  * from the violation, with the same length.
  */
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import { creditScore, restartedObservation } from '../domain/index.js';
 import type { Tx } from './client.js';
 import { creatorCards, creditEvents } from './schema/index.js';
@@ -49,6 +49,19 @@ export async function applyCreditChange(db: Tx, change: CreditChange): Promise<b
     .onConflictDoNothing({ target: creditEvents.key })
     .returning({ id: creditEvents.id });
   return rows.length > 0;
+}
+
+/**
+ * R-EVIDENCE: the credit changes a task caused (its retention penalties, cards given
+ * for it) and those that appeals against them caused (restorations), oldest first.
+ */
+export async function creditEventsOfTask(db: Tx, taskId: string, appealIds: readonly string[] = []) {
+  const byTask = eq(creditEvents.taskId, taskId);
+  return db
+    .select()
+    .from(creditEvents)
+    .where(appealIds.length > 0 ? or(byTask, inArray(creditEvents.appealId, [...appealIds])) : byTask)
+    .orderBy(asc(creditEvents.id));
 }
 
 export async function creditScoreOf(db: Tx, creatorId: string): Promise<number> {

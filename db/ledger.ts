@@ -312,6 +312,11 @@ export async function statementOf(db: Db, accountId: string, limit: number, befo
   };
 }
 
+/** Every transfer of one task (its escrow's hold and settlement), in insertion order: R-EVIDENCE. */
+export async function transfersOfTask(db: Tx, taskId: string) {
+  return db.select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, taskId)).orderBy(ledgerTransfers.seq);
+}
+
 /** Withdrawals still pending after `graceMs`: their workflow may never have started (Temporal away at request time). */
 export async function pendingWithdrawals(db: Db, graceMs: number, limit = 100) {
   return db

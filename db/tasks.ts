@@ -153,7 +153,7 @@ export async function projectTask(db: Db, task: TaskState, events: TaskEvent[]):
 }
 
 /** A task's history, in order. */
-export async function eventsOf(db: Db, taskId: string) {
+export async function eventsOf(db: Tx, taskId: string) {
   return db.select().from(taskEvents).where(eq(taskEvents.taskId, taskId)).orderBy(taskEvents.seq);
 }
 

@@ -349,6 +349,10 @@ const ROUTES: RouteCase[] = [
   // R-RATE the other way: every party of T reads; only its creator rates the client
   { method: 'GET', pattern: '/v1/tasks/:taskId/client-rating', path: () => `/v1/tasks/${taskT}/client-rating`, allowed: everyone(404) },
   { method: 'POST', pattern: '/v1/tasks/:taskId/client-rating', path: () => `/v1/tasks/${taskT}/client-rating`, allowed: { creator: 400 }, body: () => ({ stars: 5, comment: 'Rated by the wrong role' }), probe: INVALID },
+  // R-EVIDENCE: every party of T exports its evidence (JSON, the printable page, a link to it)
+  { method: 'GET', pattern: '/v1/tasks/:taskId/evidence', path: () => `/v1/tasks/${taskT}/evidence`, allowed: everyone(200) },
+  { method: 'GET', pattern: '/v1/tasks/:taskId/evidence.html', path: () => `/v1/tasks/${taskT}/evidence.html`, allowed: everyone(200) },
+  { method: 'GET', pattern: '/v1/tasks/:taskId/evidence-link', path: () => `/v1/tasks/${taskT}/evidence-link`, allowed: everyone(200) },
 ];
 
 const label = (r: RouteCase) => `${r.method} ${r.pattern}`;
@@ -448,9 +452,9 @@ describe('access matrix 2 — ownership: outsiders of the right role get 404 and
   for (const outsider of OUTSIDERS) {
     const who = nameOf(outsider);
 
-    it(`${who} cannot read task T or its events (404, the same answer as for a task that does not exist)`, async () => {
+    it(`${who} cannot read task T, its events or its evidence (404, the same answer as for a task that does not exist)`, async () => {
       await changesNothing(async () => {
-        for (const suffix of ['', '/events']) {
+        for (const suffix of ['', '/events', '/evidence', '/evidence.html', '/evidence-link']) {
           const url = `/v1/tasks/${taskT}${suffix}`;
           const res = await api.call('GET', url, { as: outsider });
           expectProblem(res, 404, 'not-found', `${who} GET ${url}`);

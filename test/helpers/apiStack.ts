@@ -42,6 +42,7 @@ export interface ApiStack {
   account(actor: UserActor): Promise<UserActor>;
   /** A creator account with contact, bound platform accounts and these task types opened at these quotes (fen). */
   creator(actor: UserActor, quotes: Partial<Record<TaskTypeId, number>>): Promise<UserActor>;
+  /** A request; a JSON answer's body parsed, any other as text. */
   call(method: string, path: string, options?: { as?: UserActor; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; type: string; headers: Record<string, string>; body: any }>;
   platform(body: object, options?: { secret?: string; timestamp?: number }): Promise<{ status: number; body: any }>;
   /** The key the API signs tokens with (to forge odd tokens in tests). */
@@ -131,7 +132,10 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
         ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
       });
       const text = await res.text();
-      return { status: res.status, type: res.headers.get('content-type') ?? '', headers: Object.fromEntries(res.headers.entries()), body: text ? JSON.parse(text) : null };
+      const type = res.headers.get('content-type') ?? '';
+      // JSON answers parsed; any other (R-EVIDENCE's HTML page) as its text
+      const body = text ? (/^application\/(.+\+)?json/.test(type) ? JSON.parse(text) : text) : null;
+      return { status: res.status, type, headers: Object.fromEntries(res.headers.entries()), body };
     },
     async platform(body, options = {}) {
       const raw = JSON.stringify(body);
