@@ -116,7 +116,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', ready);
   // public: the platform callback (HMAC-signed), sign-up and sign-in
   app.use(platformRoutes(deps));
-  app.use(paymentRoutes(deps));
+  // a refused payment notification is worth a warning line (its message names no payer data)
+  app.use(paymentRoutes({ ...deps, log: deps.log ?? ((line: string) => logger.warn(line)) }));
   app.use(accountRoutes(deps));
   // everything else under /v1 knows who is acting
   app.use('/v1', authenticate(deps.auth, deps.db));

@@ -14,7 +14,7 @@
  * With STARMAP_METRICS_TOKEN set, /metrics asks for `Authorization: Bearer <token>`.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { registerBusinessGauges } from '../ops/businessMetrics.js';
@@ -27,6 +27,9 @@ export interface ApiMetrics {
   /** GET /metrics. */
   serve: RequestHandler;
 }
+
+/** The answer's status; 499 (nginx's "client closed request") when the caller left before it was sent. */
+export const statusOf = (res: Response): number => (res.writableFinished ? res.statusCode : 499);
 
 /** The template of the route that answered, joined with where its router is mounted; `unmatched` when none did. */
 export function routeTemplate(req: Request, baseUrl: string): string {
@@ -53,11 +56,12 @@ export function createApiMetrics(options: { db: Db; token?: string | undefined }
 
   const observe: RequestHandler = (req, res, next) => {
     const stop = latency.startTimer();
-    res.once('finish', () => {
+    // 'close' comes after the answer was sent, and also when the caller went away first (then 499)
+    res.once('close', () => {
       // req.route stays the route that answered (also after it threw); its path is relative to the
       // router's mount point, which is the root for every router of this app (app.use(router))
       const route = routeTemplate(req, req.baseUrl ?? '');
-      const labels = { method: req.method, route, status: String(res.statusCode) };
+      const labels = { method: req.method, route, status: String(statusOf(res)) };
       requests.inc(labels);
       stop(labels);
       const slug: unknown = res.locals['problemSlug'];

@@ -7,7 +7,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../ops/log.js';
-import { routeTemplate } from './metrics.js';
+import { routeTemplate, statusOf } from './metrics.js';
 
 const QUIET = new Set(['/livez', '/readyz', '/healthz', '/metrics']);
 
@@ -27,9 +27,9 @@ export function taskIdOf(req: Request, res: Response, route: string): string | u
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    res.once('close', () => {
       const route = routeTemplate(req, req.baseUrl ?? '');
-      const status = res.statusCode;
+      const status = statusOf(res);
       const actor = req.actor ? `${req.actor.role}:${req.actor.id}` : undefined;
       const taskId = taskIdOf(req, res, route);
       const line = {
