@@ -1,11 +1,15 @@
 /**
  * The Temporal worker: runs the task workflows and their activities.
  * `npm run worker` (production: `node dist/worker.js`) reads DATABASE_URL,
- * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; scripts/start.ts runs it in-process.
+ * TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, and optionally WORKER_HEALTH_PORT
+ * (3001: /livez, /readyz), WORKER_METRICS_PORT (9464: the Temporal SDK's
+ * Prometheus /metrics), LOG_LEVEL and STARMAP_LOG_FORMAT; scripts/start.ts
+ * runs it in-process.
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { asyncLocalStorage as activityContext, log as activityLog } from '@temporalio/activity';
 import { FakeContentPlatform, type ContentPlatform } from './adapters/contentPlatform.js';
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
 import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
@@ -18,6 +22,8 @@ import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep } from './temporal/tasks.js';
+import { installWorkerRuntime } from './temporal/runtime.js';
+import { createLogger, describeError, type Logger } from './ops/log.js';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -52,10 +58,25 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   });
 }
 
-async function main(): Promise<void> {
+/**
+ * Where the fake notifier's lines go: inside an activity, the activity's logger (its line
+ * carries the workflow id and so the task id, temporal/runtime.ts); elsewhere the process's.
+ */
+export const notifierLog =
+  (logger: Logger) =>
+  (line: string): void => {
+    if (activityContext.getStore()) activityLog.info(line);
+    else logger.info(line);
+  };
+
+async function main(logger: Logger): Promise<void> {
+  const host = process.env['HOST'] ?? '0.0.0.0';
+  const metricsPort = Number(process.env['WORKER_METRICS_PORT'] ?? 9464);
+  // before any native connection or worker: the runtime is made once, with its logger and exporter
+  installWorkerRuntime({ logger, metricsBindAddress: `${host}:${metricsPort}` });
   // No SMS, payout or content-platform contract yet: the fakes stand in for them (refused in production unless allowed)
   const fakes = checkFakes(['SMS/phone notifier', 'payout provider', 'content platform']);
-  if (fakes) console.log(`[worker] ${fakes}`);
+  if (fakes) logger.warn(fakes);
   const url = process.env['DATABASE_URL'];
   if (!url) throw new Error('DATABASE_URL is not set');
   const address = temporalAddress();
@@ -64,14 +85,14 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address });
   await ensureSearchAttributes(clientConnection, namespace);
   const client = new Client({ connection: clientConnection, namespace });
-  const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => console.log(l));
+  const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
   const connection = await NativeConnection.connect({ address });
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.
   const worker = await createWorker({
     connection,
     namespace,
     db: database.db,
-    notifier: new FakeNotifier((l) => console.log(l)),
+    notifier: new FakeNotifier(notifierLog(logger)),
     payouts: new FakePayoutProvider(),
     contentPlatform: new FakeContentPlatform(),
     temporal: client,
@@ -80,9 +101,12 @@ async function main(): Promise<void> {
   const health = await startWorkerHealth(
     { workerState: () => worker.getState(), db: database.db, temporalPing: () => clientConnection.workflowService.getSystemInfo({}) },
     healthPort,
-    process.env['HOST'] ?? '0.0.0.0',
+    host,
   );
-  console.log(`[worker] polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz)`);
+  logger.info(
+    { taskQueue: TASK_QUEUE, address, namespace, healthPort, metricsPort },
+    `polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz), metrics on :${metricsPort}/metrics`,
+  );
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
   health.close();
   sweep.stop();
@@ -92,8 +116,9 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err: unknown) => {
-    console.error('[worker] failed:', err);
+  const logger = createLogger('worker');
+  main(logger).catch((err: unknown) => {
+    logger.fatal({ error: describeError(err) }, 'failed');
     process.exit(1);
   });
 }

@@ -1,4 +1,9 @@
-/** The Express application: public routes, then authentication, then every /v1 route; problem+json errors. */
+/**
+ * The Express application: request id, request log and metrics, CORS (so a
+ * preflight never meets authentication), public routes (the service's own:
+ * OpenAPI, docs, metrics, health; sign-up, sign-in, signed callbacks), then
+ * authentication, then every /v1 route; problem+json errors.
+ */
 import type { Client } from '@temporalio/client';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { PaymentProvider } from '../adapters/payments.js';
@@ -13,6 +18,11 @@ import { campaignRoutes } from './campaign.js';
 import { creatorRoutes } from './creators.js';
 import { creditRoutes } from './credit.js';
 import { evidencePageRoutes, evidenceRoutes } from './evidence.js';
+import { corsMiddleware, corsOrigins } from './cors.js';
+import { docsAssets, docsPage } from './docs.js';
+import { createApiMetrics } from './metrics.js';
+import { requestLog } from './requestLog.js';
+import { createLogger, type Logger } from '../ops/log.js';
 import { readiness } from '../temporal/health.js';
 import { buildOpenApi } from './openapi.js';
 import { platformRoutes } from './platform.js';
@@ -34,11 +44,21 @@ export interface AppDeps {
   payments: PaymentProvider;
   /** Sign-up and sign-in limits (api/rateLimit.ts); production defaults when left out. */
   authLimits?: AuthLimits;
+  /** One line for a 500 (class, code, first line of the message, route, request id; never the error object). */
   log?: (line: string, err?: unknown) => void;
+  /** Request lines and the 500 line go here (ops/log.ts); a new `api` logger when left out. */
+  logger?: Logger;
+  /** Origins allowed by CORS; STARMAP_CORS_ORIGINS (or the development defaults) when left out. */
+  corsOrigins?: readonly string[];
+  /** When set, GET /metrics asks for `Authorization: Bearer <token>` (STARMAP_METRICS_TOKEN). */
+  metricsToken?: string;
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const log = deps.log ?? ((line: string, err?: unknown) => console.error(line, err ?? ''));
+  const logger = deps.logger ?? createLogger('api');
+  // the line only: problemHandler never passes the error object (it may carry a query's parameters)
+  const log = deps.log ?? ((line: string) => logger.error(line));
+  const metrics = createApiMetrics({ db: deps.db, token: deps.metricsToken ?? process.env['STARMAP_METRICS_TOKEN'] });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -51,6 +71,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('X-Request-Id', id);
     next();
   });
+  app.use(requestLog(logger), metrics.observe);
+  // before authentication and before the body is read: a preflight carries neither token nor body
+  app.use(corsMiddleware(deps.corsOrigins ?? corsOrigins()));
   app.use(
     express.json({
       limit: '256kb',
@@ -74,6 +97,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  // the document as a page (Swagger UI from node_modules) and the Prometheus scrape
+  app.get('/docs', docsPage);
+  app.use('/docs/assets', docsAssets);
+  app.get('/metrics', metrics.serve);
   // liveness: the process answers; readiness: Postgres and Temporal answer within 2 s each (503 + Retry-After otherwise)
   app.get('/livez', (_req, res) => {
     res.json({ ok: true });
@@ -90,7 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', ready);
   // public: the platform callback (HMAC-signed), sign-up and sign-in
   app.use(platformRoutes(deps));
-  app.use(paymentRoutes(deps));
+  // a refused payment notification is worth a warning line (its message names no payer data)
+  app.use(paymentRoutes({ ...deps, log: deps.log ?? ((line: string) => logger.warn(line)) }));
   app.use(accountRoutes(deps));
   // R-EVIDENCE's printable page takes a bearer token or a short-lived link's token (it authenticates either itself)
   app.use(evidencePageRoutes(deps));

@@ -1,7 +1,9 @@
 /**
  * The API process. `npm run api` (production: `node dist/api/main.js`) reads
  * DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, PORT, STARMAP_JWT_SECRET
- * and STARMAP_PLATFORM_SECRET; scripts/start.ts runs it in-process.
+ * and STARMAP_PLATFORM_SECRET, and optionally STARMAP_CORS_ORIGINS,
+ * STARMAP_METRICS_TOKEN, LOG_LEVEL and STARMAP_LOG_FORMAT (README,
+ * "Operations"); scripts/start.ts runs it in-process.
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,7 @@ import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/conf
 import { createApp } from './app.js';
 import { createAuth } from './auth.js';
 import { PROBLEM_BASE } from './problems.js';
+import { createLogger, describeError, type Logger } from '../ops/log.js';
 
 export interface ApiOptions {
   db: Db;
@@ -29,6 +32,8 @@ export interface ApiOptions {
   telephony?: Telephony;
   /** The payment provider top-ups are paid at; the fake confirms each payment itself after half a second. */
   payments?: PaymentProvider;
+  /** Request lines and errors (ops/log.ts); a new `api` logger when left out. */
+  logger?: Logger;
 }
 
 export function startApi(options: ApiOptions): Promise<Server> {
@@ -43,6 +48,7 @@ export function startApi(options: ApiOptions): Promise<Server> {
     platformSecret: options.platformSecret,
     contentPlatform: options.contentPlatform ?? new FakeContentPlatform(),
     telephony: options.telephony ?? new FakeTelephony(),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(options.port, options.host ?? '127.0.0.1', () => {
@@ -72,10 +78,13 @@ function required(name: string): string {
   return value;
 }
 
-async function main(): Promise<void> {
+async function main(logger: Logger): Promise<void> {
   // no payment, content-platform or telephony contract yet: fakes (refused in production unless allowed)
   const fakes = checkFakes(['payment provider', 'content platform', 'telephony (virtual numbers)']);
-  if (fakes) console.log(`[api] ${fakes}`);
+  if (fakes) logger.warn(fakes);
+  if (process.env['NODE_ENV'] === 'production' && !process.env['STARMAP_METRICS_TOKEN']) {
+    logger.warn('STARMAP_METRICS_TOKEN is not set: /metrics (escrow totals, task counts) answers anyone who reaches it; keep it off the public gateway');
+  }
   const database = connect(required('DATABASE_URL'));
   const connection = await Connection.connect({ address: temporalAddress() });
   const temporal = new Client({ connection, namespace: temporalNamespace() });
@@ -87,8 +96,9 @@ async function main(): Promise<void> {
     host: process.env['HOST'] ?? '0.0.0.0',
     jwtSecret: required('STARMAP_JWT_SECRET'),
     platformSecret: required('STARMAP_PLATFORM_SECRET'),
+    logger,
   });
-  console.log(`[api] listening on :${port}`);
+  logger.info({ port }, `listening on :${port} (docs /docs, metrics /metrics)`);
   const stop = () => {
     server.close(() => {
       void connection.close().then(() => database.close()).then(() => process.exit(0));
@@ -99,8 +109,10 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err: unknown) => {
-    console.error('[api] failed:', err);
+  const logger = createLogger('api');
+  main(logger).catch((err: unknown) => {
+    // a start-up failure (a setting missing, a server away) names itself in its message; no data in it
+    logger.fatal({ error: describeError(err) }, 'failed to start');
     process.exit(1);
   });
 }

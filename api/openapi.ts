@@ -138,6 +138,22 @@ export function buildOpenApi(): object {
 
   // ------------------------------------------------------------ the service itself (public)
   route({ method: 'get', path: '/openapi.json', summary: 'This document', public: true, ok: { 200: json('The OpenAPI 3.1 document', z.record(z.string(), z.unknown())) }, problems: { 503: false } });
+  route({
+    method: 'get',
+    path: '/docs',
+    summary: 'This document as a page (Swagger UI, served from this API; no outside loads)',
+    public: true,
+    ok: { 200: { description: 'The HTML page', content: { 'text/html': { schema: z.string() } } } },
+    problems: { 503: false },
+  });
+  route({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics: requests by route template and status, problems by type, idempotent replays, business gauges',
+    public: true,
+    ok: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+    problems: { 401: 'STARMAP_METRICS_TOKEN is set and the request does not carry it as a bearer token', 503: false },
+  });
   route({ method: 'get', path: '/livez', summary: 'Liveness: the process answers', public: true, ok: { 200: json('Alive', z.object({ ok: z.literal(true) })) }, problems: { 503: false } });
   const health = z.object({ ok: z.boolean(), checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }) });
   for (const path of ['/readyz', '/healthz']) {

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, type DomainErrorDetails, type DomainErrorKind } from '../domain/index.js';
+import { describeError } from '../ops/log.js';
 import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, isTemporalUnavailable } from './outages.js';
 
 export const PROBLEM_BASE = 'https://starmap.dev/problems/';
@@ -32,6 +33,8 @@ export const databaseUnavailable = () =>
   new Problem(503, 'database-unavailable', 'The database is unavailable', 'Retry shortly; nothing was lost', { retryAfterSeconds: RETRY_AFTER_SECONDS });
 
 export function sendProblem(res: Response, problem: Problem, instance?: string): void {
+  // counted by type in /metrics (api/metrics.ts)
+  res.locals['problemSlug'] = problem.slug;
   // an outage says when to come back (RFC 9110 Retry-After)
   if (problem.status === 503 || problem.extensions['retryAfterSeconds'] !== undefined) res.set('Retry-After', String(Number(problem.extensions['retryAfterSeconds'] ?? 5)));
   res
@@ -114,14 +117,5 @@ export const problemHandler =
     sendProblem(res, new Problem(500, 'internal', 'Internal error', 'The error was logged under this request id', requestId ? { requestId } : {}), req.originalUrl);
   };
 
-/** An error as one log line without its data: class, SQL state or code, and the message up to any parameter list. */
-export function describeError(err: unknown): string {
-  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; stack?: string };
-  const cause = e?.cause as { name?: string; code?: string; message?: string } | undefined;
-  const first = (m?: string) => (m ?? '').split('\n')[0]!.replace(/params?:.*$/i, '').slice(0, 300);
-  const where = (e?.stack ?? '').split('\n').find((l) => l.includes('/api/') || l.includes('/db/'))?.trim() ?? '';
-  const parts = [`${e?.name ?? typeof err}${e?.code ? ` ${e.code}` : ''}: ${first(e?.message)}`];
-  if (cause) parts.push(`cause ${cause.name ?? ''}${cause.code ? ` ${cause.code}` : ''}: ${first(cause.message)}`);
-  if (where) parts.push(where);
-  return parts.join(' | ');
-}
+/** An error as one log line without its data (ops/log.ts; the worker's logger uses it too). */
+export { describeError } from '../ops/log.js';

@@ -477,8 +477,10 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'starmap-faults-'));
   const temporalCli = process.env['STARMAP_TEMPORAL_CLI'] ?? execFileSync('bash', [join(repoRoot, 'scripts/tools.sh'), 'temporal'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
-  const [pgPort, temporalPort, api1, api2, health1, health2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [pgPort, temporalPort, api1, api2, health1, health2, metrics1, metrics2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const workerHealthPorts = [health1, health2];
+  // each worker's Temporal SDK exporter needs a port of its own (its default, 9464, is one for the machine)
+  const workerMetricsPorts = [metrics1, metrics2];
   apiPorts = [api1, api2];
   const jwtSecret = randomBytes(32).toString('hex');
   platformSecret = randomBytes(32).toString('hex');
@@ -550,7 +552,7 @@ async function main(): Promise<void> {
         `worker ${n}`,
         () => {
           appendFileSync(log, `[faults] starting worker ${n}\n`);
-          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, WORKER_HEALTH_PORT: String(healthPort), HOST: '127.0.0.1' }, log));
+          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: String(workerMetricsPorts[n - 1]!), HOST: '127.0.0.1' }, log));
         },
         async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => null))?.status === 200,
         log,

@@ -16,14 +16,16 @@
  * second Ctrl-C kills what is left at once.
  *
  * Settings (all optional): STARMAP_DATA_DIR, PORT (3000), TEMPORAL_PORT (7233),
- * TEMPORAL_UI_PORT (8233), STARMAP_PG_PORT (54329), DATABASE_URL.
+ * TEMPORAL_UI_PORT (8233), STARMAP_PG_PORT (54329), WORKER_METRICS_PORT (9464:
+ * the in-process worker's Temporal SDK metrics), DATABASE_URL; the API's
+ * settings (STARMAP_CORS_ORIGINS, STARMAP_METRICS_TOKEN, LOG_LEVEL, ...) as in api/main.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { FakeContentPlatform } from '../adapters/contentPlatform.js';
 import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
@@ -33,7 +35,9 @@ import { killGroup, startEmbeddedPostgres } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import { installWorkerRuntime } from '../temporal/runtime.js';
 import { runOrphanSweep } from '../temporal/tasks.js';
+import { createLogger } from '../ops/log.js';
 import { createWorker } from '../worker.js';
 import { count } from 'drizzle-orm';
 import { accounts } from '../db/schema/index.js';
@@ -183,8 +187,10 @@ async function startDatabase(dir: string): Promise<{ url: string; where: string 
 }
 
 async function main(): Promise<void> {
-  // this script owns SIGINT/SIGTERM and shuts the worker down itself, in order
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  // this script owns SIGINT/SIGTERM and shuts the worker down itself, in order; the SDK's
+  // warnings and errors only (its INFO lines would drown the printout), its metrics on WORKER_METRICS_PORT
+  const workerMetrics = `127.0.0.1:${port('WORKER_METRICS_PORT', 9464)}`;
+  installWorkerRuntime({ logger: createLogger('worker', { level: 'warn' }), metricsBindAddress: workerMetrics, shutdownSignals: [] });
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
   log(`data folder: ${dir}`);
@@ -269,6 +275,8 @@ async function main(): Promise<void> {
   Starmap is running
     API         http://127.0.0.1:${apiPort}
     OpenAPI     http://127.0.0.1:${apiPort}/openapi.json
+    Docs        http://127.0.0.1:${apiPort}/docs
+    Metrics     http://127.0.0.1:${apiPort}/metrics (API and business), http://${workerMetrics}/metrics (worker: Temporal SDK)
     Temporal UI ${temporal.uiUrl}   (task workflows, search attributes TaskStatus, NextDeadline, ...)
     Temporal    ${temporal.address}, task queue ${TASK_QUEUE}
     Postgres    ${database.where}

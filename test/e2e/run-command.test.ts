@@ -33,7 +33,7 @@ const portOpen = (port: number) =>
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'starmap-e2e-'));
-  for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'STARMAP_PG_PORT']) ports[name] = await freePort();
+  for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'STARMAP_PG_PORT', 'WORKER_METRICS_PORT']) ports[name] = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, STARMAP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
   delete env['DATABASE_URL'];
   child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,6 +57,12 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
   expect(output).toContain(`API         ${base}`);
   expect(output).toContain(`${base}/openapi.json`);
   expect(output).toContain(`Temporal UI http://127.0.0.1:${ports['TEMPORAL_UI_PORT']}`);
+  // the printout names the docs page and both metrics endpoints, and they answer
+  expect(output).toContain(`Docs        ${base}/docs`);
+  expect(output).toContain(`Metrics     ${base}/metrics (API and business), http://127.0.0.1:${ports['WORKER_METRICS_PORT']}/metrics`);
+  expect((await fetch(`${base}/docs`)).status).toBe(200);
+  expect(await (await fetch(`${base}/metrics`)).text()).toContain('starmap_tasks_open');
+  expect(await (await fetch(`http://127.0.0.1:${ports['WORKER_METRICS_PORT']}/metrics`)).text()).toMatch(/^temporal_/m);
 
   expect(output).toMatch(/\[start\] seeding creators.* 120\/120/);
   const secrets = devSecrets(dataDir);

@@ -65,7 +65,7 @@ async function waitFor<T>(what: string, read: () => Promise<T | undefined> | T |
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'starmap-supervise-'));
-  for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'STARMAP_PG_PORT']) ports[name] = await freePort();
+  for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'STARMAP_PG_PORT', 'WORKER_METRICS_PORT']) ports[name] = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, STARMAP_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
   delete env['DATABASE_URL'];
   child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });

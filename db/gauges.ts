@@ -1,0 +1,51 @@
+/**
+ * What operations watch, read from the read model in one round of queries
+ * (ops/businessMetrics.ts turns it into Prometheus gauges). Reads only; each
+ * query is an aggregate an index bounds or a small table:
+ *   - open tasks by status, overdue ones (a timer should have fired), flags;
+ *   - the notification outbox's backlog (rows not yet sent) and its oldest;
+ *   - money held in escrow (fen);
+ *   - projection lag: how long the latest events took from the workflow to
+ *     Postgres (task_events.recorded_at - occurred_at over the last 1,000).
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+
+export interface BusinessGauges {
+  openTasksByStatus: Record<string, number>;
+  overdueTasks: number;
+  attentionByFlag: Record<string, number>;
+  unsentNotifications: number;
+  oldestUnsentSeconds: number;
+  escrowHeldFen: number;
+  projectionLagSeconds: number;
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+
+export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
+  const [byStatus, overdue, flags, outbox, escrow, lag] = await Promise.all([
+    db.execute<{ status: string; n: string }>(sql`select status, count(*) as n from tasks where closed_at is null group by status`),
+    // next_deadline is the next timer of an open task (tasks_open_deadline index)
+    db.execute<{ n: string }>(sql`select count(*) as n from tasks where closed_at is null and next_deadline < now()`),
+    db.execute<{ flag: string; n: string }>(sql`select flag, count(*) as n from tasks, unnest(attention) as flag where closed_at is null group by flag`),
+    db.execute<{ n: string; oldest: string | null }>(
+      sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from notifications where sent_at is null`,
+    ),
+    db.execute<{ fen: string | null }>(sql`select sum(balance_fen) as fen from ledger_accounts where kind = 'escrow'`),
+    // the newest 1,000 events by id (primary key), of those recorded in the last 5 minutes
+    db.execute<{ lag: string | null }>(sql`
+      select extract(epoch from max(recorded_at - occurred_at)) as lag
+      from task_events
+      where id > (select coalesce(max(id), 0) - 1000 from task_events) and recorded_at > now() - interval '5 minutes'`),
+  ]);
+  return {
+    openTasksByStatus: Object.fromEntries(byStatus.map((r) => [r.status, num(r.n)])),
+    overdueTasks: num(overdue[0]?.n),
+    attentionByFlag: Object.fromEntries(flags.map((r) => [r.flag, num(r.n)])),
+    unsentNotifications: num(outbox[0]?.n),
+    oldestUnsentSeconds: Math.max(0, num(outbox[0]?.oldest)),
+    escrowHeldFen: num(escrow[0]?.fen),
+    projectionLagSeconds: Math.max(0, num(lag[0]?.lag)),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The Temporal runtime of a worker process, installed once before any worker
+ * or native connection exists:
+ *   - logs: the SDK's, the workflows' (`log` from @temporalio/workflow) and the
+ *     activities' (`log` from @temporalio/activity) go to the process's pino
+ *     logger (ops/log.ts) with their attributes (workflowId, activityType, ...)
+ *     and the task id derived from the workflow id; the Rust core's own lines are
+ *     forwarded too (WARN and up) instead of going to stderr unformatted;
+ *   - metrics: the SDK's Prometheus exporter (workflow and activity task latency,
+ *     schedule-to-start, slots, polls ...) on `metricsBindAddress`'s /metrics,
+ *     served by the core itself (no Node server of ours).
+ */
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { describeError, firstLine, type Logger } from '../ops/log.js';
+
+/** The task a workflow id belongs to (temporal/ids.ts): the task workflow's id is the task id, its metrics workflow's `<taskId>:metrics`. */
+export function taskIdOfWorkflow(workflowId: unknown): string | undefined {
+  if (typeof workflowId !== 'string' || !workflowId.startsWith('tsk_')) return undefined;
+  return workflowId.split(':')[0];
+}
+
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** An attribute as it may be logged: an error becomes describeError's line, an error text its first line (a failed query lists its values after it). */
+function safe(key: string, value: unknown): unknown {
+  if (value instanceof Error) return describeError(value);
+  if (typeof value === 'string' && /^(error|err|failure|cause)$/i.test(key)) return firstLine(value);
+  return value;
+}
+
+/** The SDK's Logger interface over pino. */
+export class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const fields: Record<string, unknown> = {};
+    // symbol keys (the SDK's timestamp) are not attributes
+    for (const [k, v] of Object.entries(meta ?? {})) fields[k] = safe(k, v);
+    const taskId = fields['taskId'] ?? taskIdOfWorkflow(fields['workflowId']);
+    if (taskId) fields['taskId'] = taskId;
+    this.logger[PINO_LEVEL[level]](fields, message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+export interface WorkerRuntimeOptions {
+  logger: Logger;
+  /** host:port of the SDK's Prometheus exporter (WORKER_METRICS_PORT); none when left out. */
+  metricsBindAddress?: string;
+  /** The signals that shut workers down (the SDK's default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2). */
+  shutdownSignals?: NodeJS.Signals[];
+}
+
+export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
+  return Runtime.install({
+    logger: new PinoTemporalLogger(options.logger),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(options.metricsBindAddress ? { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } : {}),
+    },
+    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
+  });
+}
