@@ -20,6 +20,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   log,
   patched,
   proxyActivities,
@@ -28,6 +29,7 @@ import {
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
@@ -109,15 +111,48 @@ export interface TaskOutcome {
   version: number;
 }
 
-export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
+/**
+ * How a run goes on in the next (continue-as-new): the state as it stood, and
+ * the history budget of a run. A task lives up to a year and a noisy platform can
+ * send thousands of callbacks; Temporal ends a workflow at 51,200 events, so a
+ * run hands over long before (the task id, queries, updates and the API keep
+ * working: they address the workflow id, not the run).
+ */
+export interface TaskRun {
+  /** The state the previous run ended with; absent for a new order. */
+  carried?: TaskState;
+  /** Events per run before it continues as new (default EVENTS_PER_RUN; lower in tests). */
+  eventsPerRun?: number;
+}
+
+/** Under Temporal's suggestion (4 Ki events) with room for the handover. */
+export const EVENTS_PER_RUN = 3_000;
+
+export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise<TaskOutcome> {
+  const carried = run.carried;
   // R-STAGE-DEADLINE and the rules beside it: tasks started before the change replay under rules 1
-  const rules = patched('stage-deadlines') ? 2 : 1;
+  // (a continued run takes the rules its task started with, and asks no patch again)
+  const rules = carried ? carried.rules : patched('stage-deadlines') ? 2 : 1;
   // R-DECISION-NOTIFY: tasks started before it replay without its SMS
-  const decisionSms = rules >= 2 && patched('decision-notify');
+  const decisionSms = carried ? carried.decisionSms === true : rules >= 2 && patched('decision-notify');
   // R-TOUTIAO-ORDER: Toutiao content is reviewed after publication; tasks started before keep review first
   // (asked only for those types, so other tasks' histories carry no marker)
-  const toutiaoOrder = rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && patched('toutiao-order');
-  const state: TaskState = initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder);
+  const toutiaoOrder = carried
+    ? carried.publishFirst === true
+    : rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && patched('toutiao-order');
+  const state: TaskState = carried ?? initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder);
+  const eventsPerRun = run.eventsPerRun ?? EVENTS_PER_RUN;
+  /**
+   * Set once this run's history is long: the lifecycle then hands over to a new
+   * run. Asked behind patched('continue-as-new') where it happens, so a running
+   * task whose history is already long replays as it ran.
+   */
+  let handOver = false;
+  const checkHistory = () => {
+    if (handOver || rules < 2) return;
+    const info = workflowInfo();
+    if ((info.historyLength >= eventsPerRun || info.continueAsNewSuggested) && patched('continue-as-new')) handOver = true;
+  };
   const projections = new Queue<TaskEvent>();
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
@@ -137,6 +172,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
       else effects.push(effect);
     }
     if (rules >= 2) setCurrentDetails(currentDetails(state));
+    checkHistory();
     return state;
   };
 
@@ -164,7 +200,7 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
 
   // Rules 2: the order is event 1 even when an update arrives in the workflow's first task
   // (rules 1 committed it after registering the handlers; their histories keep that order).
-  if (rules >= 2) commit(orderedEvent(state));
+  if (rules >= 2 && !carried) commit(orderedEvent(state));
 
   // Handlers first, before the first await.
   setHandler(taskStateQuery, () => state, { description: 'The whole task state (domain/taskState.ts), as the API serves it' });
@@ -190,8 +226,9 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
   setHandler(
     platformEventSignal,
     (event) => {
-      // A redelivered or older callback (the platform's own time, per item) changes nothing.
-      if (isStalePlatformEvent(state, event)) return;
+      // A redelivered or older callback (the platform's own time, per item) changes nothing
+      // (it still lengthens the history: a flood of them hands over to a new run too).
+      if (isStalePlatformEvent(state, event)) return void checkHistory();
       commit(decideOrFail({ type: 'platform', ...event, actor: { role: 'platform', id: 'content-platform' } }));
     },
     { description: 'Content platform callback: published, hidden, deleted, restored (in the platform\'s order per item)' },
@@ -235,10 +272,21 @@ export async function taskWorkflow(order: TaskOrder): Promise<TaskOutcome> {
 
   // The lifecycle: wait until the next timer is due or a message changes which
   // timer is next (a change that leaves the timer as it was keeps it running).
+  if (carried) {
+    // the new run's current details and search attributes, as the last run left them
+    publish();
+    setCurrentDetails(currentDetails(state));
+  }
   while (!isTerminal(state.status)) {
+    if (handOver) {
+      // every accepted action projected and every effect done, no handler midway: then the next run
+      await condition(() => projections.idle && effects.idle && messages.idle && allHandlersFinished());
+      if (isTerminal(state.status)) break;
+      return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun });
+    }
     const timer = nextTimer(state);
     const current = timerKey(timer);
-    const moved = () => isTerminal(state.status) || timerKey(nextTimer(state)) !== current;
+    const moved = () => isTerminal(state.status) || handOver || timerKey(nextTimer(state)) !== current;
     if (!timer) {
       await condition(moved);
       continue;

@@ -25,12 +25,12 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
       skipped += ms;
     },
     /** Runs `body` with a fresh worker and a freshly ordered task. */
-    withTask: async (overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>): Promise<void> => {
+    withTask: async (overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>, run?: Parameters<typeof startTask>[3]): Promise<void> => {
       const { worker, taskQueue } = await stack.worker();
       const startedAt = { wall: Date.now(), virtual: await stack.env.currentTimeMs() };
       skipped = 0;
       await worker.runUntil(async () => {
-        current = await startTask(stack.env.client, taskQueue, overrides);
+        current = await startTask(stack.env.client, taskQueue, overrides, run);
         try {
           await body(current);
         } finally {

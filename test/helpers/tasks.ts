@@ -5,7 +5,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../../db/client.js';
 import { creditEvents, notifications, taskEvents, tasks } from '../../db/schema/index.js';
 import type { Actor, TaskOrder, TaskState } from '../../domain/index.js';
-import { taskWorkflow } from '../../workflows/task.js';
+import { taskWorkflow, type TaskRun } from '../../workflows/task.js';
 import * as m from '../../workflows/messages.js';
 
 export const CLIENT: Actor = { role: 'client', id: 'client-1' };
@@ -28,9 +28,9 @@ export function order(overrides: Partial<TaskOrder> = {}): TaskOrder {
 
 export type TaskHandle = WorkflowHandle<typeof taskWorkflow>;
 
-export async function startTask(client: Client, taskQueue: string, overrides: Partial<TaskOrder> = {}): Promise<TaskHandle> {
+export async function startTask(client: Client, taskQueue: string, overrides: Partial<TaskOrder> = {}, run?: TaskRun): Promise<TaskHandle> {
   const o = order(overrides);
-  return client.workflow.start(taskWorkflow, { taskQueue, workflowId: o.taskId, args: [o] });
+  return client.workflow.start(taskWorkflow, { taskQueue, workflowId: o.taskId, args: run ? [o, run] : [o] });
 }
 
 /** The parties' actions, as the API sends them. */

@@ -1,0 +1,60 @@
+/**
+ * Issue #14 / "every task must end": a task's history never reaches Temporal's
+ * limit. A run hands over to a new one (continue-as-new) once its history is
+ * long, carrying its state; the task id, queries, updates, the projection and
+ * the timers go on as before. Pushed past a low budget here by a flood of
+ * redelivered platform callbacks (the production budget is EVENTS_PER_RUN).
+ */
+import { expect, it } from 'vitest';
+import { DAY, MINUTE } from '../../domain/index.js';
+import { EVENTS_PER_RUN } from '../../workflows/task.js';
+import { useWorkflowStack } from '../helpers/harness.js';
+import { act, projected, toPublished, waitFor } from '../helpers/tasks.js';
+
+const { stack, db, sleep, withTask } = useWorkflowStack();
+
+it('a task continues as new before its history grows past the budget, carrying its state; queries, updates, projection and timers go on', () =>
+  withTask(
+    { scriptRequired: false, retentionDays: 7 },
+    async (h) => {
+      const a = act(h);
+      const live = await toPublished(h, 'item-1');
+      const firstRun = (await h.describe()).runId;
+      // a noisy platform: the same callback redelivered many times changes nothing but the history's length
+      for (let i = 0; i < 80; i++) await a.platform('published', 'item-1', 'evt-published-item-1');
+      const moved = await waitForNewRun(firstRun);
+      const first = await stack().env.client.workflow.getHandle(h.workflowId, firstRun).fetchHistory();
+      expect(first.events!.length).toBeGreaterThanOrEqual(100);
+      expect(first.events!.length).toBeLessThan(100 + 100); // handed over soon after the budget
+      expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      // the same task: its state, version and deadline carried over
+      const s = await a.state();
+      expect(s).toMatchObject({ taskId: live.taskId, status: 'awaiting_client_acceptance', publication: live.publication, nextDeadline: live.nextDeadline });
+      expect(s.version).toBeGreaterThanOrEqual(live.version);
+      // updates address the task, not the run; the projection follows
+      const accepted = await a.acceptDelivery();
+      expect(accepted.status).toBe('in_retention');
+      expect((await projected(db(), h.workflowId, accepted.version)).row.status).toBe('in_retention');
+      // the timers of the new run: retention ends 7 days after publication
+      await sleep(7 * DAY + MINUTE);
+      const done = await waitFor(h, (t) => t.status === 'completed');
+      expect(done.completion?.kind).toBe('retention_served');
+      expect(moved).not.toBe(firstRun);
+    },
+    { eventsPerRun: 100 },
+  ));
+
+it('the production budget is well under Temporal\'s suggestion (4,096 events) and its limit (51,200)', () => {
+  expect(EVENTS_PER_RUN).toBeLessThan(4_096);
+  expect(EVENTS_PER_RUN).toBeGreaterThan(500); // a whole ordinary lifecycle fits one run
+});
+
+async function waitForNewRun(firstRun: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const { executions } = await stack().env.connection.workflowService.listOpenWorkflowExecutions({ namespace: 'default', maximumPageSize: 10 });
+    const run = executions?.find((e) => e.execution?.runId && e.execution.runId !== firstRun)?.execution?.runId;
+    if (run) return run;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the task did not continue as new');
+}
