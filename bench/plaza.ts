@@ -352,8 +352,7 @@ async function seed(sql: postgres.Sql, creatorIds: string[]): Promise<SeedStats>
           display_name: displayName,
           quote_fen: quoteFen,
           accepting: rng.chance(0.85),
-          contact_complete: complete,
-          discoverable,
+          contact_complete: complete, // discoverable is Postgres's to compute (R-DISCOVERABLE)
           fans,
           average_recent_plays: Number(account['average_recent_plays']),
           rating_centis: rated ? clamp(500 - Math.round(Math.abs(rng.normal()) * 70), 100, 500) : null,
@@ -370,7 +369,7 @@ async function seed(sql: postgres.Sql, creatorIds: string[]): Promise<SeedStats>
       ]);
       await insertChunked(tx, 'creator_offers', offers, [
         'creator_id', 'task_type', 'platform', 'platform_account_id', 'display_name', 'quote_fen', 'accepting',
-        'contact_complete', 'discoverable', 'fans', 'average_recent_plays', 'rating_centis', 'rating_count',
+        'contact_complete', 'fans', 'average_recent_plays', 'rating_centis', 'rating_count',
       ]);
     });
     stats.accounts += accounts.length;

@@ -63,7 +63,7 @@ export async function setContact(db: Db, creatorId: string, change: { phone?: st
     const complete = contactComplete(contact);
     await tx
       .update(creatorOffers)
-      .set({ contactComplete: complete, discoverable: sql`(${creatorOffers.quoteFen} is not null and ${complete})`, updatedAt: sql`now()` })
+      .set({ contactComplete: complete, updatedAt: sql`now()` })
       .where(eq(creatorOffers.creatorId, creatorId));
     return contact;
   });
@@ -168,7 +168,6 @@ export async function openOffer(
         displayName: account!.displayName,
         quoteFen,
         contactComplete: complete,
-        discoverable: quoteFen !== null && complete,
         fans: fresh!.fans,
         averageRecentPlays: averageRecentPlays(fresh!.recentPlays),
         ...(await ratingAggregateOf(tx, creatorId)), // R-RATE: a new offer shows the creator's rating too
@@ -185,7 +184,7 @@ export async function updateOffer(db: Db, creatorId: string, taskType: TaskTypeI
   const [row] = await db
     .update(creatorOffers)
     .set({
-      ...(change.quoteFen !== undefined ? { quoteFen: change.quoteFen, discoverable: sql`${creatorOffers.contactComplete}` } : {}),
+      ...(change.quoteFen !== undefined ? { quoteFen: change.quoteFen } : {}),
       ...(change.accepting !== undefined ? { accepting: change.accepting } : {}),
       updatedAt: sql`now()`,
     })

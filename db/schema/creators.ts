@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts.js';
 import { tstz } from './columns.js';
@@ -60,8 +60,14 @@ export const creatorOffers = pgTable(
     quoteFen: bigint('quote_fen', { mode: 'number' }),
     accepting: boolean('accepting').notNull().default(true),
     contactComplete: boolean('contact_complete').notNull(),
-    /** R-DISCOVERABLE: quote set and contact complete (kept by db/creators.ts). */
-    discoverable: boolean('discoverable').notNull(),
+    /**
+     * R-DISCOVERABLE, its one definition: a quote is set and the contact is complete.
+     * Computed by Postgres (a stored generated column), so no writer can disagree
+     * and every plaza query and partial index reads the same value.
+     */
+    discoverable: boolean('discoverable')
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`quote_fen is not null and contact_complete`),
     fans: bigint('fans', { mode: 'number' }).notNull(),
     averageRecentPlays: bigint('average_recent_plays', { mode: 'number' }).notNull(),
     /** R-RATE: average client rating ×100 (integer), null before the first rating. */
@@ -73,7 +79,6 @@ export const creatorOffers = pgTable(
   (t) => [
     primaryKey({ columns: [t.creatorId, t.taskType] }),
     check('creator_offers_quote_positive', sql`${t.quoteFen} is null or ${t.quoteFen} > 0`),
-    check('creator_offers_discoverable', sql`${t.discoverable} = (${t.quoteFen} is not null and ${t.contactComplete})`),
     // plaza search (db/creators.ts searchPlaza): for each sort key one partial index led by the
     // task type, one by the platform, one by the key alone (no filter); ascending, so a
     // descending sort is a backward scan, and the (key, creator, task type) keyset is an index bound

@@ -425,7 +425,8 @@ describe('R-CONTACT-CLIENT: the creator reaches the client through a virtual num
     expect((await api.call('PUT', '/v1/clients/me/contact', { as: client, body: { phone: '139 0000 2222' } })).body).toMatchObject({ clientId: client.id, phone: '+8613900002222' });
     const reached = await api.call('GET', path, { as: creator });
     expect(reached.status).toBe(200);
-    expect(reached.body.virtualNumber).toMatch(/^\+86171/);
+    // a number of the pool (the file's earlier tests added numbers too; a free one is picked at random)
+    expect(reached.body.virtualNumber).toMatch(/^\+8617[01]0000000\d$/);
     expect(JSON.stringify(reached.body)).not.toContain('13900002222');
     // the same pair number both ways (AXB): what the client gets for the creator
     const other = await api.call('GET', `/v1/creators/${creator.id}/contact`, { as: client });
