@@ -10,7 +10,6 @@
  * restores the points. Operators see the appeals closest to their deadline and
  * maintain the calendar's holidays and make-up working days.
  */
-import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -21,7 +20,7 @@ import { CN_ZONE_OFFSET_MINUTES } from '../domain/calendarData.js';
 import { DomainError, HOUR, MAX_REASON_CHARS, MINUTE, calendarCovers, workingTimeBetween, type WorkingCalendar } from '../domain/index.js';
 import { decideAppeal, startAppealWorkflow } from '../temporal/appeals.js';
 import { actorOf, type UserActor } from './auth.js';
-import { idempotent, optionalIdempotencyKey } from './idempotency.js';
+import { idempotent, optionalIdempotencyKey, updateIdFor } from './idempotency.js';
 import { newId } from './ids.js';
 import { json, type Registrar } from './openapiRoute.js';
 import { Problem, forbidden, fromDomainError, notFound } from './problems.js';
@@ -143,7 +142,6 @@ const queuedView = (row: AppealRow, now: number, cal: WorkingCalendar) => ({
   overdue: row.dueAt.getTime() <= now,
 });
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /** A refusal of db/appeals.ts or db/calendar.ts as problem+json; a deduction that is missing or another creator's is a 404. */
 function domainRefusal(err: unknown): never {
@@ -251,7 +249,7 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
       if (sameDecision(row)) return void res.set('Idempotent-Replayed', 'true').json(appealView(row));
       throw alreadyDecided(row);
     }
-    const updateId = key ? sha256(`${actor.role}:${actor.id}:appeal-decision:${row.id}:${key}`) : undefined;
+    const updateId = key ? updateIdFor(actor, `appeal-decision:${row.id}`, key) : undefined;
     try {
       // update-with-start: an appeal whose workflow never started (Temporal was down at filing) is started and decided at once
       await withTemporal(temporal, () => decideAppeal(temporal, taskQueue, row, { actor, outcome: body.outcome, note: body.note }, updateId));

@@ -32,7 +32,16 @@ export interface Keyed {
   idFor: (prefix: IdPrefix) => string;
 }
 
-const requestHashOf = (req: Request): string => createHash('sha256').update(`${req.method} ${req.path} ${JSON.stringify(req.body ?? {})}`).digest('hex');
+/** SHA-256 in hex: the one hash of request bodies and keys. */
+export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+const requestHashOf = (req: Request): string => sha256Hex(`${req.method} ${req.path} ${JSON.stringify(req.body ?? {})}`);
+
+/**
+ * The Temporal update id of a keyed action: the same actor, action and key give
+ * the same id, so a retried request is the same update (deduplicated by Temporal).
+ */
+export const updateIdFor = (actor: UserActor, action: string, key: string): string => sha256Hex(`${actor.role}:${actor.id}:${action}:${key}`);
 
 /**
  * For requests made idempotent downstream (task actions: the key is the

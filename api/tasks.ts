@@ -3,7 +3,6 @@
  * this task), then start / update / query the task workflow or read Postgres.
  * The rules themselves live in domain/ and run inside the workflow.
  */
-import { createHash } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -20,7 +19,7 @@ import { startTaskWorkflow } from '../temporal/tasks.js';
 import { InsufficientFunds, holdEscrow, payoutAccountOf } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
-import { bindKeyToRequest, optionalIdempotencyKey, requireIdempotencyKey } from './idempotency.js';
+import { bindKeyToRequest, optionalIdempotencyKey, requireIdempotencyKey, sha256Hex, updateIdFor } from './idempotency.js';
 import { newId } from './ids.js';
 import { Problem, badRequest, forbidden, fromDomainError, notFound } from './problems.js';
 import {
@@ -144,7 +143,6 @@ export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Pro
   return row;
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
   const router = Router();
@@ -166,7 +164,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const actor = actorOf(req, 'client');
     const key = requireIdempotencyKey(req);
     const body = CreateTaskBody.parse(req.body);
-    const requestHash = sha256(JSON.stringify(body));
+    const requestHash = sha256Hex(JSON.stringify(body));
     const byKey = () => taskByKey(db, actor.id, key);
     // a retry answers the first order, whatever changed since (quote, accepting switch)
     const earlier = await byKey();
@@ -307,7 +305,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
           throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
         }
         // a retried request with the same key is the same update: applied once
-        const updateId = key ? sha256(`${actor.role}:${actor.id}:${spec.path}:${key}`) : undefined;
+        const updateId = key ? updateIdFor(actor, spec.path, key) : undefined;
         const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
         res.json({ task });
       } catch (err) {
