@@ -18,6 +18,13 @@ import { visibleTaskOf } from './tasks.js';
 const clientRatingView = (r: ClientRatingRow) => ({ taskId: r.taskId, clientId: r.clientId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
 const ratingView = (r: RatingRow) => ({ taskId: r.taskId, creatorId: r.creatorId, stars: r.stars, comment: r.comment, ratedAt: r.ratedAt.toISOString() });
 
+type Rated = Parameters<typeof rateTask>[1];
+/** R-RATE's two sides: the client rates the creator (`/rating`), the creator rates the client (`/client-rating`). */
+const RATING_SIDES = [
+  { path: 'rating', rater: 'client', missing: 'the creator is not rated', rate: async (db: Db, r: Rated) => ratingView(await rateTask(db, r)), read: async (db: Db, id: string) => ((row) => row && ratingView(row))(await ratingOf(db, id)) },
+  { path: 'client-rating', rater: 'creator', missing: 'the client is not rated', rate: async (db: Db, r: Rated) => clientRatingView(await rateClient(db, r)), read: async (db: Db, id: string) => ((row) => row && clientRatingView(row))(await clientRatingOf(db, id)) },
+] as const;
+
 export function campaignRoutes({ db }: { db: Db }): Router {
   const router = Router();
 
@@ -31,42 +38,25 @@ export function campaignRoutes({ db }: { db: Db }): Router {
     res.json({ taskId: row.id, latest: series.at(-1) ?? null, series });
   });
 
-  // R-RATE: once, by the task's client, after settlement
-  router.post('/v1/tasks/:taskId/rating', async (req, res) => {
-    const actor = actorOf(req, 'client');
-    const body = RatingBody.parse(req.body);
-    const row = await visibleTask(req, actor);
-    // refusals (DomainError) become problem+json in problemHandler
-    const refusal = ratingRefusal(row);
-    if (refusal) throw refusal;
-    const rating = await rateTask(db, { taskId: row.id, clientId: actor.id, creatorId: row.creatorId, stars: body.stars, comment: body.comment });
-    res.status(201).json(ratingView(rating));
-  });
-
-  router.get('/v1/tasks/:taskId/rating', async (req, res) => {
-    const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
-    const rating = await ratingOf(db, row.id);
-    if (!rating) throw notFound(`Task ${row.id} is not rated`);
-    res.json(ratingView(rating));
-  });
-
-  // R-RATE, the other way: once, by the task's creator, after settlement
-  router.post('/v1/tasks/:taskId/client-rating', async (req, res) => {
-    const actor = actorOf(req, 'creator');
-    const body = RatingBody.parse(req.body);
-    const row = await visibleTask(req, actor);
-    const refusal = ratingRefusal(row);
-    if (refusal) throw refusal;
-    const rating = await rateClient(db, { taskId: row.id, clientId: row.clientId, creatorId: actor.id, stars: body.stars, comment: body.comment });
-    res.status(201).json(clientRatingView(rating));
-  });
-
-  router.get('/v1/tasks/:taskId/client-rating', async (req, res) => {
-    const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
-    const rating = await clientRatingOf(db, row.id);
-    if (!rating) throw notFound(`The client of task ${row.id} is not rated`);
-    res.json(clientRatingView(rating));
-  });
+  // R-RATE, both ways: once per task and side, by the rating party, after settlement; every party reads
+  for (const side of RATING_SIDES) {
+    router.post(`/v1/tasks/:taskId/${side.path}`, async (req, res) => {
+      const actor = actorOf(req, side.rater);
+      const body = RatingBody.parse(req.body);
+      const row = await visibleTask(req, actor);
+      // refusals (DomainError) become problem+json in problemHandler
+      const refusal = ratingRefusal(row);
+      if (refusal) throw refusal;
+      const rated = { taskId: row.id, clientId: row.clientId, creatorId: row.creatorId, stars: body.stars, comment: body.comment };
+      res.status(201).json(await side.rate(db, rated));
+    });
+    router.get(`/v1/tasks/:taskId/${side.path}`, async (req, res) => {
+      const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
+      const rating = await side.read(db, row.id);
+      if (!rating) throw notFound(`Task ${row.id}: ${side.missing}`);
+      res.json(rating);
+    });
+  }
 
   return router;
 }

@@ -247,26 +247,20 @@ export function buildOpenApi(): object {
     ok: { 200: json('Series', z.object({ taskId: z.string(), latest: MetricsPoint.nullable(), series: z.array(MetricsPoint) })) },
     problems: { 404: true },
   });
-  route({
-    method: 'post',
-    path: '/v1/tasks/{taskId}/rating',
-    summary: 'R-RATE: the client rates the creator once after settlement (1-5 and a comment)',
-    params: TaskIdParam,
-    body: RatingBody,
-    ok: { 201: json('Rated', Rating) },
-    problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' },
-  });
-  route({ method: 'get', path: '/v1/tasks/{taskId}/rating', summary: "The task's rating", params: TaskIdParam, ok: { 200: json('Rating', Rating) }, problems: { 404: 'No such task, not visible, or not rated' } });
-  route({
-    method: 'post',
-    path: '/v1/tasks/{taskId}/client-rating',
-    summary: "R-RATE: the task's creator rates the client once after settlement (1-5 and a comment); the client's average is shown on the tasks creators are asked to accept",
-    params: TaskIdParam,
-    body: RatingBody,
-    ok: { 201: json('Rated', ClientRating) },
-    problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' },
-  });
-  route({ method: 'get', path: '/v1/tasks/{taskId}/client-rating', summary: "The creator's rating of the task's client", params: TaskIdParam, ok: { 200: json('Rating', ClientRating) }, problems: { 404: 'No such task, not visible, or not rated' } });
+  // R-RATE, both ways (api/campaign.ts RATING_SIDES)
+  for (const side of [
+    { path: 'rating', schema: Rating, summary: 'R-RATE: the client rates the creator once after settlement (1-5 and a comment)', read: "The client's rating of the task's creator" },
+    {
+      path: 'client-rating',
+      schema: ClientRating,
+      summary: "R-RATE: the task's creator rates the client once after settlement (1-5 and a comment); the client's average is shown on the tasks creators are asked to accept",
+      read: "The creator's rating of the task's client",
+    },
+  ]) {
+    const path = `/v1/tasks/{taskId}/${side.path}`;
+    route({ method: 'post', path, summary: side.summary, params: TaskIdParam, body: RatingBody, ok: { 201: json('Rated', side.schema) }, problems: { 403: true, 404: true, 409: 'Not settled yet (not-settled), or already rated (already-rated)' } });
+    route({ method: 'get', path, summary: side.read, params: TaskIdParam, ok: { 200: json('Rating', side.schema) }, problems: { 404: 'No such task, not visible, or not rated' } });
+  }
 
   // ------------------------------------------------------------ wallets and payments
   const keyed = { 409: 'The first request with this Idempotency-Key is still running (request-in-progress, Retry-After)', 422: 'Insufficient funds, a rule refusal, or the Idempotency-Key was used with another body' };

@@ -62,36 +62,22 @@ export const calendarDays = pgTable(
 );
 
 /** R-RATE: the client's one rating of the creator for a settled task. */
-export const taskRatings = pgTable(
-  'task_ratings',
-  {
-    taskId: text('task_id')
-      .primaryKey()
-      .references(() => tasks.id),
-    clientId: text('client_id').notNull(),
-    creatorId: text('creator_id').notNull(),
-    stars: integer('stars').notNull(),
-    comment: text('comment').notNull(),
-    ratedAt: tstz('rated_at').notNull().defaultNow(),
-  },
-  (t) => [check('task_ratings_stars', sql`${t.stars} between 1 and 5`), index('task_ratings_creator').on(t.creatorId, t.ratedAt)],
-);
+/** The columns of a rating, either side (R-RATE): one per task, 1-5 stars and a comment. */
+const ratingColumns = () => ({
+  taskId: text('task_id')
+    .primaryKey()
+    .references(() => tasks.id),
+  clientId: text('client_id').notNull(),
+  creatorId: text('creator_id').notNull(),
+  stars: integer('stars').notNull(),
+  comment: text('comment').notNull(),
+  ratedAt: tstz('rated_at').notNull().defaultNow(),
+});
+
+export const taskRatings = pgTable('task_ratings', ratingColumns(), (t) => [check('task_ratings_stars', sql`${t.stars} between 1 and 5`), index('task_ratings_creator').on(t.creatorId, t.ratedAt)]);
 
 /**
  * R-RATE, the other way: after settlement the task's creator rates the client
  * once. The client's average is shown on the tasks a creator is asked to accept.
  */
-export const clientRatings = pgTable(
-  'client_ratings',
-  {
-    taskId: text('task_id')
-      .primaryKey()
-      .references(() => tasks.id),
-    clientId: text('client_id').notNull(),
-    creatorId: text('creator_id').notNull(),
-    stars: integer('stars').notNull(),
-    comment: text('comment').notNull(),
-    ratedAt: tstz('rated_at').notNull().defaultNow(),
-  },
-  (t) => [check('client_ratings_stars', sql`${t.stars} between 1 and 5`), index('client_ratings_client').on(t.clientId, t.stars)],
-);
+export const clientRatings = pgTable('client_ratings', ratingColumns(), (t) => [check('client_ratings_stars', sql`${t.stars} between 1 and 5`), index('client_ratings_client').on(t.clientId, t.stars)]);
