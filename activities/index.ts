@@ -15,7 +15,7 @@ import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
 import { notifyOnce } from './outbox.js';
-import { taskMetrics } from '../db/schema/index.js';
+import { recordMetricsPoint } from '../db/metrics.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
 
@@ -92,10 +92,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     if (!live || !task.publication.itemId) return { collecting: false };
     const at = new Date(input.at);
     const counters = await contentPlatform.itemMetrics(taskTypeOf(task.type).platform, task.publication.itemId, at);
-    await db
-      .insert(taskMetrics)
-      .values({ taskId: task.taskId, eventId: `reading:${input.reading}`, itemId: task.publication.itemId, ...counters, observedAt: at })
-      .onConflictDoNothing({ target: [taskMetrics.taskId, taskMetrics.eventId] });
+    await recordMetricsPoint(db, { taskId: task.taskId, eventId: `reading:${input.reading}`, itemId: task.publication.itemId, ...counters, observedAt: at });
     return { collecting: true };
   },
 

@@ -4,11 +4,10 @@
  * task, and the ratings after settlement, both ways (R-RATE): the client rates
  * the creator once, the creator rates the client once.
  */
-import { asc, eq } from 'drizzle-orm';
 import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
 import { clientRatingOf, rateClient, rateTask, ratingOf, type ClientRatingRow, type RatingRow } from '../db/ratings.js';
-import { taskMetrics } from '../db/schema/index.js';
+import { metricsSeriesOf } from '../db/metrics.js';
 import { ratingRefusal } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { notFound } from './problems.js';
@@ -33,7 +32,7 @@ export function campaignRoutes({ db }: { db: Db }): Router {
   // R-RATE: both client and creator (and its MCN, operators) see the post-campaign data
   router.get('/v1/tasks/:taskId/metrics', async (req, res) => {
     const row = await visibleTask(req, actorOf(req, 'client', 'creator', 'mcn', 'operator'));
-    const points = await db.select().from(taskMetrics).where(eq(taskMetrics.taskId, row.id)).orderBy(asc(taskMetrics.observedAt), asc(taskMetrics.id));
+    const points = await metricsSeriesOf(db, row.id);
     const series = points.map((p) => ({ at: p.observedAt.toISOString(), plays: p.plays, likes: p.likes, comments: p.comments, shares: p.shares, itemId: p.itemId, source: p.eventId.startsWith('reading:') ? 'collected' : 'platform_callback' }));
     res.json({ taskId: row.id, latest: series.at(-1) ?? null, series });
   });

@@ -8,12 +8,13 @@
  * (redelivery is deduplicated there by eventId); metrics go to Postgres.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { Db } from '../db/client.js';
-import { taskMetrics, tasks } from '../db/schema/index.js';
+import { recordMetricsPoint } from '../db/metrics.js';
+import { taskById } from '../db/tasks.js';
+import { isStalePlatformEvent } from '../domain/index.js';
 import { platformEventSignal } from '../workflows/messages.js';
 import { Problem, notFound, unauthorized } from './problems.js';
 import { withTemporal } from './temporalErrors.js';
@@ -41,20 +42,24 @@ export function platformRoutes(deps: { db: Db; temporal: Client; platformSecret:
   router.post('/v1/platform/events', async (req, res) => {
     verify(req, deps.platformSecret, Math.floor(Date.now() / 1000));
     const event = PlatformEventBody.parse(req.body);
-    const [task] = await deps.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, event.taskId));
+    const task = await taskById(deps.db, event.taskId);
     if (!task) throw notFound(`No task ${event.taskId}`);
     if (event.kind === 'metrics') {
       const m = event.metrics;
-      await deps.db
-        .insert(taskMetrics)
-        .values({ taskId: task.id, eventId: event.eventId, itemId: event.itemId, plays: m.plays, likes: m.likes, comments: m.comments, shares: m.shares, observedAt: new Date(m.observedAt) })
-        .onConflictDoNothing({ target: [taskMetrics.taskId, taskMetrics.eventId] });
+      await recordMetricsPoint(deps.db, { taskId: task.id, eventId: event.eventId, itemId: event.itemId, plays: m.plays, likes: m.likes, comments: m.comments, shares: m.shares, observedAt: new Date(m.observedAt) });
       res.status(202).json({ accepted: true });
       return;
     }
-    const kind = event.kind;
+    const signal = { eventId: event.eventId, kind: event.kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt).toISOString() };
+    // A redelivery, or an event older than one the task applied for the item: the read model
+    // only ever lags the workflow, so what is stale there is stale in the workflow too. Answered
+    // without a signal: a platform that redelivers by the thousand adds nothing to the history.
+    if (task.snapshot && isStalePlatformEvent(task.snapshot, signal)) {
+      res.status(202).json({ accepted: true });
+      return;
+    }
     try {
-      await withTemporal(deps.temporal, () => deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, { eventId: event.eventId, kind, itemId: event.itemId, occurredAt: new Date(event.occurredAt).toISOString() }));
+      await withTemporal(deps.temporal, () => deps.temporal.workflow.getHandle(task.id).signal(platformEventSignal, signal));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(409, 'invalid-state', 'The task is closed', 'The task no longer takes platform events', { code: 'task-closed' });
       throw err;

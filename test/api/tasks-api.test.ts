@@ -246,6 +246,13 @@ describe('content platform callback', () => {
     const events = async () => (await api.call('GET', `/v1/tasks/${id}/events`, { as: client })).body.items as { type: string }[];
     for (let i = 0; i < 50 && !(await events()).some((e) => e.type === 'platform_event_ignored'); i++) await new Promise((r) => setTimeout(r, 100));
     expect((await events()).filter((e) => e.type === 'platform_event_ignored')).toHaveLength(1);
+    // once the read model knows the event, a redelivery is answered without reaching the workflow:
+    // a platform that redelivers by the thousand adds nothing to the task's history (issue #14)
+    const length = async () => (await api.env.client.workflow.getHandle(id).fetchHistory()).events!.length;
+    const before = await length();
+    for (let i = 0; i < 5; i++) expect((await api.platform(event)).status).toBe(202);
+    expect((await api.platform({ ...event, eventId: `older-${event.eventId}`, occurredAt: new Date(Date.parse(event.occurredAt) - 60_000).toISOString() })).status).toBe(202);
+    expect(await length()).toBe(before);
   });
 
   it('stores metrics reports once per event id', async () => {
