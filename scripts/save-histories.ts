@@ -30,6 +30,7 @@ import { ensureAccount } from '../test/helpers/accounts.js';
 import { startWorkflowStack } from '../test/helpers/stack.js';
 import { CLIENT, act, settle, startTask, toPublished, waitFor, type TaskHandle } from '../test/helpers/tasks.js';
 import type { TaskOrder } from '../domain/index.js';
+import type { TaskRun } from '../workflows/task.js';
 import { repoRoot } from './dev.js';
 
 // proto-utils is CommonJS; loaded through require it shares the SDK's protobuf root
@@ -86,7 +87,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 }
 
 /** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
-const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandle) => Promise<void> }> = {
+const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
   // ordered, reminded, then cancelled at 24h
   'douyin-expired': {
     order: { scriptRequired: false },
@@ -310,6 +311,19 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; run: (h: TaskHandl
       await a.confirmContent('confirm');
     },
   },
+  // after patched('continue-as-new'): a run that handed over to the next (a low budget and a flood of
+  // redelivered callbacks); the saved history is the first run's, ending in ContinuedAsNew
+  'v6-continued-as-new': {
+    order: { scriptRequired: false },
+    taskRun: { eventsPerRun: 100 },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      const first = (await h.describe()).runId;
+      for (let i = 0; i < 80; i++) await act(h).platform('published', 'item-1', 'evt-v6-redelivered');
+      await until(() => h.describe(), (d) => d.runId !== first, 'continued as new');
+      return stack.env.client.workflow.getHandle(h.workflowId, first);
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
@@ -381,10 +395,10 @@ await worker.runUntil(async () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
     const file = missing(name);
     if (!file) continue;
-    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...scenario.order });
-    await scenario.run(h);
+    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...scenario.order }, scenario.taskRun);
+    const recorded = await scenario.run(h);
     await settle(db, h);
-    await save(name, file, h); // the task's own history, never its metrics workflow's
+    await save(name, file, recorded ?? h); // the task's own history (or the run the scenario names), never its metrics workflow's
     await h.terminate('history saved').catch(() => undefined);
     // an accepted task left its metrics workflow running: stopped too, once settled, so it fires no timers later
     const m = await runningMetrics(h.workflowId);

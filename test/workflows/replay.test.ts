@@ -88,3 +88,11 @@ it('R-TOUTIAO-ORDER: an article task from before the change replays in the order
   // a video task never asks for the patch: its history carries no marker for it
   expect(patchesOf('v4-decision-notify.json')).not.toContain('toutiao-order');
 });
+
+it('continue-as-new: a run that handed over to the next replays with the current code, and only runs past their budget asked for the patch', () => {
+  // replayed without error above; here: the saved run did continue as new, behind its patch
+  const history = JSON.parse(readFileSync(join(dir, 'v6-continued-as-new.json'), 'utf8')) as { events: { eventType: string }[] };
+  expect(String(history.events.at(-1)?.eventType)).toMatch(/CONTINUED_AS_NEW/);
+  expect(patchesOf('v6-continued-as-new.json')).toContain('continue-as-new');
+  for (const file of files.filter((f) => f !== 'v6-continued-as-new.json')) expect(patchesOf(file), file).not.toContain('continue-as-new');
+});
