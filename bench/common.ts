@@ -312,7 +312,7 @@ export interface Starmap {
  * fake provider's signed notification), `creators` creators with a Douyin
  * video offer at PRICE_FEN, one operator.
  */
-export async function startStarmap(servers: Servers, options: { clients: number; creators: number; fundFenPerClient: number; log: (line: string) => void }): Promise<Starmap> {
+export async function startStarmap(servers: Servers, options: { clients: number; creators: number; fundFenPerClient: number; maxCachedWorkflows?: number | undefined; log: (line: string) => void }): Promise<Starmap> {
   const started = performance.now();
   const workerDb = connect(servers.databaseUrl);
   onCleanup("the worker's pool", (hurry) => (hurry ? workerDb.sql.end({ timeout: 0 }) : workerDb.close()));
@@ -333,6 +333,7 @@ export async function startStarmap(servers: Servers, options: { clients: number;
     payouts: new FakePayoutProvider(),
     contentPlatform,
     temporal,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   const running = worker.run();
   onCleanup('the Starmap worker', async () => {
