@@ -99,6 +99,12 @@ async function main(): Promise<void> {
   const maxCached = starmap.worker.options.maxCachedWorkflows;
   const run = randomBytes(3).toString('hex');
 
+  // ---- the empty stack's footprint, subtracted from the per-task figures
+  const pgSizeSql = sql`select pg_database_size(current_database())::text as db, pg_total_relation_size('tasks')::text as tasks, pg_total_relation_size('task_events')::text as events`;
+  const [pgBefore] = await servers.database.db.execute<{ db: string }>(pgSizeSql);
+  const pgBaseline = Number(pgBefore?.db ?? 0);
+  const sqliteBaseline = sqliteBytes(servers.temporalDbFile);
+
   // ---- opening
   const ids: string[] = new Array<string>(TASKS);
   const orderMs: number[] = [];
@@ -151,9 +157,7 @@ async function main(): Promise<void> {
   const rss = process.memoryUsage();
   const temporalRss = rssOf(servers.temporalPid);
   const sqliteSize = sqliteBytes(servers.temporalDbFile);
-  const [pg] = await servers.database.db.execute<{ db: string; tasks: string; events: string }>(
-    sql`select pg_database_size(current_database())::text as db, pg_total_relation_size('tasks')::text as tasks, pg_total_relation_size('task_events')::text as events`,
-  );
+  const [pg] = await servers.database.db.execute<{ db: string; tasks: string; events: string }>(pgSizeSql);
   const pgSize = Number(pg?.db ?? 0);
 
   // ---- wake a random sample: the creator accepts (an Update through the API, answered by the worker)
@@ -187,6 +191,8 @@ async function main(): Promise<void> {
   const cached = wake.filter((x) => !x.evicted).map((x) => x.ms);
   const p = (values: number[]) => (values.length ? `p50 ${percentile(values, 50).toFixed(0)} ms, p99 ${percentile(values, 99).toFixed(0)} ms (n=${values.length})` : 'none');
   const ordersPerS = TASKS / (openMs / 1000);
+  const sqliteGrowth = sqliteSize - sqliteBaseline;
+  const pgGrowth = pgSize - pgBaseline;
   const setUpPerS = setUp / (setUpMs / 1000);
   console.log(`
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
@@ -194,12 +200,12 @@ async function main(): Promise<void> {
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} reached their first projection ${(setUpMs / 1000).toFixed(1)} s after the first order)
   this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): worker (maxCachedWorkflows ${maxCached}), API and driver together
   Temporal RSS       ${mb(temporalRss)} (dev server)
-  Temporal SQLite    ${mb(sqliteSize)} with WAL = ${(sqliteSize / TASKS / 1024).toFixed(1)} KB per task
-  PostgreSQL         ${mb(pgSize)} database (tasks ${mb(Number(pg?.tasks ?? 0))}, task_events ${mb(Number(pg?.events ?? 0))}) = ${(pgSize / TASKS / 1024).toFixed(1)} KB per task, empty database included
+  Temporal SQLite    ${mb(sqliteSize)} with WAL (${mb(sqliteBaseline)} before the orders) = ${(sqliteGrowth / TASKS / 1024).toFixed(1)} KB per task
+  PostgreSQL         ${mb(pgSize)} database (${mb(pgBaseline)} with the accounts, before the orders; tasks ${mb(Number(pg?.tasks ?? 0))}, task_events ${mb(Number(pg?.events ?? 0))}) = ${(pgGrowth / TASKS / 1024).toFixed(1)} KB per task
   wake-up (accept)   ${p(all)}
     likely evicted   ${p(evicted)}   (opened before the last ${fmt(maxCached)}: replayed from history)
     likely cached    ${p(cached)}
-  100,000 tasks at these rates: ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, SQLite ~${mb((sqliteSize / TASKS) * 100_000)}, PostgreSQL ~${mb((pgSize / TASKS) * 100_000)} (linear extrapolation)`);
+  100,000 tasks at these rates (linear extrapolation): ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, all set up after ~${(100_000 / setUpPerS / 60).toFixed(0)} min; SQLite ~${mb(sqliteBaseline + (sqliteGrowth / TASKS) * 100_000)}, PostgreSQL ~${mb(pgBaseline + (pgGrowth / TASKS) * 100_000)}`);
   console.log(
     `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} rss_mb=${(rss.rss / 1024 / 1024).toFixed(0)} ` +
       `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`,
