@@ -75,9 +75,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /**
  * Runs `main` with the cleanup on every way out: its end, its error, a signal
  * (exit 130), an uncaught error. Exits non-zero only when the benchmark itself
- * failed. A second Ctrl-C kills the server groups at once.
+ * failed. A second Ctrl-C kills the server groups at once. The line `main`
+ * returns is printed after the cleanup, so it is the last line of the output
+ * (nothing the stopping parts log comes after it).
  */
-export function runBenchmark(name: string, main: () => Promise<void>): void {
+export function runBenchmark(name: string, main: () => Promise<string | void>): void {
   const log = (line: string) => console.error(`[${name}] ${line}`);
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -100,10 +102,11 @@ export function runBenchmark(name: string, main: () => Promise<void>): void {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   main().then(
-    async () => {
+    async (lastLine) => {
       if (stopping) return;
       stopping = true;
       await cleanUp(false, log);
+      if (lastLine) console.log(lastLine);
       process.exit(0);
     },
     (err: unknown) => onCrash(err),

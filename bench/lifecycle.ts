@@ -367,7 +367,7 @@ async function historyEvents(temporal: Client, ids: string[], count: number): Pr
 
 // ---------------------------------------------------------------- main
 
-async function main(): Promise<void> {
+async function main(): Promise<string | undefined> {
   say(
     `${MODE} mode: ${LEVELS.join(', ')} concurrent clients, ${ROUNDS} round(s) of ${ROUND_MS / 1000} s per variant and level, alternating; ` +
       `${WARMUP} warm-up lifecycles per variant (${VARIANTS.join(', ')})`,
@@ -417,7 +417,7 @@ async function main(): Promise<void> {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + r + li) % VARIANTS.length]!);
       for (const v of order) {
         const result = await runRound(servers, v, lifecycles[v], level, ROUND_MS);
-        if (isStopping()) return;
+        if (isStopping()) return undefined;
         rounds.get(v)!.push(result);
         done++;
         say(
@@ -457,9 +457,9 @@ async function main(): Promise<void> {
   const [bare, bareLA, star] = [head.get('bare')!, head.get('bare+LA')!, head.get('Starmap')!];
   const p99 = percentile(star.steps.accept, 99) / percentile(bare.steps.accept, 99);
   const cpu = perTask(cpuTotal(star.cpu), star);
-  console.log(
+  return (
     `lifecycle: starmap/bare=${(rate(star) / rate(bare)).toFixed(2)} starmap/bareLA=${(rate(star) / rate(bareLA)).toFixed(2)} p99/bare=${p99.toFixed(2)} ` +
-      `cpu_ms_per_task=${Math.round(cpu)} events_per_task=${Math.round(events.get('Starmap')!.mean)}`,
+    `cpu_ms_per_task=${Math.round(cpu)} events_per_task=${Math.round(events.get('Starmap')!.mean)}`
   );
 }
 

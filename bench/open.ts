@@ -91,7 +91,7 @@ async function setUpCount(servers: Servers): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string | undefined> {
   say(`${fmt(TASKS)} tasks, ${CONCURRENCY} orders at a time from ${CLIENTS} clients; then wake ${WAKE} random tasks, ${WAKE_CONCURRENCY} at a time`);
   const servers = await startServers('bench-open', say);
   const perClient = Math.ceil(TASKS / CLIENTS) + 1;
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(progress);
   }
-  if (isStopping()) return;
+  if (isStopping()) return undefined;
   const openMs = performance.now() - started;
   say(`ordered ${fmt(TASKS)} tasks in ${(openMs / 1000).toFixed(1)} s: ${(TASKS / (openMs / 1000)).toFixed(1)} orders/s; order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms`);
 
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       }
     }),
   );
-  if (isStopping()) return;
+  if (isStopping()) return undefined;
   say(`woke ${wake.length} tasks in ${((performance.now() - wakeStarted) / 1000).toFixed(1)} s${failures ? `; ${failures} FAILED` : ''}`);
 
   const all = wake.map((x) => x.ms);
@@ -206,11 +206,11 @@ async function main(): Promise<void> {
     likely evicted   ${p(evicted)}   (opened before the last ${fmt(maxCached)}: replayed from history)
     likely cached    ${p(cached)}
   100,000 tasks at these rates (linear extrapolation): ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, all set up after ~${(100_000 / setUpPerS / 60).toFixed(0)} min; SQLite ~${mb(sqliteBaseline + (sqliteGrowth / TASKS) * 100_000)}, PostgreSQL ~${mb(pgBaseline + (pgGrowth / TASKS) * 100_000)}`);
-  console.log(
-    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} rss_mb=${(rss.rss / 1024 / 1024).toFixed(0)} ` +
-      `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`,
-  );
   if (wake.length === 0) throw new Error('no task woke up');
+  return (
+    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} rss_mb=${(rss.rss / 1024 / 1024).toFixed(0)} ` +
+    `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`
+  );
 }
 
 runBenchmark('open', main);
