@@ -34,10 +34,12 @@ import {
   PRICE_FEN,
   runBenchmark,
   sleep,
+  StepFailed,
   sqliteBytes,
   startServers,
   startStarmap,
   type Servers,
+  type Starmap,
 } from './common.js';
 
 const { values: args } = parseArgs({
@@ -91,6 +93,23 @@ async function setUpCount(servers: Servers): Promise<number> {
   return row?.n ?? 0;
 }
 
+/** Order answers that were not a 201 and were retried with the same Idempotency-Key (503 under load, a reset connection). */
+let retriedOrders = 0;
+
+/** An order, retried with the same key while the answer is a 5xx or none (the API's promise: the same key never makes a second task). */
+async function orderRetrying(starmap: Starmap, i: number, key: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await order(starmap, starmap.clients[i % CLIENTS]!, starmap.creators[i % CLIENTS]!, key);
+    } catch (err) {
+      const retryable = !(err instanceof StepFailed) || / 5\d\d /.test(err.message);
+      if (!retryable || attempt >= 10 || isStopping()) throw err;
+      retriedOrders++;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 async function main(): Promise<string | undefined> {
   say(`${fmt(TASKS)} tasks, ${CONCURRENCY} orders at a time from ${CLIENTS} clients; then wake ${WAKE} random tasks, ${WAKE_CONCURRENCY} at a time`);
   const servers = await startServers('bench-open', say);
@@ -125,7 +144,7 @@ async function main(): Promise<string | undefined> {
         while (next < TASKS && !isStopping()) {
           const i = next++;
           const t = performance.now();
-          ids[i] = await order(starmap, starmap.clients[i % CLIENTS]!, starmap.creators[i % CLIENTS]!, `open-${run}-${i}`);
+          ids[i] = await orderRetrying(starmap, i, `open-${run}-${i}`);
           orderMs.push(performance.now() - t);
           ordered++;
         }
@@ -196,7 +215,7 @@ async function main(): Promise<string | undefined> {
   const setUpPerS = setUp / (setUpMs / 1000);
   console.log(`
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
-  orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms)
+  orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms, retries included; ${retriedOrders} answers retried)
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} reached their first projection ${(setUpMs / 1000).toFixed(1)} s after the first order)
   this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): worker (maxCachedWorkflows ${maxCached}), API and driver together
   Temporal RSS       ${mb(temporalRss)} (dev server)
