@@ -414,8 +414,8 @@ async function main(): Promise<string | undefined> {
     const rounds = new Map<Variant, RoundResult[]>(VARIANTS.map((v) => [v, []]));
     for (let r = 0; r < ROUNDS; r++) {
       // alternate, and rotate who goes first, so a disturbance (another job on the machine, a checkpoint) is spread
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + r + li) % VARIANTS.length]!);
-      for (const v of order) {
+      const sequence = VARIANTS.map((_, i) => VARIANTS[(i + r + li) % VARIANTS.length]!);
+      for (const v of sequence) {
         const result = await runRound(servers, v, lifecycles[v], level, ROUND_MS);
         if (isStopping()) return undefined;
         rounds.get(v)!.push(result);
