@@ -33,7 +33,7 @@ export default tseslint.config(
   {
     // Workflow code is replayed: no Node built-ins, no I/O, no activity code
     // (activities are imported as types only), no clocks or randomness of its own.
-    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

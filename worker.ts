@@ -35,6 +35,8 @@ export interface WorkerOptions {
   /** Starts the metrics workflow of accepted tasks (post-campaign data). */
   temporal: Client;
   taskQueue?: string;
+  /** The sticky cache's size (the SDK's default, from the heap size, when left out); bench/open.ts sets it to show evictions. */
+  maxCachedWorkflows?: number;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -46,6 +48,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // shared queue after this long; the default 10 s kept tasks and queries of a
     // killed worker waiting 10 s (measured by the fault test).
     stickyQueueScheduleToStartTimeout: '3s',
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     workflowsPath: workflowsPath(),
     bundlerOptions,
     activities: createActivities({

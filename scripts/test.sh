@@ -3,7 +3,9 @@
 #   install -> tools (Temporal CLI, time-skipping test server; cached outside the
 #   clone) -> typecheck -> lint -> vitest (workflow, API, end-to-end tests)
 #   -> fault test, quick mode (scripts/faults.ts --quick; README "Fault test")
-#   -> fuzz (scripts/fuzz.sh: schemathesis against the running API; README "Fuzz").
+#   -> fuzz (scripts/fuzz.sh: schemathesis against the running API; README "Fuzz")
+#   -> lifecycle benchmark, quick mode, as a smoke test (README "Benchmarks": it
+#      fails only when the benchmark itself errors, never on its figures).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -46,5 +48,8 @@ node --import tsx scripts/faults.ts --quick --require-503
 
 step "fuzz (schemathesis --checks all, client, creator and operator; README Fuzz)"
 bash scripts/fuzz.sh
+
+step "lifecycle benchmark smoke test (bench:lifecycle --quick; not a timed assertion)"
+node --import tsx bench/lifecycle.ts --quick
 
 step "done"

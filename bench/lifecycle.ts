@@ -1,0 +1,469 @@
+/**
+ * Lifecycle benchmark (issue #14, item 1): what a Starmap task lifecycle costs
+ * next to the least Temporal itself needs for the same messages. On ONE
+ * Temporal dev server (the project's CLI, SQLite file) and ONE embedded
+ * PostgreSQL, in alternating rounds:
+ *
+ *   bare     bench/workflows/bare.ts: the 6 Updates and 1 Signal of a lifecycle
+ *            without a script and a deadline timer; no activities. Driven with
+ *            the Temporal client directly.
+ *   bare+LA  the same, plus one local activity per state change (order, each
+ *            Update, the Signal) inserting one row into PostgreSQL.
+ *   Starmap  the real API (startApi) and the real worker (createWorker) in this
+ *            process, driven over HTTP as scripts/faults.ts does: order, accept,
+ *            content, content/review, content/decision, publication, the
+ *            signed platform callback (then GET until the task shows it),
+ *            acceptance; funded clients, creators with an offer, an operator.
+ *
+ * At 1, 10 and 30 concurrent clients (each runs lifecycles back to back for a
+ * round's duration). Prints tasks/s, per-action p50/p99 with their ratios to
+ * bare, CPU ms per task per process (this node process — driver, API and
+ * workers; the Temporal dev server; the PostgreSQL cluster, from /proc) and
+ * history events per task (a sample of histories fetched at the end).
+ *
+ *   npm run bench:lifecycle [-- --clients 1,10,30 --rounds 3 --seconds 20 --warmup 3 --samples 5]
+ *   npm run bench:lifecycle -- --quick   # 1 round of 6 s per variant and level: under 3 minutes here
+ *   npm run bench:lifecycle -- --smoke   # 1 round of 3 s at 1 and 10 clients (CI smoke test)
+ *
+ * The last line is machine-readable:
+ *   lifecycle: starmap/bare=X.XX starmap/bareLA=Y.YY p99/bare=Z.ZZ cpu_ms_per_task=N events_per_task=M
+ * (tasks/s ratios at 10 clients, Starmap's accept p99 over bare's, CPU of all
+ * processes per Starmap lifecycle at 10 clients, events of a Starmap task's history).
+ * Exits non-zero only when the benchmark itself fails (a variant without one
+ * completed lifecycle, a server that does not start), never on the figures.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import postgres from 'postgres';
+import { bundlerOptions } from '../temporal/bundle.js';
+import { BARE_EVENTS_DDL, createBareActivities } from './bareActivities.js';
+import {
+  cpuNow,
+  cpuSince,
+  elapsed,
+  fmt,
+  http,
+  isStopping,
+  must,
+  onCleanup,
+  order,
+  percentile,
+  platformPublished,
+  PRICE_FEN,
+  runBenchmark,
+  sleep,
+  startServers,
+  startStarmap,
+  type CpuSample,
+  type Servers,
+  type Starmap,
+} from './common.js';
+import {
+  bareAcceptDeliveryUpdate,
+  bareAcceptUpdate,
+  bareConfirmContentUpdate,
+  barePlatformSignal,
+  barePublishUpdate,
+  bareReviewContentUpdate,
+  bareStateQuery,
+  bareSubmitContentUpdate,
+  bareTaskWorkflow,
+} from './workflows/bare.js';
+
+// ---------------------------------------------------------------- options
+
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    samples: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories]');
+  console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
+  console.log('       npm run bench:lifecycle -- --smoke   (1 round of 3 s each at 1 and 10 clients: the CI smoke test)');
+  process.exit(0);
+}
+const positiveInt = (name: string, value: string): number => {
+  const n = Number(value.replace(/[_,]/g, ''));
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${name} must be a positive number, got ${value}`);
+    process.exit(2);
+  }
+  return n;
+};
+const preset = args.smoke ? { clients: '1,10', rounds: '1', seconds: '3', warmup: '2' } : args.quick ? { clients: '1,10,30', rounds: '1', seconds: '6', warmup: '3' } : { clients: '1,10,30', rounds: '3', seconds: '20', warmup: '5' };
+const LEVELS = (args.clients ?? preset.clients).split(',').map((c) => Math.round(positiveInt('clients', c)));
+const ROUNDS = Math.round(positiveInt('rounds', args.rounds ?? preset.rounds));
+const ROUND_MS = positiveInt('seconds', args.seconds ?? preset.seconds) * 1000;
+const WARMUP = Math.round(positiveInt('warmup', args.warmup ?? preset.warmup));
+const SAMPLES = Math.round(positiveInt('samples', args.samples));
+const MAX_CLIENTS = Math.max(...LEVELS);
+const HEADLINE = LEVELS.includes(10) ? 10 : LEVELS[Math.floor(LEVELS.length / 2)]!;
+const BARE_QUEUE = 'bench-bare';
+/** How often a lifecycle looks whether the platform's callback has reached the task (the same for every variant). */
+const POLL_MS = 20;
+const POLL_LIMIT_MS = 60_000;
+const MODE = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+
+const say = (line: string) => console.log(`[lifecycle ${elapsed().padStart(7)}] ${line}`);
+
+// ---------------------------------------------------------------- the variants
+
+const ACTIONS = ['order', 'accept', 'content', 'review', 'confirm', 'publish', 'platform', 'acceptance'] as const;
+type Action = (typeof ACTIONS)[number];
+const ACTION_NOTES: Record<Action, string> = {
+  order: 'POST /v1/tasks | workflow start',
+  accept: 'creator accepts (Update)',
+  content: 'creator submits content (Update)',
+  review: 'operator review pass (Update)',
+  confirm: 'client confirms (Update)',
+  publish: 'publication link (Update)',
+  platform: 'platform "published" (Signal) until visible',
+  acceptance: 'client acceptance (Update)',
+};
+const VARIANTS = ['bare', 'bare+LA', 'Starmap'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** Told each step's time as the step completes. */
+type Steps = (action: Action, ms: number) => void;
+/** One lifecycle: its task (workflow) id once ordered; each step's time is reported as it completes. */
+type Lifecycle = (lane: number, n: number, steps: Steps, onId: (id: string) => void) => Promise<void>;
+
+const run = randomBytes(3).toString('hex');
+/** Numbers every lifecycle of the run: task ids and Idempotency-Keys never repeat across rounds. */
+let counter = 0;
+
+async function untilVisible(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + POLL_LIMIT_MS;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not visible after ${POLL_LIMIT_MS / 1000} s`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Times `fn` as `action`. */
+async function timed<T>(steps: Steps, action: Action, fn: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  const result = await fn();
+  steps(action, performance.now() - t);
+  return result;
+}
+
+function bareLifecycle(temporal: Client, localActivity: boolean): Lifecycle {
+  return async (lane, n, steps, onId) => {
+    const taskId = `bare${localActivity ? '-la' : ''}-${run}-${lane}-${n}`;
+    const creator = { actor: { role: 'creator', id: `creator-${lane}` } };
+    const client = { actor: { role: 'client', id: `client-${lane}` } };
+    const operator = { actor: { role: 'operator', id: 'operator' } };
+    const handle = await timed(steps, 'order', () => temporal.workflow.start(bareTaskWorkflow, { taskQueue: BARE_QUEUE, workflowId: taskId, args: [{ taskId, localActivity }] }));
+    onId(taskId);
+    await timed(steps, 'accept', () => handle.executeUpdate(bareAcceptUpdate, { args: [creator] }));
+    await timed(steps, 'content', () => handle.executeUpdate(bareSubmitContentUpdate, { args: [{ ...creator, body: `media://video/${taskId}` }] }));
+    await timed(steps, 'review', () => handle.executeUpdate(bareReviewContentUpdate, { args: [{ ...operator, decision: 'pass' }] }));
+    await timed(steps, 'confirm', () => handle.executeUpdate(bareConfirmContentUpdate, { args: [{ ...client, decision: 'confirm' }] }));
+    const itemId = `douyin-${taskId}`;
+    await timed(steps, 'publish', () => handle.executeUpdate(barePublishUpdate, { args: [{ ...creator, platformItemId: itemId }] }));
+    await timed(steps, 'platform', async () => {
+      await handle.signal(barePlatformSignal, { eventId: `${taskId}-published`, kind: 'published', itemId });
+      await untilVisible('published', async () => (await handle.query(bareStateQuery)).status === 'awaiting_client_acceptance');
+    });
+    await timed(steps, 'acceptance', () => handle.executeUpdate(bareAcceptDeliveryUpdate, { args: [client] }));
+  };
+}
+
+function starmapLifecycle(starmap: Starmap): Lifecycle {
+  return async (lane, n, steps, onId) => {
+    const client = starmap.clients[lane % starmap.clients.length]!;
+    const creator = starmap.creators[lane % starmap.creators.length]!;
+    const operator = starmap.operator;
+    const id = await timed(steps, 'order', () => order(starmap, client, creator, `bench-${run}-${lane}-${n}`));
+    onId(id);
+    const act = (action: Action, who: { token: string }, path: string, body: unknown) =>
+      timed(steps, action, () => must(path, http(starmap.baseUrl, 'POST', `/v1/tasks/${id}/${path}`, who.token, body)));
+    await act('accept', creator, 'accept', {});
+    await act('content', creator, 'content', { body: `media://video/${id}` });
+    await act('review', operator, 'content/review', { decision: 'pass' });
+    await act('confirm', client, 'content/decision', { decision: 'confirm' });
+    const itemId = `douyin-${id.slice(4)}`;
+    await act('publish', creator, 'publication', { platformItemId: itemId });
+    await timed(steps, 'platform', async () => {
+      await must('platform callback', platformPublished(starmap, id, itemId));
+      await untilVisible('published', async () => {
+        const a = await must('GET task', http(starmap.baseUrl, 'GET', `/v1/tasks/${id}`, client.token));
+        return (a.body as { task?: { status?: string } }).task?.status === 'awaiting_client_acceptance';
+      });
+    });
+    await act('acceptance', client, 'acceptance', {});
+  };
+}
+
+// ---------------------------------------------------------------- rounds
+
+interface RoundResult {
+  variant: Variant;
+  clients: number;
+  /** Completed lifecycles (those in flight at the end of the window finish, and count here). */
+  tasks: number;
+  /** Steps completed within the window, and in all (the window's in-flight lifecycles finish after it). */
+  windowSteps: number;
+  allSteps: number;
+  windowMs: number;
+  wallMs: number;
+  cpu: CpuSample;
+  lifecycleMs: number[];
+  steps: Record<Action, number[]>;
+  ids: string[];
+  failures: string[];
+}
+
+const emptySteps = () => Object.fromEntries(ACTIONS.map((a) => [a, []])) as unknown as Record<Action, number[]>;
+
+/**
+ * `clients` lanes run lifecycles back to back for `windowMs`; a lifecycle in
+ * flight at the end finishes (its steps count for the latencies and the CPU,
+ * not for the rate). The rate is steps completed within the window ÷ 8 per
+ * second — lifecycle equivalents, free of the tail of the last lifecycles.
+ */
+async function runRound(servers: Servers, variant: Variant, lifecycle: Lifecycle, clients: number, windowMs: number): Promise<RoundResult> {
+  const result: RoundResult = { variant, clients, tasks: 0, windowSteps: 0, allSteps: 0, windowMs, wallMs: 0, cpu: { node: 0, temporal: 0, postgres: 0 }, lifecycleMs: [], steps: emptySteps(), ids: [], failures: [] };
+  const before = cpuNow(servers);
+  const started = performance.now();
+  const deadline = started + windowMs;
+  const steps: Steps = (action, ms) => {
+    result.steps[action].push(ms);
+    result.allSteps++;
+    if (performance.now() <= deadline) result.windowSteps++;
+  };
+  await Promise.all(
+    Array.from({ length: clients }, async (_, lane) => {
+      while (performance.now() < deadline && !isStopping()) {
+        let id: string | undefined;
+        const t = performance.now();
+        try {
+          await lifecycle(lane, counter++, steps, (taskId) => (id = taskId));
+        } catch (err) {
+          if (isStopping()) return;
+          result.failures.push(`${id ?? '(no task)'}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 400));
+          await sleep(100); // a failing stack is not hammered in a tight loop
+          continue;
+        }
+        result.tasks++;
+        result.lifecycleMs.push(performance.now() - t);
+        result.ids.push(id!);
+      }
+    }),
+  );
+  result.wallMs = performance.now() - started;
+  result.cpu = cpuSince(before, servers);
+  return result;
+}
+
+/** The rounds of one variant at one level, merged. */
+function merge(rounds: RoundResult[]): RoundResult {
+  const first = rounds[0]!;
+  const sum = (f: (r: RoundResult) => number) => rounds.reduce((n, r) => n + f(r), 0);
+  return {
+    variant: first.variant,
+    clients: first.clients,
+    tasks: sum((r) => r.tasks),
+    windowSteps: sum((r) => r.windowSteps),
+    allSteps: sum((r) => r.allSteps),
+    windowMs: sum((r) => r.windowMs),
+    wallMs: sum((r) => r.wallMs),
+    cpu: { node: sum((r) => r.cpu.node), temporal: sum((r) => r.cpu.temporal), postgres: sum((r) => r.cpu.postgres) },
+    lifecycleMs: rounds.flatMap((r) => r.lifecycleMs),
+    steps: Object.fromEntries(ACTIONS.map((a) => [a, rounds.flatMap((r) => r.steps[a])])) as unknown as Record<Action, number[]>,
+    ids: rounds.flatMap((r) => r.ids),
+    failures: rounds.flatMap((r) => r.failures),
+  };
+}
+
+/** Lifecycles per second: steps completed in the window ÷ steps per lifecycle. */
+const rate = (r: RoundResult) => (r.windowSteps / ACTIONS.length) / (r.windowMs / 1000);
+/** Per lifecycle: over every step the round ran (the window's and its tail's). */
+const perTask = (ms: number, r: RoundResult) => (r.allSteps ? (ms * ACTIONS.length) / r.allSteps : NaN);
+const cpuTotal = (c: CpuSample) => c.node + c.temporal + c.postgres;
+const ms1 = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : '-');
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `×${(a / b).toFixed(2)}` : '-');
+
+function table(headers: string[], rows: string[][], alignLeft = 1): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+function printLevel(level: number, results: Map<Variant, RoundResult>): void {
+  const bare = results.get('bare')!;
+  console.log(`\n=== ${level} concurrent client${level === 1 ? '' : 's'} (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS / 1000} s per variant, alternating) ===`);
+  console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU per task: over every step run, the tails included');
+  table(
+    ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', 'failed'],
+    VARIANTS.map((v) => {
+      const r = results.get(v)!;
+      return [
+        v,
+        fmt(r.tasks),
+        rate(r).toFixed(2),
+        ratio(rate(r), rate(bare)),
+        ms1(percentile(r.lifecycleMs, 50)),
+        ms1(percentile(r.lifecycleMs, 99)),
+        ms1(perTask(r.cpu.node, r)),
+        ms1(perTask(r.cpu.temporal, r)),
+        ms1(perTask(r.cpu.postgres, r)),
+        ms1(perTask(cpuTotal(r.cpu), r)),
+        String(r.failures.length),
+      ];
+    }),
+  );
+  console.log('');
+  const cell = (v: Variant, a: Action) => {
+    const r = results.get(v)!.steps[a];
+    const [p50, p99] = [percentile(r, 50), percentile(r, 99)];
+    if (v === 'bare') return `${ms1(p50)} / ${ms1(p99)}`;
+    return `${ms1(p50)} / ${ms1(p99)} (${ratio(p50, percentile(bare.steps[a], 50))} / ${ratio(p99, percentile(bare.steps[a], 99))})`;
+  };
+  table(
+    ['action (ms: p50 / p99, ratio to bare)', 'bare', 'bare+LA', 'Starmap'],
+    ACTIONS.map((a) => [`${a}: ${ACTION_NOTES[a]}`, cell('bare', a), cell('bare+LA', a), cell('Starmap', a)]),
+  );
+  for (const v of VARIANTS) {
+    const failures = results.get(v)!.failures;
+    if (failures.length) console.log(`  ${v}: ${failures.length} failed lifecycle(s), e.g. ${failures.slice(0, 3).join(' | ')}`);
+  }
+}
+
+async function historyEvents(temporal: Client, ids: string[], count: number): Promise<{ mean: number; n: number; kinds: Map<string, number> }> {
+  const sample = [...ids].sort(() => Math.random() - 0.5).slice(0, count);
+  const kinds = new Map<string, number>();
+  let total = 0;
+  for (const id of sample) {
+    const history = await temporal.workflow.getHandle(id).fetchHistory();
+    const events = history.events ?? [];
+    total += events.length;
+    if (id === sample[0]) {
+      for (const e of events) {
+        const name = (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+        kinds.set(name, (kinds.get(name) ?? 0) + 1);
+      }
+    }
+  }
+  return { mean: sample.length ? total / sample.length : NaN, n: sample.length, kinds };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<string | undefined> {
+  say(
+    `${MODE} mode: ${LEVELS.join(', ')} concurrent clients, ${ROUNDS} round(s) of ${ROUND_MS / 1000} s per variant and level, alternating; ` +
+      `${WARMUP} warm-up lifecycles per variant (${VARIANTS.join(', ')})`,
+  );
+  const servers = await startServers('bench-lifecycle', say);
+
+  // the bare variants' worker: its own bundle (bench/workflows/bare.ts) and one local activity
+  const bareStarted = performance.now();
+  const bareSql = postgres(servers.databaseUrl, { max: 10, onnotice: () => {} });
+  onCleanup('the bare pool', (hurry) => bareSql.end({ timeout: hurry ? 0 : 5 }));
+  await bareSql.unsafe(BARE_EVENTS_DDL);
+  const bareNative = await NativeConnection.connect({ address: servers.temporalAddress });
+  onCleanup("the bare worker's connection", () => bareNative.close());
+  const [bareBundle, starmap] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)), ...bundlerOptions, logger: quietLogger }),
+    startStarmap(servers, { clients: MAX_CLIENTS, creators: MAX_CLIENTS, fundFenPerClient: 100_000_000, log: say }),
+  ]);
+  const bareWorker = await Worker.create({ connection: bareNative, namespace: 'default', taskQueue: BARE_QUEUE, workflowBundle: bareBundle, activities: createBareActivities(bareSql) });
+  const bareRunning = bareWorker.run();
+  onCleanup('the bare worker', async () => {
+    if (bareWorker.getState() === 'RUNNING') bareWorker.shutdown();
+    await bareRunning.catch(() => undefined);
+  });
+  say(`bare worker polling ${BARE_QUEUE} (bench/workflows/bare.ts, its own bundle) after ${((performance.now() - bareStarted) / 1000).toFixed(1)} s`);
+  const lifecycles: Record<Variant, Lifecycle> = {
+    bare: bareLifecycle(starmap.temporal, false),
+    'bare+LA': bareLifecycle(starmap.temporal, true),
+    Starmap: starmapLifecycle(starmap),
+  };
+
+  // warm-up: JIT, the bundles loaded into the workflow sandboxes, connection pools (2 at a time, not timed)
+  for (const v of VARIANTS) {
+    let next = 0;
+    await Promise.all([0, 1].map(async (lane) => {
+      while (next++ < WARMUP) await lifecycles[v](lane, counter++, () => {}, () => {});
+    }));
+    say(`warm-up: ${WARMUP} ${v} lifecycle(s) done`);
+  }
+
+  const byLevel = new Map<number, Map<Variant, RoundResult>>();
+  const total = LEVELS.length * ROUNDS * VARIANTS.length;
+  let done = 0;
+  for (const [li, level] of LEVELS.entries()) {
+    const rounds = new Map<Variant, RoundResult[]>(VARIANTS.map((v) => [v, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      // alternate, and rotate who goes first, so a disturbance (another job on the machine, a checkpoint) is spread
+      const sequence = VARIANTS.map((_, i) => VARIANTS[(i + r + li) % VARIANTS.length]!);
+      for (const v of sequence) {
+        const result = await runRound(servers, v, lifecycles[v], level, ROUND_MS);
+        if (isStopping()) return undefined;
+        rounds.get(v)!.push(result);
+        done++;
+        say(
+          `[${done}/${total}] ${level} client(s), round ${r + 1}/${ROUNDS}, ${v.padEnd(7)}: ${rate(result).toFixed(2)} tasks/s ` +
+            `(${fmt(result.tasks)} lifecycles, ${(result.wallMs / 1000).toFixed(1)} s with the last ones' tail); accept p50 ${ms1(percentile(result.steps.accept, 50))} ms; CPU ${ms1(perTask(cpuTotal(result.cpu), result))} ms/task` +
+            (result.failures.length ? `; ${result.failures.length} FAILED` : ''),
+        );
+        await sleep(300); // let the last lifecycles' effects (settlement, notifications) land before the next round
+      }
+    }
+    byLevel.set(level, new Map(VARIANTS.map((v) => [v, merge(rounds.get(v)!)])));
+  }
+
+  for (const [level, results] of byLevel) printLevel(level, results);
+
+  // history events per task, from a sample of each variant's tasks
+  const events = new Map<Variant, Awaited<ReturnType<typeof historyEvents>>>();
+  for (const v of VARIANTS) {
+    const ids = [...byLevel.values()].flatMap((m) => m.get(v)!.ids);
+    events.set(v, await historyEvents(starmap.temporal, ids, SAMPLES));
+  }
+  console.log('\nhistory events per task (sampled histories; Starmap: the task workflow only, not its metrics workflow):');
+  for (const v of VARIANTS) {
+    const e = events.get(v)!;
+    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events (mean of ${e.n}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
+
+  console.log(
+    `\nnotes: one machine for everything (${cpus().length} cores); node = this process: the load driver, the API, both workers; ` +
+      `Starmap's clients were funded through top-ups; price ${PRICE_FEN / 100} yuan per task.`,
+  );
+  for (const v of VARIANTS) {
+    const all = [...byLevel.values()].map((m) => m.get(v)!);
+    if (all.every((r) => r.tasks === 0)) throw new Error(`${v}: no lifecycle completed (${all.flatMap((r) => r.failures).slice(0, 3).join(' | ')})`);
+  }
+  const head = byLevel.get(HEADLINE)!;
+  const [bare, bareLA, star] = [head.get('bare')!, head.get('bare+LA')!, head.get('Starmap')!];
+  const p99 = percentile(star.steps.accept, 99) / percentile(bare.steps.accept, 99);
+  const cpu = perTask(cpuTotal(star.cpu), star);
+  return (
+    `lifecycle: starmap/bare=${(rate(star) / rate(bare)).toFixed(2)} starmap/bareLA=${(rate(star) / rate(bareLA)).toFixed(2)} p99/bare=${p99.toFixed(2)} ` +
+    `cpu_ms_per_task=${Math.round(cpu)} events_per_task=${Math.round(events.get('Starmap')!.mean)}`
+  );
+}
+
+const noop = () => {};
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m), log: noop };
+
+runBenchmark('lifecycle', main);
