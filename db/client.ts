@@ -7,10 +7,14 @@ export type Db = PostgresJsDatabase<typeof schema>;
 /** The database or a transaction on it: every writing module takes one. */
 export type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Whether a Postgres error (or the driver's wrapper of it) is a unique violation (23505). */
-export const isUniqueViolation = (err: unknown): boolean => {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === '23505' || e?.cause?.code === '23505';
+/**
+ * Whether a Postgres error (or the driver's wrapper of it, at any depth) is a
+ * unique violation (23505), of `constraint` when one is named.
+ */
+export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
+  const e = err as { code?: string; constraint_name?: string; cause?: unknown } | null | undefined;
+  if (e?.code === '23505') return !constraint || e.constraint_name === constraint;
+  return e?.cause !== undefined && isUniqueViolation(e.cause, constraint);
 };
 
 export interface Database {

@@ -17,7 +17,7 @@ import {
   type PlatformAccountMetrics,
   type TaskTypeId,
 } from '../domain/index.js';
-import type { Db, Tx } from './client.js';
+import { isUniqueViolation, type Db, type Tx } from './client.js';
 import { ratingAggregateOf } from './ratings.js';
 import {
   accounts,
@@ -30,12 +30,6 @@ import {
   virtualNumbers,
 } from './schema/index.js';
 
-
-const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
-  const e = err as { code?: string; constraint_name?: string; cause?: unknown };
-  if (e?.code === '23505') return !constraint || e.constraint_name === constraint;
-  return e?.cause !== undefined && isUniqueViolation(e.cause, constraint);
-};
 
 // ---------------------------------------------------------------- contact (R-CONTACT)
 
