@@ -35,8 +35,23 @@ export interface WorkerOptions {
   /** Starts the metrics workflow of accepted tasks (post-campaign data). */
   temporal: Client;
   taskQueue?: string;
-  /** The sticky cache's size (the SDK's default, from the heap size, when left out); bench/open.ts sets it to show evictions. */
+  /**
+   * The sticky cache's size: STARMAP_MAX_CACHED_WORKFLOWS, else 500. The SDK's
+   * default follows the heap (2,310 here) and RSS follows the cache (bench:open:
+   * 1,185 MB with 2,000 cached), while a task idles for weeks between actions: an
+   * evicted task replays its history (tens of events) when it wakes. bench/open.ts
+   * sets it to show evictions.
+   */
   maxCachedWorkflows?: number;
+}
+
+/** STARMAP_MAX_CACHED_WORKFLOWS (a whole number ≥ 1), default 500; see WorkerOptions.maxCachedWorkflows. */
+export function maxCachedWorkflowsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['STARMAP_MAX_CACHED_WORKFLOWS'];
+  if (raw === undefined || raw === '') return 500;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`STARMAP_MAX_CACHED_WORKFLOWS must be a whole number of at least 1, not "${raw}"`);
+  return n;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -48,7 +63,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // shared queue after this long; the default 10 s kept tasks and queries of a
     // killed worker waiting 10 s (measured by the fault test).
     stickyQueueScheduleToStartTimeout: '3s',
-    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(),
     workflowsPath: workflowsPath(),
     bundlerOptions,
     activities: createActivities({
