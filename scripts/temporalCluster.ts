@@ -11,11 +11,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { freePort } from '../db/embedded.js';
 import { temporalConnectionOptions } from '../temporal/config.js';
 import { repoRoot } from './dev.js';
 
@@ -94,11 +93,37 @@ export const makeCertificates = (tlsDir: string): Promise<void> => runScript('de
 export const setupTemporalSchema = (tools: ClusterTools, db: PgLogin): Promise<void> =>
   runScript('deploy/temporal/setup-schema.sh', [], { ...process.env, ...dbEnv(db), TEMPORAL_SQL_TOOL: tools.sqlTool, TEMPORAL_SCHEMA_DIR: tools.schemaDir });
 
+/**
+ * A free port below 32768. Temporal keeps each service's membership port in a
+ * SMALLINT column (cluster_membership.rpc_port), so the OS's ephemeral ports
+ * (32768 and up on Linux) are refused there; its other ports come from here too,
+ * and away from the ephemeral range no outgoing connection can take them.
+ */
+export async function freeLowPort(taken: Set<number> = new Set()): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port between 20000 and 32000');
+}
+
 export interface ClusterPlan {
   /** The frontend: the only address clients use. */
   address: string;
   tlsDir: string;
   ports: Record<TemporalService, number>;
+  /** Ringpop's ports (the worker service has no gRPC server: it listens on this one only). */
+  membershipPorts: Record<TemporalService, number>;
   /** Arguments of temporal-server for one service. */
   serverArgs(service: TemporalService): string[];
   /** The template's variables for one service's process (the same for all but the metrics port). */
@@ -114,7 +139,8 @@ export const FRONTEND_SERVER_NAME = 'temporal-frontend';
 
 export async function planCluster(options: { tlsDir: string; db: PgLogin; logLevel?: string; metrics?: boolean }): Promise<ClusterPlan> {
   const { tlsDir, db } = options;
-  const free = async () => freePort();
+  const taken = new Set<number>();
+  const free = () => freeLowPort(taken);
   const ports = { history: await free(), matching: await free(), frontend: await free(), worker: await free() };
   const membership = { history: await free(), matching: await free(), frontend: await free(), worker: await free() };
   const metrics = options.metrics ? { history: await free(), matching: await free(), frontend: await free(), worker: await free() } : null;
@@ -144,6 +170,7 @@ export async function planCluster(options: { tlsDir: string; db: PgLogin; logLev
     address,
     tlsDir,
     ports,
+    membershipPorts: membership,
     // --allow-no-auth: the frontend admits any client whose certificate this cluster's CA signed
     // (mTLS is the gate; no per-namespace authorizer is configured, README "Scaling out")
     serverArgs: (service) => ['--root', repoRoot, '--config', 'deploy/temporal', '--env', 'starmap', '--allow-no-auth', 'start', '--service', service],
@@ -153,7 +180,10 @@ export async function planCluster(options: { tlsDir: string; db: PgLogin; logLev
   };
 }
 
-/** A service is up when its gRPC port accepts a connection; the frontend when it answers a call over mTLS. */
+/**
+ * A service is up when its gRPC port accepts a connection (the worker service, which
+ * serves no gRPC: its membership port); the frontend when it answers a call over mTLS.
+ */
 export async function serviceReady(plan: ClusterPlan, service: TemporalService): Promise<boolean> {
   if (service === 'frontend') {
     const connection = await plan.connect('api', 1_000);
@@ -165,7 +195,7 @@ export async function serviceReady(plan: ClusterPlan, service: TemporalService):
     }
   }
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: plan.ports[service] });
+    const socket = createConnection({ host: '127.0.0.1', port: service === 'worker' ? plan.membershipPorts.worker : plan.ports[service] });
     socket.setTimeout(1_000);
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));

@@ -36,7 +36,10 @@ setup() {
   out=$(sqltool --database "$db" update-schema --schema-dir "$TEMPORAL_SCHEMA_DIR/$schema/versioned" 2>&1) || {
     echo "$out" >&2; echo "[schema] update-schema of $db failed" >&2; exit 1
   }
-  echo "[schema] $db: $(printf '%s\n' "$out" | grep -o 'Schema updated from [^"]*\|no updates needed\|[Uu]p to date' | tail -n 1 || true)" >&2
+  case $out in
+    *"Schema updated from"*) echo "[schema] $db: updated to version $(printf '%s\n' "$out" | grep -o 'Schema updated from [0-9.]* to [0-9.]*' | tail -n 1 | sed 's/.* to //')" >&2 ;;
+    *) echo "[schema] $db: already at the latest version" >&2 ;;
+  esac
 }
 
 setup "${TEMPORAL_DB_NAME:-temporal}" temporal
