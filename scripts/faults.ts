@@ -48,7 +48,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
@@ -517,20 +517,23 @@ async function bench(actors: Actors, workers: Part[], startSecond: () => Promise
   say(`bench: warm-up, ${CONCURRENCY} lifecycles`);
   await runBatch(actors, 'bench-warmup', CONCURRENCY, () => {});
   await workers[1]!.stop();
-  const rows: { workers: number; ok: string; seconds: number; rate: number; p50: number; failures: string[] }[] = [];
+  const rows: { workers: number; ok: string; seconds: number; rate: number; p50: number; load: string; failures: string[] }[] = [];
   for (const n of [1, 2]) {
     if (n === 2) await startSecond();
     say(`bench: ${BENCH} lifecycles, ${CONCURRENCY} at a time, with ${n} worker${n > 1 ? 's' : ''}`);
     const started = Date.now();
+    const loadBefore = loadavg()[0]!;
     const lifecycles = await runBatch(actors, `bench-${n}w`, BENCH, () => {});
+    // the machine's 1-minute load average before and after: other work on it skews a short run
+    const load = `${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`;
     const seconds = (Date.now() - started) / 1000;
     const row = await check(db, temporal, `bench, ${n} worker(s)`, lifecycles, { from: 0, to: 0 }, { returnMs: null, backMs: 0 }, unexpectedDeaths.length);
-    rows.push({ workers: n, ok: row.lifecycles, seconds, rate: BENCH / seconds, p50: percentile(lifecycles.map((l) => l.ms ?? 0), 0.5) / 1000, failures: row.failures });
+    rows.push({ workers: n, ok: row.lifecycles, seconds, rate: BENCH / seconds, p50: percentile(lifecycles.map((l) => l.ms ?? 0), 0.5) / 1000, load, failures: row.failures });
   }
   console.log(`\nThroughput on ${CLUSTER ? 'the Temporal cluster' : 'the dev server'} (2 APIs, ${CONCURRENCY} lifecycles at a time):`);
-  console.log('| workers | lifecycles ok | seconds | lifecycles/s | lifecycle p50 |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.workers} | ${r.ok} | ${r.seconds.toFixed(1)} | ${r.rate.toFixed(2)} | ${r.p50.toFixed(1)} s |`);
+  console.log(`| workers | lifecycles ok | seconds | lifecycles/s | lifecycle p50 | load average (${cpus().length} cores) |`);
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.workers} | ${r.ok} | ${r.seconds.toFixed(1)} | ${r.rate.toFixed(2)} | ${r.p50.toFixed(1)} s | ${r.load} |`);
   const failures = rows.flatMap((r) => r.failures);
   for (const f of failures.slice(0, 20)) console.log(`  FAIL ${f}`);
   if (failures.length) throw new Error(`${failures.length} checks failed during the bench`);
