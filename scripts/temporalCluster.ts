@@ -70,7 +70,7 @@ const dbEnv = (db: PgLogin): Record<string, string> => ({
   TEMPORAL_DB_PASSWORD: db.password,
 });
 
-/** Runs a helper script; its output goes to `logFile` or stderr; rejects with its output's tail. */
+/** Runs a helper script of deploy/temporal; its output goes to stderr; rejects with its output's tail. */
 function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', [join(repoRoot, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
