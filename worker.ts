@@ -17,7 +17,7 @@ import { createActivities } from './activities/index.js';
 import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
 import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
-import { TASK_QUEUE, temporalAddress, temporalNamespace } from './temporal/config.js';
+import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
@@ -97,14 +97,15 @@ async function main(logger: Logger): Promise<void> {
   if (fakes) logger.warn(fakes);
   const url = process.env['DATABASE_URL'];
   if (!url) throw new Error('DATABASE_URL is not set');
-  const address = temporalAddress();
+  const temporalOptions = temporalConnectionOptions();
+  const address = temporalOptions.address;
   const namespace = temporalNamespace();
   const database = connect(url);
-  const clientConnection = await Connection.connect({ address });
+  const clientConnection = await Connection.connect(temporalOptions);
   await ensureSearchAttributes(clientConnection, namespace);
   const client = new Client({ connection: clientConnection, namespace });
   const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect(temporalOptions);
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.
   const worker = await createWorker({
     connection,

@@ -13,7 +13,7 @@ import { checkFakes } from '../adapters/fakes.js';
 import { FakePaymentProvider, type PaymentProvider } from '../adapters/payments.js';
 import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
-import { TASK_QUEUE, temporalAddress, temporalNamespace } from '../temporal/config.js';
+import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from '../temporal/config.js';
 import { createApp } from './app.js';
 import { createAuth } from './auth.js';
 import { PROBLEM_BASE } from './problems.js';
@@ -86,7 +86,7 @@ async function main(logger: Logger): Promise<void> {
     logger.warn('STARMAP_METRICS_TOKEN is not set: /metrics (escrow totals, task counts) answers anyone who reaches it; keep it off the public gateway');
   }
   const database = connect(required('DATABASE_URL'));
-  const connection = await Connection.connect({ address: temporalAddress() });
+  const connection = await Connection.connect(temporalConnectionOptions());
   const temporal = new Client({ connection, namespace: temporalNamespace() });
   const port = Number(process.env['PORT'] ?? 3000);
   const server = await startApi({

@@ -29,13 +29,26 @@
  * STARMAP_FAULTS_REQUIRE_503=1) also fails the run when an outage was answered
  * otherwise than by 503 with Retry-After (the API side of issue #12).
  *
- *   node --import tsx scripts/faults.ts [--quick] [--require-503] [--keep]
+ * `--cluster` runs the same load and checks on Starmap's Temporal cluster
+ * (scripts/temporalCluster.ts: history, matching, frontend and worker services
+ * as separate processes from deploy/temporal/starmap.yaml, both stores on the
+ * same PostgreSQL, mTLS on the frontend) instead of the dev server, and kills in
+ * turn: history, matching, the frontend (each down 10 s), one worker, PostgreSQL
+ * (down 10 s). Before the load it proves the frontend's mTLS: a plain connection,
+ * TLS without a client certificate and a certificate of another CA are refused,
+ * the API's certificate is accepted.
+ *
+ *   node --import tsx scripts/faults.ts [--quick] [--require-503] [--keep] [--cluster] [--only <text>] [--bench <n>]
  *   --quick: 20 lifecycles per fault instead of 100 (CI); --keep: keep the folder
+ *   --only <text>: only the faults whose name contains it, without the baseline
+ *     (scripts/test.sh's cluster smoke test: --cluster --quick --only history)
+ *   --bench <n>: no faults; <n> lifecycles with one worker, then <n> with two, and
+ *     lifecycles per second for each (README "Scaling out")
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
@@ -46,12 +59,32 @@ import { freePort, killGroup, startEmbeddedPostgres, type EmbeddedDatabase } fro
 import { MAX_TOP_UP_FEN, paidTopUp } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import {
+  checkMutualTls,
+  ensureClusterTools,
+  ensureNamespace,
+  makeCertificates,
+  pgLogin,
+  planCluster,
+  serviceReady,
+  setupTemporalSchema,
+  TEMPORAL_SERVICES,
+  type ClusterPlan,
+  type TemporalService,
+} from './temporalCluster.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
 import { repoRoot } from './dev.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const KEEP = args.includes('--keep');
+const CLUSTER = args.includes('--cluster');
+const argAfter = (flag: string): string | undefined => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ONLY = argAfter('--only');
+const BENCH = argAfter('--bench') === undefined ? 0 : Number(argAfter('--bench'));
 const REQUIRE_503 = args.includes('--require-503') || process.env['STARMAP_FAULTS_REQUIRE_503'] === '1';
 const PER_FAULT = QUICK ? 20 : 100;
 const CONCURRENCY = 20;
@@ -472,11 +505,46 @@ function printTable(rows: Row[]): void {
   for (const c of cells) console.log(line(c));
 }
 
+// ---------------------------------------------------------------- throughput
+
+/**
+ * --bench <n>: after a warm-up batch, <n> lifecycles (20 at a time) with the
+ * second worker stopped, then <n> with both; each batch is checked as a fault's
+ * is (every lifecycle complete, nothing duplicated) and timed: lifecycles per
+ * second is <n> over the batch's wall time.
+ */
+async function bench(actors: Actors, workers: Part[], startSecond: () => Promise<void>, db: Database, temporal: Client): Promise<void> {
+  say(`bench: warm-up, ${CONCURRENCY} lifecycles`);
+  await runBatch(actors, 'bench-warmup', CONCURRENCY, () => {});
+  await workers[1]!.stop();
+  const rows: { workers: number; ok: string; seconds: number; rate: number; p50: number; load: string; failures: string[] }[] = [];
+  for (const n of [1, 2]) {
+    if (n === 2) await startSecond();
+    say(`bench: ${BENCH} lifecycles, ${CONCURRENCY} at a time, with ${n} worker${n > 1 ? 's' : ''}`);
+    const started = Date.now();
+    const loadBefore = loadavg()[0]!;
+    const lifecycles = await runBatch(actors, `bench-${n}w`, BENCH, () => {});
+    // the machine's 1-minute load average before and after: other work on it skews a short run
+    const load = `${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`;
+    const seconds = (Date.now() - started) / 1000;
+    const row = await check(db, temporal, `bench, ${n} worker(s)`, lifecycles, { from: 0, to: 0 }, { returnMs: null, backMs: 0 }, unexpectedDeaths.length);
+    rows.push({ workers: n, ok: row.lifecycles, seconds, rate: BENCH / seconds, p50: percentile(lifecycles.map((l) => l.ms ?? 0), 0.5) / 1000, load, failures: row.failures });
+  }
+  console.log(`\nThroughput on ${CLUSTER ? 'the Temporal cluster' : 'the dev server'} (2 APIs, ${CONCURRENCY} lifecycles at a time):`);
+  console.log(`| workers | lifecycles ok | seconds | lifecycles/s | lifecycle p50 | load average (${cpus().length} cores) |`);
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.workers} | ${r.ok} | ${r.seconds.toFixed(1)} | ${r.rate.toFixed(2)} | ${r.p50.toFixed(1)} s | ${r.load} |`);
+  const failures = rows.flatMap((r) => r.failures);
+  for (const f of failures.slice(0, 20)) console.log(`  FAIL ${f}`);
+  if (failures.length) throw new Error(`${failures.length} checks failed during the bench`);
+}
+
 // ---------------------------------------------------------------- the run
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'starmap-faults-'));
-  const temporalCli = process.env['STARMAP_TEMPORAL_CLI'] ?? execFileSync('bash', [join(repoRoot, 'scripts/tools.sh'), 'temporal'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+  const temporalCli = CLUSTER ? '' : (process.env['STARMAP_TEMPORAL_CLI'] ?? execFileSync('bash', [join(repoRoot, 'scripts/tools.sh'), 'temporal'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim());
+  const clusterTools = CLUSTER ? ensureClusterTools() : null;
   const [pgPort, temporalPort, api1, api2, health1, health2, metrics1, metrics2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const workerHealthPorts = [health1, health2];
   // each worker's Temporal SDK exporter needs a port of its own (its default, 9464, is one for the machine)
@@ -485,7 +553,7 @@ async function main(): Promise<void> {
   const jwtSecret = randomBytes(32).toString('hex');
   platformSecret = randomBytes(32).toString('hex');
   const temporalAddress = `127.0.0.1:${temporalPort}`;
-  say(`folder ${dir}; ${QUICK ? 'quick mode, ' : ''}${PER_FAULT} lifecycles per fault at ${CONCURRENCY} concurrent${REQUIRE_503 ? '; outages must be answered 503 + Retry-After' : ''}`);
+  say(`${CLUSTER ? 'on the Temporal cluster; ' : ''}folder ${dir}; ${QUICK ? 'quick mode, ' : ''}${PER_FAULT} lifecycles per fault at ${CONCURRENCY} concurrent${REQUIRE_503 ? '; outages must be answered 503 + Retry-After' : ''}`);
 
   let databaseUrl = '';
   const postgres = new Part(
@@ -515,16 +583,46 @@ async function main(): Promise<void> {
     },
     temporalLog,
   );
-  const parts: Part[] = [postgres, temporalServer];
+  // --cluster: Temporal's four services, each a part of its own, from the one template
+  let plan: ClusterPlan | undefined;
+  const clusterPart = (service: TemporalService) => {
+    const log = join(dir, `temporal-${service}.log`);
+    return new Part(
+      `Temporal ${service}`,
+      () => Promise.resolve(spawnLogged(clusterTools!.server, plan!.serverArgs(service), plan!.serverEnv(service), log)),
+      () => serviceReady(plan!, service),
+      log,
+    );
+  };
+  const cluster = CLUSTER ? Object.fromEntries(TEMPORAL_SERVICES.map((service) => [service, clusterPart(service)])) as Record<TemporalService, Part> : null;
+  const temporalParts = cluster ? TEMPORAL_SERVICES.map((service) => cluster[service]) : [temporalServer];
+  const parts: Part[] = [postgres, ...temporalParts];
   const stopAll = async () => {
     for (const part of [...parts].reverse()) await part.stop().catch(() => undefined);
   };
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
-    await Promise.all([postgres.start(), temporalServer.start()]);
+    let connection: Connection;
+    if (cluster) {
+      const tlsDir = join(dir, 'tls');
+      await makeCertificates(tlsDir);
+      await makeCertificates(join(dir, 'rogue-tls')); // another CA, for the refusal check
+      await postgres.start();
+      await setupTemporalSchema(clusterTools!, pgLogin(databaseUrl));
+      plan = await planCluster({ tlsDir, db: pgLogin(databaseUrl), logLevel: 'warn' });
+      for (const part of temporalParts) await part.start();
+      connection = await plan.connect('worker');
+      await ensureNamespace(connection, 'default');
+      const checks = await checkMutualTls(plan, join(dir, 'rogue-tls'));
+      const expected = (c: { what: string }) => !c.what.startsWith("the API's");
+      for (const c of checks) say(`mTLS: ${c.what}: ${c.refused ? 'refused' : 'accepted'}${c.refused === expected(c) ? '' : ' (WRONG)'} — ${c.detail}`);
+      if (checks.some((c) => c.refused !== expected(c))) throw new Error("the frontend's mTLS did not refuse and accept as it must (lines above)");
+    } else {
+      await Promise.all([postgres.start(), temporalServer.start()]);
+      connection = await Connection.connect({ address: temporalAddress });
+    }
     await runMigrations(databaseUrl);
     const db = connect(databaseUrl, { max: 4 });
-    const connection = await Connection.connect({ address: temporalAddress });
     await ensureSearchAttributes(connection, 'default');
     const temporal = new Client({ connection, namespace: 'default' });
 
@@ -544,6 +642,8 @@ async function main(): Promise<void> {
     const actors: Actors = { clients, creators, operator };
 
     const baseEnv = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default', NODE_ENV: 'development' };
+    // on the cluster: the frontend's address and each role's client certificate
+    const temporalEnv = (role: 'api' | 'worker') => (plan ? plan.clientEnv(role) : {});
     // a worker is ready when its readiness endpoint says so (polling, PostgreSQL and Temporal answer)
     const worker = (n: number) => {
       const log = join(dir, `worker-${n}.log`);
@@ -552,7 +652,7 @@ async function main(): Promise<void> {
         `worker ${n}`,
         () => {
           appendFileSync(log, `[faults] starting worker ${n}\n`);
-          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: String(workerMetricsPorts[n - 1]!), HOST: '127.0.0.1' }, log));
+          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, ...temporalEnv('worker'), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: String(workerMetricsPorts[n - 1]!), HOST: '127.0.0.1' }, log));
         },
         async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => null))?.status === 200,
         log,
@@ -563,7 +663,7 @@ async function main(): Promise<void> {
       const log = join(dir, `api-${n}.log`);
       return new Part(
         `API ${n}`,
-        () => Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...baseEnv, PORT: String(apiPorts[n - 1]), HOST: '127.0.0.1', STARMAP_JWT_SECRET: jwtSecret, STARMAP_PLATFORM_SECRET: platformSecret }, log)),
+        () => Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'api/main.ts'], { ...baseEnv, ...temporalEnv('api'), PORT: String(apiPorts[n - 1]), HOST: '127.0.0.1', STARMAP_JWT_SECRET: jwtSecret, STARMAP_PLATFORM_SECRET: platformSecret }, log)),
         async () => (await call(n - 1, 'GET', '/livez', null)).status === 200,
         log,
       );
@@ -572,7 +672,7 @@ async function main(): Promise<void> {
     const startWorker = (i: number) => workers[i]!.start();
     parts.push(...workers, ...apis);
     await Promise.all([startWorker(0), startWorker(1), ...apis.map((a) => a.start())]);
-    say('stack up: Temporal, PostgreSQL, 2 workers, 2 APIs');
+    say(`stack up: ${cluster ? "Temporal's four services" : 'Temporal'}, PostgreSQL, 2 workers, 2 APIs`);
 
     // the probe: a task's state from its workflow (API -> Temporal -> a worker) and a wallet (PostgreSQL), on both APIs
     const probeTask = await lifecycleOrder(actors);
@@ -588,14 +688,34 @@ async function main(): Promise<void> {
       return res.body!.id!;
     }
 
-    const faults: { name: string; inject: () => Promise<void>; restore: () => Promise<void> }[] = [
-      { name: 'none (baseline)', inject: async () => {}, restore: async () => {} },
-      { name: 'kill -9 one worker', inject: () => workers[0]!.kill(), restore: () => startWorker(0) },
-      { name: 'kill -9 both workers', inject: async () => void (await Promise.all(workers.map((w) => w.kill()))), restore: async () => void (await Promise.all([startWorker(0), startWorker(1)])) },
-      { name: 'kill -9 Temporal (10 s)', inject: () => temporalServer.kill().then(() => sleep(DOWN_MS)), restore: () => temporalServer.start() },
-      { name: 'kill -9 PostgreSQL (10 s)', inject: () => postgres.kill().then(() => sleep(DOWN_MS)), restore: () => postgres.start() },
-      { name: 'kill -9 one API', inject: () => apis[0]!.kill(), restore: () => apis[0]!.start() },
-    ];
+    const down = (part: Part) => () => part.kill().then(() => sleep(DOWN_MS));
+    const allFaults: { name: string; inject: () => Promise<void>; restore: () => Promise<void> }[] = cluster
+      ? [
+          { name: 'none (baseline)', inject: async () => {}, restore: async () => {} },
+          { name: 'kill -9 Temporal history (10 s)', inject: down(cluster.history), restore: () => cluster.history.start() },
+          { name: 'kill -9 Temporal matching (10 s)', inject: down(cluster.matching), restore: () => cluster.matching.start() },
+          { name: 'kill -9 Temporal frontend (10 s)', inject: down(cluster.frontend), restore: () => cluster.frontend.start() },
+          { name: 'kill -9 one worker', inject: () => workers[0]!.kill(), restore: () => startWorker(0) },
+          { name: 'kill -9 PostgreSQL (10 s)', inject: down(postgres), restore: () => postgres.start() },
+        ]
+      : [
+          { name: 'none (baseline)', inject: async () => {}, restore: async () => {} },
+          { name: 'kill -9 one worker', inject: () => workers[0]!.kill(), restore: () => startWorker(0) },
+          { name: 'kill -9 both workers', inject: async () => void (await Promise.all(workers.map((w) => w.kill()))), restore: async () => void (await Promise.all([startWorker(0), startWorker(1)])) },
+          { name: 'kill -9 Temporal (10 s)', inject: () => temporalServer.kill().then(() => sleep(DOWN_MS)), restore: () => temporalServer.start() },
+          { name: 'kill -9 PostgreSQL (10 s)', inject: () => postgres.kill().then(() => sleep(DOWN_MS)), restore: () => postgres.start() },
+          { name: 'kill -9 one API', inject: () => apis[0]!.kill(), restore: () => apis[0]!.start() },
+        ];
+    const faults = ONLY ? allFaults.filter((f) => !f.name.startsWith('none') && f.name.includes(ONLY)) : allFaults;
+    if (faults.length === 0) throw new Error(`--only ${ONLY}: no fault's name contains it (${allFaults.map((f) => f.name).join('; ')})`);
+    if (BENCH > 0) {
+      await bench(actors, workers, () => startWorker(1), db, temporal);
+      await db.close();
+      await connection.close();
+      await stopAll();
+      if (!KEEP) rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    }
     const table: Row[] = [];
     for (const fault of faults) {
       const count = fault.name.startsWith('none') ? Math.min(PER_FAULT, CONCURRENCY) : PER_FAULT;

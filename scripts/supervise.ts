@@ -121,8 +121,8 @@ export class Supervised {
  * the supervisor only, which stops the parts in order) and stops it with SIGTERM,
  * then SIGKILL to the whole group after the timeout.
  */
-export function spawnGroup(command: string, args: string[], setup: (child: ChildProcess) => void = () => {}): Running {
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnGroup(command: string, args: string[], setup: (child: ChildProcess) => void = () => {}, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   setup(child);
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));

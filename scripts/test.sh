@@ -3,6 +3,9 @@
 #   install -> tools (Temporal CLI, time-skipping test server; cached outside the
 #   clone) -> typecheck -> lint -> vitest (workflow, API, end-to-end tests)
 #   -> fault test, quick mode (scripts/faults.ts --quick; README "Fault test")
+#   -> cluster smoke test (scripts/faults.ts --cluster: Temporal's four services on
+#      PostgreSQL with mTLS, 20 lifecycles, kill -9 of history; README "Scaling out";
+#      STARMAP_TEST_CLUSTER=0 skips it on a developer's machine, .ci/run never does)
 #   -> fuzz (scripts/fuzz.sh: schemathesis against the running API; README "Fuzz")
 #   -> lifecycle benchmark, quick mode, as a smoke test (README "Benchmarks": it
 #      fails only when the benchmark itself errors, never on its figures).
@@ -24,6 +27,10 @@ while IFS='=' read -r name path; do
 done < <(bash scripts/tools.sh all)
 echo "Temporal CLI: $STARMAP_TEMPORAL_CLI"
 echo "Test server:  $STARMAP_TEST_SERVER"
+if [ "${STARMAP_TEST_CLUSTER:-1}" != 0 ]; then
+  # temporal-server and temporal-sql-tool for the cluster smoke test (built once: minutes)
+  bash scripts/tools.sh cluster
+fi
 
 step "typecheck"
 npx tsc --noEmit -p .
@@ -45,6 +52,13 @@ rm -f "$report"
 
 step "fault test (quick: 20 lifecycles per fault)"
 node --import tsx scripts/faults.ts --quick --require-503
+
+if [ "${STARMAP_TEST_CLUSTER:-1}" != 0 ]; then
+  step "cluster smoke test (Temporal's four services, mTLS; 20 lifecycles, kill -9 history)"
+  node --import tsx scripts/faults.ts --cluster --quick --only history --require-503
+else
+  step "cluster smoke test SKIPPED (STARMAP_TEST_CLUSTER=0)"
+fi
 
 step "fuzz (schemathesis --checks all, client, creator and operator; README Fuzz)"
 bash scripts/fuzz.sh

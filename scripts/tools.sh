@@ -9,11 +9,17 @@
 #   scripts/tools.sh temporal   ensure the CLI only, print its path
 #   scripts/tools.sh test-server
 #   scripts/tools.sh chromium   Debian's chromium (apt) for browser tests of pages
+#   scripts/tools.sh cluster    temporal-server + temporal-sql-tool (the server version of
+#                               the CLI) for `npm run cluster`; prints "name=path" lines
+#   scripts/tools.sh schema     the folder of the PostgreSQL schemas shipped in that module
+#   scripts/tools.sh ui-server  the Temporal UI server (the version the CLI embeds) for `npm run cluster`
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${STARMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/starmap}
 temporal_cli_version=v1.5.1   # later tags carry a replace directive: not go-installable
+temporal_server_version=v1.29.1  # the server the CLI above embeds; the cluster runs the same one
+ui_server_version=v2.42.1        # the UI the CLI above embeds; docker-compose.yml runs temporalio/ui:2.42.1
 test_server_pom=$here/tools/temporal-test-server/pom.xml
 test_server_version=$(sed -n 's:.*<temporal.test-server.version>\(.*\)</temporal.test-server.version>.*:\1:p' "$test_server_pom")
 
@@ -88,14 +94,65 @@ ensure_chromium() {
   echo "$bin"
 }
 
+# The Temporal server and its SQL schema tool, built from the Go module proxy.
+# Both come from one module version, so they are built together into one folder.
+ensure_cluster() {
+  local dir=$cache/temporal-server-$temporal_server_version
+  if [ ! -x "$dir/temporal-server" ] || [ ! -x "$dir/temporal-sql-tool" ]; then
+    command -v go >/dev/null || { log "Go is required to build the Temporal server (go install)"; exit 1; }
+    log "building temporal-server and temporal-sql-tool $temporal_server_version into $dir (first run only; several minutes)"
+    rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+    with_progress "go install server/cmd/server@$temporal_server_version" \
+      env GOBIN="$dir.tmp" GOFLAGS=-buildvcs=false go install "go.temporal.io/server/cmd/server@$temporal_server_version"
+    with_progress "go install server/cmd/tools/sql@$temporal_server_version" \
+      env GOBIN="$dir.tmp" GOFLAGS=-buildvcs=false go install "go.temporal.io/server/cmd/tools/sql@$temporal_server_version"
+    # go install names a binary after its package folder: server, sql
+    mv "$dir.tmp/server" "$dir.tmp/temporal-server"
+    mv "$dir.tmp/sql" "$dir.tmp/temporal-sql-tool"
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  fi
+  echo "temporal-server=$dir/temporal-server"
+  echo "temporal-sql-tool=$dir/temporal-sql-tool"
+}
+
+# The Temporal UI server (its web assets are embedded in the Go module).
+ensure_ui_server() {
+  local dir=$cache/temporal-ui-server-$ui_server_version
+  if [ ! -x "$dir/temporal-ui-server" ]; then
+    command -v go >/dev/null || { log "Go is required to build the Temporal UI server (go install)"; exit 1; }
+    log "building the Temporal UI server $ui_server_version into $dir (first run only; a few minutes)"
+    rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+    with_progress "go install ui-server/v2/cmd/server@$ui_server_version" \
+      env GOBIN="$dir.tmp" GOFLAGS=-buildvcs=false go install "github.com/temporalio/ui-server/v2/cmd/server@$ui_server_version"
+    mv "$dir.tmp/server" "$dir.tmp/temporal-ui-server"
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  fi
+  echo "$dir/temporal-ui-server"
+}
+
+# The versioned PostgreSQL schemas ship in the server module; the build above
+# (or `go mod download`) puts it in the module cache.
+ensure_schema() {
+  local moddir
+  moddir=$(go env GOMODCACHE)/go.temporal.io/server@$temporal_server_version
+  if [ ! -d "$moddir/schema/postgresql/v12" ]; then
+    with_progress "go mod download server@$temporal_server_version" \
+      go mod download "go.temporal.io/server@$temporal_server_version"
+  fi
+  echo "$moddir/schema/postgresql/v12"
+}
+
 case "${1:-all}" in
   temporal) ensure_temporal ;;
   test-server) ensure_test_server ;;
   chromium) ensure_chromium ;;
+  cluster) ensure_cluster ;;
+  schema) ensure_schema ;;
+  ui-server) ensure_ui_server ;;
   all)
     echo "temporal=$(ensure_temporal)"
     echo "test-server=$(ensure_test_server)"
     echo "chromium=$(ensure_chromium)"
     ;;
-  *) echo "usage: $0 [temporal|test-server|chromium|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [temporal|test-server|chromium|cluster|schema|ui-server|all]" >&2; exit 2 ;;
 esac
