@@ -231,6 +231,38 @@ describe('actions', () => {
   });
 });
 
+describe('the Toutiao order over HTTP (R-TOUTIAO-ORDER, R-PUBLISH-TIME)', () => {
+  it('R-TOUTIAO-ORDER: the article goes live first; the client rejects the live article, the creator modifies it in place, the client confirms and the task settles with the live publication time', async () => {
+    const writer: UserActor = { role: 'creator', id: `writer-${randomUUID()}` };
+    await api.creator(writer, { toutiao_article: 300_000 });
+    const { id } = await order(client, { creatorId: writer.id, taskType: 'toutiao_article', brief: 'A column on green tea', scriptRequired: false, priceFen: 300_000 });
+    const act = (as: UserActor, path: string, body: object = {}) => api.call('POST', `/v1/tasks/${id}/${path}`, { as, body });
+    expect((await act(writer, 'accept')).status).toBe(200);
+    const written = await act(writer, 'content', { body: 'Article, first version' });
+    expect(written.body.task.status).toBe('awaiting_publication'); // no review before publication
+    expectProblem(await act(client, 'content/decision', { decision: 'confirm' }), 409, 'invalid-state');
+    expect((await act(writer, 'publication', { platformItemId: `tt-${id}` })).status).toBe(200);
+    expect((await api.platform({ eventId: randomUUID(), taskId: id, itemId: `tt-${id}`, kind: 'published', occurredAt: new Date().toISOString() })).status).toBe(202);
+    let live: { status: string; publication: { publishedAt: string | null } } | undefined;
+    for (let i = 0; i < 100 && live?.status !== 'awaiting_client_acceptance'; i++) {
+      live = (await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.task;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(live?.status).toBe('awaiting_client_acceptance');
+    const rejected = await act(client, 'content/decision', { decision: 'reject', reason: 'The tea is from Fujian, not Yunnan' });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.task).toMatchObject({ status: 'content_drafting', publication: { visibility: 'public' } });
+    expect(rejected.body.task.publication.modificationGrantedAt).not.toBeNull();
+    expect((await act(writer, 'content', { body: 'Article, second version' })).body.task.status).toBe('awaiting_publication');
+    const modified = await act(writer, 'publication', { platformItemId: `tt-${id}` }); // edited in place in the MP back-end
+    expect(modified.body.task.status).toBe('awaiting_client_acceptance');
+    const settled = await act(client, 'content/decision', { decision: 'confirm' });
+    expect(settled.status).toBe(200);
+    expect(settled.body.task).toMatchObject({ status: 'in_retention', acceptance: { acceptedBy: 'client', publishTimeConfirmed: modified.body.task.publication.publishedAt } });
+    expect(settled.body.task.settlement).toMatchObject({ refundFen: 0, payoutFen: 300_000 });
+  });
+});
+
 describe('content platform callback', () => {
   it('refuses unsigned, wrongly signed and stale callbacks (401) and applies signed ones once', async () => {
     const { id } = await order();
