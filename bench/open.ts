@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
+import { positiveInt } from './args.js';
 import {
   elapsed,
   fmt,
@@ -57,14 +58,6 @@ if (args.help) {
   console.log('usage: npm run bench:open -- [--tasks N] [--concurrency N orders at a time] [--clients N funded clients] [--wake N sampled tasks] [--wake-concurrency N] [--max-cached N]');
   process.exit(0);
 }
-const positiveInt = (name: string, value: string): number => {
-  const n = Number(value.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive integer, got ${value}`);
-    process.exit(2);
-  }
-  return n;
-};
 const TASKS = positiveInt('tasks', args.tasks);
 const CONCURRENCY = positiveInt('concurrency', args.concurrency);
 const CLIENTS = positiveInt('clients', args.clients);

