@@ -260,12 +260,14 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   router.get('/v1/tasks/:taskId', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
     const row = await visibleTask(req, actor);
-    // R-RATE: the creator asked to accept sees how creators rated this client
-    const clientRating = (await clientRatingSummaries(db, [row.clientId])).get(row.clientId)!;
+    // R-RATE: the creator asked to accept sees how creators rated this client (read beside the query)
+    const rating = clientRatingSummaries(db, [row.clientId]).then((r) => r.get(row.clientId)!);
+    rating.catch(() => undefined); // awaited below on every path; never an unhandled rejection meanwhile
     try {
       const task = await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
-      res.json({ task, source: 'workflow', clientRating });
+      res.json({ task, source: 'workflow', clientRating: await rating });
     } catch (err) {
+      const clientRating = await rating;
       if (err instanceof WorkflowNotFoundError && row.snapshot) return void res.json({ task: row.snapshot, source: 'projection', clientRating });
       // Temporal away (or no worker answers the query in time): the last projection, marked as such
       if (err instanceof Problem && err.status === 503 && row.snapshot) {

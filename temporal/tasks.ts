@@ -46,7 +46,7 @@ export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'cre
   return [
     `**${def.name}** (${def.nameZh}) · task \`${row.id}\``,
     `client \`${row.clientId}\` → creator \`${row.creatorId}\``,
-    `price ${row.priceFen} fen (${yuan(row.priceFen)}) held in escrow · retention ${row.retentionDays} days · ${def.draft ? `${def.draft.kind} ${row.scriptRequired ? 'required' : 'skipped'}` : `no ${'draft'} stage`} · client reviews ${def.clientReviews.replace('_', ' ')}`,
+    `price ${row.priceFen} fen (${yuan(row.priceFen)}) held in escrow · retention ${row.retentionDays} days · ${def.draft ? `${def.draft.kind} ${row.scriptRequired ? 'required' : 'skipped'}` : 'no draft stage'} · client reviews ${def.clientReviews.replace('_', ' ')}`,
     `ordered ${row.orderedAt.toISOString()} · accept by ${row.acceptDeadline.toISOString()}`,
   ].join('\n\n');
 }

@@ -279,10 +279,15 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   }
   while (!isTerminal(state.status)) {
     if (handOver) {
-      // every accepted action projected and every effect done, no handler midway: then the next run
-      await condition(() => projections.idle && effects.idle && messages.idle && allHandlersFinished());
+      // every accepted action projected and every effect done, no handler midway: then the next run.
+      // A deadline due meanwhile goes first (an effect retrying against a provider that is down must
+      // not hold the task's timers): the handover is tried again after it.
+      const idle = () => projections.idle && effects.idle && messages.idle && allHandlersFinished();
+      const due = nextTimer(state);
+      const untilDue = due ? due.at - now() : null;
+      const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun });
+      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun });
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);
