@@ -9,8 +9,8 @@ import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { Notifier } from '../adapters/notifier.js';
 import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
-import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, type Settlement } from '../db/ledger.js';
-import { projectTask, taskById } from '../db/tasks.js';
+import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, settleEscrowIn, type Settlement } from '../db/ledger.js';
+import { projectTaskIn, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
@@ -68,14 +68,34 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     await finishWithdrawal(db, input.withdrawalId, input.paid ? { paid: true, reference: input.reference ?? '' } : { paid: false, reason: input.reason ?? 'rejected' }).catch(permanent);
   },
 
-  /** Projects the task's state and its new events to Postgres, in one transaction (db/tasks.ts). */
-  async projectTask(input: { task: TaskState; events: TaskEvent[] }): Promise<void> {
-    const { task, events } = input;
-    await projectTask(db, task, events);
+  /**
+   * Projects the task's state and its new events to Postgres (db/tasks.ts) and,
+   * in the same transaction, settles the escrow of a settling event among them
+   * (db/ledger.ts; tasks of engine 3, see workflows/task.ts): the read model never
+   * shows a task settled whose money has not moved, and the settlement costs no
+   * activity of its own. A ledger refusal (which a retry cannot change) is rolled
+   * back to its savepoint and answered, not thrown: the workflow records it as
+   * `effect_failed` and the projection stands.
+   */
+  async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[] }): Promise<{ refused: string[] }> {
+    const { task, events, settlements = [] } = input;
+    const refused: string[] = [];
+    await db.transaction(async (tx) => {
+      await projectTaskIn(tx, task, events);
+      for (const settlement of settlements) {
+        try {
+          await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));
+        } catch (err) {
+          if (!(err instanceof InsufficientFunds || err instanceof TransferConflict)) throw err;
+          refused.push(err.message);
+        }
+      }
+    });
     // post-campaign data: accepted content is read from the platform until retention ends
     if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
       await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
     }
+    return { refused };
   },
 
   /**

@@ -27,7 +27,9 @@ import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePaymentProvider } from '../adapters/payments.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
 import { createAuth, type UserActor } from '../api/auth.js';
+import { pino } from 'pino';
 import { startApi } from '../api/main.js';
+import { createLogger } from '../ops/log.js';
 import { signPlatformBody } from '../api/platform.js';
 import { connect, type Database } from '../db/client.js';
 import type { EmbeddedDatabase } from '../db/embedded.js';
@@ -336,13 +338,16 @@ export async function startStarmap(servers: Servers, options: { clients: number;
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
   const payments = new FakePaymentProvider();
-  const server: Server = await startApi({ db: apiDb.db, temporal, port: 0, jwtSecret, platformSecret, contentPlatform, payments });
+  // the API logs as in production (JSON, a line per request) to a file in the temp folder, as a log shipper would take it
+  const logFile = join(servers.dir, 'api.log');
+  const logger = createLogger('api', { format: 'json', destination: pino.destination({ dest: logFile, sync: false, mkdir: true }) });
+  const server: Server = await startApi({ db: apiDb.db, temporal, port: 0, jwtSecret, platformSecret, contentPlatform, payments, logger });
   onCleanup('the API', () => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
   }));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  options.log(`Starmap API (api/main.ts startApi) on ${baseUrl}`);
+  options.log(`Starmap API (api/main.ts startApi) on ${baseUrl}; its JSON log in ${logFile}`);
 
   const auth = createAuth(jwtSecret);
   const run = randomBytes(3).toString('hex');

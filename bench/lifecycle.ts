@@ -85,13 +85,14 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     samples: { type: 'string', default: '5' },
+    variants: { type: 'string' },
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories]');
+  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap]');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
   console.log('       npm run bench:lifecycle -- --smoke   (1 round of 3 s each at 1 and 10 clients: the CI smoke test)');
   process.exit(0);
@@ -134,8 +135,19 @@ const ACTION_NOTES: Record<Action, string> = {
   platform: 'platform "published" (Signal) until visible',
   acceptance: 'client acceptance (Update)',
 };
-const VARIANTS = ['bare', 'bare+LA', 'Starmap'] as const;
-type Variant = (typeof VARIANTS)[number];
+const ALL_VARIANTS = ['bare', 'bare+LA', 'Starmap'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
+/** `--variants Starmap` runs only some (to profile one, e.g. with `node --cpu-prof`); the ratios need bare. */
+const VARIANTS: readonly Variant[] = args.variants
+  ? args.variants.split(',').map((v) => {
+      const found = ALL_VARIANTS.find((known) => known.toLowerCase() === v.trim().toLowerCase());
+      if (!found) {
+        console.error(`--variants: unknown variant ${v} (known: ${ALL_VARIANTS.join(', ')})`);
+        process.exit(2);
+      }
+      return found;
+    })
+  : ALL_VARIANTS;
 
 /** Told each step's time as the step completes. */
 type Steps = (action: Action, ms: number) => void;
@@ -308,7 +320,7 @@ function table(headers: string[], rows: string[][], alignLeft = 1): void {
 }
 
 function printLevel(level: number, results: Map<Variant, RoundResult>): void {
-  const bare = results.get('bare')!;
+  const bare = results.get('bare') ?? results.get(VARIANTS[0]!)!;
   console.log(`\n=== ${level} concurrent client${level === 1 ? '' : 's'} (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS / 1000} s per variant, alternating) ===`);
   console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU per task: over every step run, the tails included');
   table(
@@ -332,6 +344,7 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   );
   console.log('');
   const cell = (v: Variant, a: Action) => {
+    if (!results.has(v)) return '-';
     const r = results.get(v)!.steps[a];
     const [p50, p99] = [percentile(r, 50), percentile(r, 99)];
     if (v === 'bare') return `${ms1(p50)} / ${ms1(p99)}`;
@@ -454,6 +467,7 @@ async function main(): Promise<string | undefined> {
     if (all.every((r) => r.tasks === 0)) throw new Error(`${v}: no lifecycle completed (${all.flatMap((r) => r.failures).slice(0, 3).join(' | ')})`);
   }
   const head = byLevel.get(HEADLINE)!;
+  if (VARIANTS.length < ALL_VARIANTS.length) return `lifecycle: ran ${VARIANTS.join(', ')} only (no ratios)`;
   const [bare, bareLA, star] = [head.get('bare')!, head.get('bare+LA')!, head.get('Starmap')!];
   const p99 = percentile(star.steps.accept, 99) / percentile(bare.steps.accept, 99);
   const cpu = perTask(cpuTotal(star.cpu), star);

@@ -241,24 +241,27 @@ export interface Settlement {
  * ordered before escrow existed has none: nothing moves.
  */
 export async function settleEscrow(db: Db, s: Settlement): Promise<{ moved: number; to: string | null }> {
-  return db.transaction(async (tx) => {
-    const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${s.taskId}:hold`));
-    if (!hold) return { moved: 0, to: null };
-    // a whole refund or payout moves what the escrow holds; a split names both parts, which must add up to it
-    const refund = s.outcome === 'split' ? (s.refundFen ?? 0) : s.outcome === 'refund' ? hold.amountFen : 0;
-    const payout = s.outcome === 'split' ? (s.payoutFen ?? 0) : s.outcome === 'payout' ? hold.amountFen : 0;
-    if (refund + payout !== hold.amountFen || refund < 0 || payout < 0) {
-      throw new TransferConflict(`escrow:${s.taskId}:settle (refund ${refund} + payout ${payout} != held ${hold.amountFen})`);
-    }
-    const escrow = account.escrow(s.taskId);
-    const creatorAccount = s.payoutAccount ?? (await payoutAccountOf(tx, s.creatorId));
-    if (refund > 0) await transfer(tx, { id: `escrow:${s.taskId}:settle`, from: escrow, to: account.client(s.clientId), amountFen: refund, kind: 'escrow_refund', taskId: s.taskId });
-    if (payout > 0) {
-      const id = refund > 0 ? `escrow:${s.taskId}:settle:payout` : `escrow:${s.taskId}:settle`;
-      await transfer(tx, { id, from: escrow, to: creatorAccount, amountFen: payout, kind: 'payout', taskId: s.taskId });
-    }
-    return { moved: hold.amountFen, to: payout === 0 ? account.client(s.clientId) : refund === 0 ? creatorAccount : null };
-  });
+  return db.transaction((tx) => settleEscrowIn(tx, s));
+}
+
+/** settleEscrow inside a caller's transaction (the task projection settles in the transaction that records the settling event). */
+export async function settleEscrowIn(tx: Tx, s: Settlement): Promise<{ moved: number; to: string | null }> {
+  const [hold] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${s.taskId}:hold`));
+  if (!hold) return { moved: 0, to: null };
+  // a whole refund or payout moves what the escrow holds; a split names both parts, which must add up to it
+  const refund = s.outcome === 'split' ? (s.refundFen ?? 0) : s.outcome === 'refund' ? hold.amountFen : 0;
+  const payout = s.outcome === 'split' ? (s.payoutFen ?? 0) : s.outcome === 'payout' ? hold.amountFen : 0;
+  if (refund + payout !== hold.amountFen || refund < 0 || payout < 0) {
+    throw new TransferConflict(`escrow:${s.taskId}:settle (refund ${refund} + payout ${payout} != held ${hold.amountFen})`);
+  }
+  const escrow = account.escrow(s.taskId);
+  const creatorAccount = s.payoutAccount ?? (await payoutAccountOf(tx, s.creatorId));
+  if (refund > 0) await transfer(tx, { id: `escrow:${s.taskId}:settle`, from: escrow, to: account.client(s.clientId), amountFen: refund, kind: 'escrow_refund', taskId: s.taskId });
+  if (payout > 0) {
+    const id = refund > 0 ? `escrow:${s.taskId}:settle:payout` : `escrow:${s.taskId}:settle`;
+    await transfer(tx, { id, from: escrow, to: creatorAccount, amountFen: payout, kind: 'payout', taskId: s.taskId });
+  }
+  return { moved: hold.amountFen, to: payout === 0 ? account.client(s.clientId) : refund === 0 ? creatorAccount : null };
 }
 
 /** Holds a withdrawal's amount while the payout runs, and records the withdrawal. */

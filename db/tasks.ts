@@ -104,52 +104,55 @@ export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string
 
 /** Projects the task's state and its new events to Postgres, in one transaction; a late or retried write changes nothing. */
 export async function projectTask(db: Db, task: TaskState, events: TaskEvent[]): Promise<void> {
+  await db.transaction((tx) => projectTaskIn(tx, task, events));
+}
+
+/** projectTask inside a caller's transaction (the projection activity settles the escrow in the same one). */
+export async function projectTaskIn(tx: Tx, task: TaskState, events: TaskEvent[]): Promise<void> {
   const columns = taskColumns(task);
-  await db.transaction(async (tx) => {
+  await tx
+    .insert(tasks)
+    .values({
+      id: task.taskId,
+      type: task.type,
+      clientId: task.clientId,
+      creatorId: task.creatorId,
+      brief: task.brief,
+      scriptRequired: task.scriptRequired,
+      retentionDays: task.retentionDays,
+      priceFen: task.priceFen,
+      draftDays: task.draftDays ?? 7,
+      payoutAccount: task.payoutAccount ?? null,
+      orderedAt: new Date(task.orderedAt),
+      acceptDeadline: new Date(task.acceptDeadline),
+      // A task started without the API (tests, tools) gets a key of its own.
+      idempotencyKey: `workflow:${task.taskId}`,
+      requestHash: '',
+      ...columns,
+    })
+    .onConflictDoUpdate({
+      target: tasks.id,
+      // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten
+      set: { ...columns, updatedAt: sql`now()` },
+      setWhere: sql`${tasks.version} < ${task.version}`,
+    });
+  if (events.length > 0) {
     await tx
-      .insert(tasks)
-      .values({
-        id: task.taskId,
-        type: task.type,
-        clientId: task.clientId,
-        creatorId: task.creatorId,
-        brief: task.brief,
-        scriptRequired: task.scriptRequired,
-        retentionDays: task.retentionDays,
-        priceFen: task.priceFen,
-        draftDays: task.draftDays ?? 7,
-        payoutAccount: task.payoutAccount ?? null,
-        orderedAt: new Date(task.orderedAt),
-        acceptDeadline: new Date(task.acceptDeadline),
-        // A task started without the API (tests, tools) gets a key of its own.
-        idempotencyKey: `workflow:${task.taskId}`,
-        requestHash: '',
-        ...columns,
-      })
-      .onConflictDoUpdate({
-        target: tasks.id,
-        // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten
-        set: { ...columns, updatedAt: sql`now()` },
-        setWhere: sql`${tasks.version} < ${task.version}`,
-      });
-    if (events.length > 0) {
-      await tx
-        .insert(taskEvents)
-        .values(
-          events.map((e) => ({
-            taskId: task.taskId,
-            seq: e.seq,
-            type: e.type,
-            actorRole: e.actor.role,
-            actorId: e.actor.id,
-            reason: e.reason,
-            payload: e.payload,
-            occurredAt: new Date(e.at),
-          })),
-        )
-        .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
-    }
-  });
+      .insert(taskEvents)
+      .values(
+        events.map((e) => ({
+          taskId: task.taskId,
+          seq: e.seq,
+          type: e.type,
+          actorRole: e.actor.role,
+          actorId: e.actor.id,
+          reason: e.reason,
+          payload: e.payload,
+          occurredAt: new Date(e.at),
+        })),
+      )
+      .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
+  }
 }
 
 /** A task's history, in order. */

@@ -324,6 +324,42 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun;
       return stack.env.client.workflow.getHandle(h.workflowId, first);
     },
   },
+  // engine 3 (one patch for new tasks; the escrow settles in the projection's transaction): accepted by the
+  // client (payout), content deleted in retention (credit), retention served
+  'v7-engine-3-payout': {
+    order: { scriptRequired: false, retentionDays: 7 },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      await act(h).acceptDelivery();
+      await act(h).platform('deleted', 'item-1', 'evt-v7-1');
+      await waitFor(h, (s) => s.status === 'completed');
+      await h.result();
+    },
+  },
+  // engine 3: a mutual cancellation that splits the escrow (refund and payout in one projection)
+  'v7-engine-3-split': {
+    order: { scriptRequired: false },
+    run: async (h) => {
+      const a = act(h);
+      await a.accept();
+      await a.submitContent();
+      await a.proposeCancel('brief changed', CLIENT);
+      await a.answerCancel(true);
+      await h.result();
+    },
+  },
+  // engine 3 across continue-as-new: the first run's history, handing its engine to the next
+  'v7-engine-3-continued': {
+    order: { scriptRequired: false },
+    taskRun: { eventsPerRun: 100 },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      const first = (await h.describe()).runId;
+      for (let i = 0; i < 80; i++) await act(h).platform('published', 'item-1', 'evt-v7-redelivered');
+      await until(() => h.describe(), (d) => d.runId !== first, 'continued as new');
+      return stack.env.client.workflow.getHandle(h.workflowId, first);
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {

@@ -33,6 +33,7 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import type { Settlement } from '../db/ledger.js';
 import {
   DomainError,
   SYSTEM,
@@ -123,23 +124,39 @@ export interface TaskRun {
   carried?: TaskState;
   /** Events per run before it continues as new (default EVENTS_PER_RUN; lower in tests). */
   eventsPerRun?: number;
+  /** The engine the task started with (see `ENGINE`); absent for runs continued before engine 3. */
+  engine?: number;
 }
+
+/**
+ * Engine 3, one patch for new tasks: the changes made behind their own patches
+ * before it (stage deadlines, the decision SMS, the Toutiao order, escrow
+ * settlement, continue-as-new) are all on, without asking each. Every patch
+ * costs a task two history events (its marker and an upsert of
+ * TemporalChangeVersion) and a visibility write, so a new task asks one. New in
+ * engine 3: the escrow settles in the projection's transaction (activities
+ * `projectTask`), not in an activity of its own. Tasks started before it replay
+ * as they ran (they have no `engine-3` marker and ask their own patches).
+ */
+export const ENGINE = 3;
 
 /** Under Temporal's suggestion (4 Ki events) with room for the handover. */
 export const EVENTS_PER_RUN = 3_000;
 
 export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise<TaskOutcome> {
   const carried = run.carried;
+  // engine 3 (new tasks): everything below on, one patch asked; a continued run keeps its task's engine
+  const engine3 = carried ? run.engine === ENGINE : patched('engine-3');
   // R-STAGE-DEADLINE and the rules beside it: tasks started before the change replay under rules 1
   // (a continued run takes the rules its task started with, and asks no patch again)
-  const rules = carried ? carried.rules : patched('stage-deadlines') ? 2 : 1;
+  const rules = carried ? carried.rules : engine3 || patched('stage-deadlines') ? 2 : 1;
   // R-DECISION-NOTIFY: tasks started before it replay without its SMS
-  const decisionSms = carried ? carried.decisionSms === true : rules >= 2 && patched('decision-notify');
+  const decisionSms = carried ? carried.decisionSms === true : engine3 || (rules >= 2 && patched('decision-notify'));
   // R-TOUTIAO-ORDER: Toutiao content is reviewed after publication; tasks started before keep review first
   // (asked only for those types, so other tasks' histories carry no marker)
   const toutiaoOrder = carried
     ? carried.publishFirst === true
-    : rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && patched('toutiao-order');
+    : rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && (engine3 || patched('toutiao-order'));
   const state: TaskState = carried ?? initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder);
   const eventsPerRun = run.eventsPerRun ?? EVENTS_PER_RUN;
   /**
@@ -151,9 +168,10 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const checkHistory = () => {
     if (handOver || rules < 2) return;
     const info = workflowInfo();
-    if ((info.historyLength >= eventsPerRun || info.continueAsNewSuggested) && patched('continue-as-new')) handOver = true;
+    if ((info.historyLength >= eventsPerRun || info.continueAsNewSuggested) && (engine3 || patched('continue-as-new'))) handOver = true;
   };
-  const projections = new Queue<TaskEvent>();
+  /** Events to project; engine 3 carries a settling event's settlement with it (one transaction). */
+  const projections = new Queue<{ event: TaskEvent; settlement?: Settlement }>();
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
@@ -166,11 +184,13 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const commit = (draft: ReturnType<typeof decide>): TaskState => {
     const event = evolve(state, draft, now());
     publish();
-    projections.push(event);
+    let settlement: Settlement | undefined;
     for (const effect of effectsOf(state, event)) {
-      if (rules >= 2 && effect.kind === 'notify') messages.push(effect);
+      if (engine3 && effect.kind === 'settle') settlement = settlementOf(state, effect);
+      else if (rules >= 2 && effect.kind === 'notify') messages.push(effect);
       else effects.push(effect);
     }
+    projections.push(settlement ? { event, settlement } : { event });
     if (rules >= 2) setCurrentDetails(currentDetails(state));
     checkHistory();
     return state;
@@ -234,10 +254,15 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     { description: 'Content platform callback: published, hidden, deleted, restored (in the platform\'s order per item)' },
   );
 
-  const projector = projections.drain(async (events) => {
+  const projector = projections.drain(async (batch) => {
+    const events = batch.map((p) => p.event);
+    const settlements = batch.flatMap((p) => (p.settlement ? [p.settlement] : []));
+    const summary = [`project events ${events[0]?.seq ?? ''}–${events.at(-1)?.seq ?? ''} to the read model`, ...settlements.map(settleSummary)].join('; ');
     for (let attempt = 0; ; attempt++) {
       try {
-        await projectTask.executeWithOptions({ summary: `project events ${events[0]?.seq ?? ''}–${events.at(-1)?.seq ?? ''} to the read model` }, [{ task: { ...state }, events }]);
+        const result = await projectTask.executeWithOptions({ summary }, [{ task: { ...state }, events, ...(settlements.length ? { settlements } : {}) }]);
+        // a ledger refusal (never retried into success) is surfaced as effect_failed, as an effect's would be
+        for (const message of result?.refused ?? []) commit({ type: 'effect_failed', actor: SYSTEM, reason: message, payload: { effect: 'settle', message } });
         break;
       } catch (err) {
         if (rules < 2) throw err;
@@ -287,7 +312,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun });
+      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine: ENGINE } : {}) });
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);
@@ -365,17 +390,8 @@ async function runEffect(state: TaskState, effect: Effect, rules: number): Promi
     case 'settle':
       // Added with the ledger: tasks that reached this point before it (saved
       // histories) did not schedule this activity, so replaying them skips it.
-      if (patched('escrow-settlement')) {
-        await settleEscrow.executeWithOptions({ summary: settleSummary(effect) }, [{
-          taskId: state.taskId,
-          clientId: state.clientId,
-          creatorId: state.creatorId,
-          outcome: effect.outcome,
-          refundFen: effect.refundFen,
-          payoutFen: effect.payoutFen,
-          payoutAccount: state.payoutAccount,
-        }]);
-      }
+      // (engine 3 settles in the projection and never gets here)
+      if (patched('escrow-settlement')) await settleEscrow.executeWithOptions({ summary: settleSummary(settlementOf(state, effect)) }, [settlementOf(state, effect)]);
       return;
     case 'notify':
       await (rules >= 2 ? notifications.sendNotification : sendNotification).executeWithOptions({ summary: `${effect.channel} '${effect.template}' to the ${effect.recipient.role}` }, [{ ...effect, taskId: state.taskId }]);
@@ -387,8 +403,21 @@ async function runEffect(state: TaskState, effect: Effect, rules: number): Promi
   }
 }
 
-/** What the Temporal UI shows for a settlement activity. */
-function settleSummary(effect: Extract<Effect, { kind: 'settle' }>): string {
+/** The ledger's settlement of the task's escrow that a `settle` effect asks for. */
+function settlementOf(state: TaskState, effect: Extract<Effect, { kind: 'settle' }>): Settlement {
+  return {
+    taskId: state.taskId,
+    clientId: state.clientId,
+    creatorId: state.creatorId,
+    outcome: effect.outcome,
+    refundFen: effect.refundFen,
+    payoutFen: effect.payoutFen,
+    payoutAccount: state.payoutAccount,
+  };
+}
+
+/** What the Temporal UI shows for a settlement (its activity, or the projection that carries it). */
+function settleSummary(effect: Settlement): string {
   if (effect.outcome === 'payout') return `settle escrow → creator: ${effect.payoutFen} fen`;
   if (effect.outcome === 'refund') return `settle escrow → client: refund ${effect.refundFen} fen`;
   return `settle escrow: refund ${effect.refundFen} fen to the client, ${effect.payoutFen} fen to the creator`;

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { account, balanceOf, holdEscrow, paidTopUp } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, paidTopUp, transfer, transfersOfTask } from '../../db/ledger.js';
+import { eventsOf, taskById } from '../../db/tasks.js';
 import { mcnMemberships } from '../../db/schema/index.js';
 import { DAY, HOUR } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
@@ -68,5 +69,28 @@ it('R-PAYOUT: the client accepting pays an independent creator once, whatever ha
     await act(h).platform('deleted', 'item-1'); // a retention violation costs credit, not money
     await waitFor(h, (t) => t.status === 'completed');
     expect(await balanceBecomes(account.creator(CREATOR.id), before + 10_000)).toBe(before + 10_000);
+  });
+});
+
+it('R-ESCROW: a settlement the ledger refuses moves nothing twice; the task records effect_failed and goes on (engine 3: in the projection)', async () => {
+  const taskId = `task-${randomUUID()}`;
+  await escrowed(taskId, CLIENT.id, 10_000);
+  // someone already took the escrow's settlement id elsewhere: the payout's transfer conflicts with it
+  await db().transaction((tx) => transfer(tx, { id: `escrow:${taskId}:settle`, from: account.escrow(taskId), to: account.client(CLIENT.id), amountFen: 1, kind: 'escrow_refund', taskId }));
+  const before = await balanceOf(db(), account.creator(CREATOR.id));
+  await withTask({ taskId, scriptRequired: false }, async (h) => {
+    await toPublished(h, 'item-1');
+    await act(h).acceptDelivery();
+    const task = await waitFor(h, (t) => t.failedEffects === 1);
+    expect(task.status).toBe('in_retention');
+    const rows = await until(() => eventsOf(db(), taskId), (events) => events.some((e) => e.type === 'effect_failed'), 100, 50);
+    const failed = rows.find((e) => e.type === 'effect_failed')!;
+    expect(failed.payload).toMatchObject({ effect: 'settle' });
+    expect(String((failed.payload as { message: string }).message)).toMatch(/escrow:.*:settle/);
+    // the read model took the acceptance in the same transaction the refusal was rolled back from
+    expect((await taskById(db(), taskId))?.status).toBe('in_retention');
+    expect(await balanceOf(db(), account.creator(CREATOR.id))).toBe(before);
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(9_999);
+    expect((await transfersOfTask(db(), taskId)).map((t) => t.id).sort()).toEqual([`escrow:${taskId}:hold`, `escrow:${taskId}:settle`]);
   });
 });
