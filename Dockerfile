@@ -7,6 +7,7 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -p tsconfig.build.json \
+ && npx tsx scripts/bundle-workflows.ts dist/workflow-bundle.js \
  && cp -r db/migrations dist/db/migrations \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -16,7 +16,7 @@ import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
 import { createActivities } from './activities/index.js';
 import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
-import { bundlerOptions, workflowsPath } from './temporal/bundle.js';
+import { workflowSource, type WorkflowSource } from './temporal/bundle.js';
 import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
@@ -43,6 +43,8 @@ export interface WorkerOptions {
    * sets it to show evictions.
    */
   maxCachedWorkflows?: number;
+  /** The workflow code: a prebuilt bundle or the sources (temporal/bundle.ts workflowSource, the default). */
+  workflows?: WorkflowSource;
 }
 
 /** STARMAP_MAX_CACHED_WORKFLOWS (a whole number ≥ 1), default 500; see WorkerOptions.maxCachedWorkflows. */
@@ -64,8 +66,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // killed worker waiting 10 s (measured by the fault test).
     stickyQueueScheduleToStartTimeout: '3s',
     maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(),
-    workflowsPath: workflowsPath(),
-    bundlerOptions,
+    ...(options.workflows ?? workflowSource()),
     activities: createActivities({
       db: options.db,
       notifier: options.notifier,

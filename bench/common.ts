@@ -36,6 +36,7 @@ import type { EmbeddedDatabase } from '../db/embedded.js';
 import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { repoRoot } from '../scripts/dev.js';
+import { writeWorkflowBundle } from '../temporal/bundle.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
 import { createWorker } from '../worker.js';
@@ -318,7 +319,11 @@ export async function startStarmap(servers: Servers, options: { clients: number;
   const native = await NativeConnection.connect({ address: servers.temporalAddress });
   onCleanup("the worker's connection", () => native.close());
   const contentPlatform = new FakeContentPlatform();
+  // the workflow code as production runs it: bundled ahead (npm run build:workflows), not by the worker at start
+  const bundle = join(servers.dir, 'workflow-bundle.js');
+  await writeWorkflowBundle(bundle);
   const worker = await createWorker({
+    workflows: { workflowBundle: { codePath: bundle } },
     connection: native,
     namespace: 'default',
     db: workerDb.db,

