@@ -14,6 +14,7 @@ import { FakeContentPlatform, type ContentPlatform } from './adapters/contentPla
 import { FakeNotifier, type Notifier } from './adapters/notifier.js';
 import { FakePayoutProvider, type PayoutProvider } from './adapters/payouts.js';
 import { createActivities } from './activities/index.js';
+import { OutboxDispatcher } from './activities/outbox.js';
 import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
 import { workflowSource, type WorkflowSource } from './temporal/bundle.js';
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
   /** The workflow code: a prebuilt bundle or the sources (temporal/bundle.ts workflowSource, the default). */
   workflows?: WorkflowSource;
+  /** Sends the notifications outbox (activities/outbox.ts); one is made and started when left out. */
+  outbox?: OutboxDispatcher;
 }
 
 /** STARMAP_MAX_CACHED_WORKFLOWS (a whole number ≥ 1), default 500; see WorkerOptions.maxCachedWorkflows. */
@@ -70,11 +73,20 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createActivities({
       db: options.db,
       notifier: options.notifier,
+      outbox: options.outbox ?? startedOutbox(options.db, options.notifier),
       payouts: options.payouts,
       contentPlatform: options.contentPlatform,
       startMetrics: metricsStarter(options.temporal, options.taskQueue ?? TASK_QUEUE),
     }),
   });
+}
+
+/** An outbox dispatcher, started: messages left unsent by an earlier process go out now. */
+export function startedOutbox(db: Db, notifier: Notifier, log?: (line: string) => void): OutboxDispatcher {
+  const outbox = new OutboxDispatcher({ db, notifier, ...(log ? { log } : {}) });
+  outbox.start();
+  outbox.wake();
+  return outbox;
 }
 
 /**
@@ -108,11 +120,14 @@ async function main(logger: Logger): Promise<void> {
   const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
   const connection = await NativeConnection.connect(temporalOptions);
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.
+  const notifier = new FakeNotifier(notifierLog(logger));
+  const outbox = startedOutbox(database.db, notifier, (line) => logger.warn(line));
   const worker = await createWorker({
     connection,
     namespace,
     db: database.db,
-    notifier: new FakeNotifier(notifierLog(logger)),
+    outbox,
+    notifier,
     payouts: new FakePayoutProvider(),
     contentPlatform: new FakeContentPlatform(),
     temporal: client,
@@ -128,6 +143,7 @@ async function main(logger: Logger): Promise<void> {
     `polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz), metrics on :${metricsPort}/metrics`,
   );
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
+  await outbox.stop();
   health.close();
   sweep.stop();
   await connection.close();

@@ -14,7 +14,7 @@ import { projectTaskIn, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
-import { notifyOnce } from './outbox.js';
+import { OutboxDispatcher, enqueueNotifications, notifyOnce } from './outbox.js';
 import { recordMetricsPoint } from '../db/metrics.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
@@ -30,6 +30,8 @@ export interface ActivityDeps {
    * (temporal/metrics.ts). Left out, no metrics are collected (most workflow tests).
    */
   startMetrics?: (input: MetricsInput) => Promise<void>;
+  /** Sends what the projection writes to the outbox; one of its own (default options) when left out. */
+  outbox?: OutboxDispatcher;
 }
 
 /** A ledger refusal will not change on retry: fail the activity for good. */
@@ -43,7 +45,7 @@ function permanent(err: unknown): never {
 type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
 type CreditEffect = Extract<Effect, { kind: 'credit' }>;
 
-export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics }: ActivityDeps) => ({
+export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics, outbox = new OutboxDispatcher({ db, notifier }) }: ActivityDeps) => ({
   /** R-APPEAL-48WH: escalateAppeal, decideAppeal (activities/appeals.ts). */
   ...createAppealActivities({ db, notifier }),
 
@@ -71,17 +73,19 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   /**
    * Projects the task's state and its new events to Postgres (db/tasks.ts) and,
    * in the same transaction, settles the escrow of a settling event among them
-   * (db/ledger.ts; tasks of engine 3, see workflows/task.ts): the read model never
+   * (db/ledger.ts) and records the events' messages in the outbox, which the
+   * dispatcher then sends (tasks of engine 3, see workflows/task.ts): the read model never
    * shows a task settled whose money has not moved, and the settlement costs no
    * activity of its own. A ledger refusal (which a retry cannot change) is rolled
    * back to its savepoint and answered, not thrown: the workflow records it as
    * `effect_failed` and the projection stands.
    */
-  async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[] }): Promise<{ refused: string[] }> {
-    const { task, events, settlements = [] } = input;
+  async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[]; notices?: (NotifyEffect & { taskId: string })[] }): Promise<{ refused: string[] }> {
+    const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
     await db.transaction(async (tx) => {
       await projectTaskIn(tx, task, events);
+      await enqueueNotifications(tx, notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId })));
       for (const settlement of settlements) {
         try {
           await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));
@@ -91,6 +95,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
         }
       }
     });
+    if (notices.length > 0) outbox.wake();
     // post-campaign data: accepted content is read from the platform until retention ends
     if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
       await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });

@@ -1,30 +1,49 @@
 /**
  * The notifications outbox: every SMS and phone call is first a row keyed by its
  * idempotency key, then sent once through the Notifier (which also receives the
- * key), then marked sent. Task effects and appeal escalations use it.
+ * key), then marked sent. The only module that writes `notifications`.
+ *
+ * Two ways in:
+ *   - `enqueueNotifications` (tasks of engine 3): the task projection writes the
+ *     rows in the transaction that records the events causing them, and the
+ *     `OutboxDispatcher` of the worker sends them. No activity, no workflow task
+ *     per message: a message exists exactly when its event does.
+ *   - `notifyOnce` (older tasks' `sendNotification` activity, appeal escalations):
+ *     row, send and mark in one retried activity.
+ * Either way a retry finds the row and does not resend, and the provider gets the
+ * key, so a send repeated after a crash is recognised on its side as well.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Notifier, OutboundMessage } from '../adapters/notifier.js';
-import type { Db } from '../db/client.js';
-import { notifications } from '../db/schema/index.js';
+import type { Db, Tx } from '../db/client.js';
+import { notifications, type NotificationRow } from '../db/schema/index.js';
+
+export type QueuedMessage = OutboundMessage & { taskId?: string | null };
+
+const rowOf = (message: QueuedMessage) => ({
+  key: message.idempotencyKey,
+  taskId: message.taskId ?? null,
+  channel: message.channel,
+  recipientRole: message.recipient.role,
+  recipientId: message.recipient.id,
+  template: message.template,
+  params: message.params,
+});
+
+/** Records messages in the outbox inside the caller's transaction; a key already there is left as it is. */
+export async function enqueueNotifications(tx: Tx, messages: QueuedMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
+}
 
 /**
  * Records the message in the notifications outbox (unique key), sends it once through the
  * provider (which also receives the key), marks it sent. A retry finds the row and does not resend.
  */
-export async function notifyOnce(db: Db, notifier: Notifier, message: OutboundMessage & { taskId?: string | null }): Promise<{ providerMessageId: string }> {
-  await db
-    .insert(notifications)
-    .values({
-      key: message.idempotencyKey,
-      taskId: message.taskId ?? null,
-      channel: message.channel,
-      recipientRole: message.recipient.role,
-      recipientId: message.recipient.id,
-      template: message.template,
-      params: message.params,
-    })
-    .onConflictDoNothing({ target: notifications.key });
+export async function notifyOnce(db: Db, notifier: Notifier, message: QueuedMessage): Promise<{ providerMessageId: string }> {
+  // the activity that sends it owns the row: never due for the dispatcher (no second sender racing its retries)
+  await db.insert(notifications).values({ ...rowOf(message), nextAttemptAt: sql`'infinity'::timestamptz` }).onConflictDoNothing({ target: notifications.key });
   const [row] = await db
     .update(notifications)
     .set({ attempts: sql`${notifications.attempts} + 1` })
@@ -32,13 +51,145 @@ export async function notifyOnce(db: Db, notifier: Notifier, message: OutboundMe
     .returning();
   if (!row) throw new Error(`notification ${message.idempotencyKey} vanished`);
   if (row.sentAt && row.providerMessageId) return { providerMessageId: row.providerMessageId };
+  return sendRow(db, notifier, row);
+}
+
+async function sendRow(db: Db, notifier: Notifier, row: NotificationRow): Promise<{ providerMessageId: string }> {
   const { providerMessageId } = await notifier.send({
     idempotencyKey: row.key,
-    channel: message.channel,
-    recipient: message.recipient,
-    template: message.template,
-    params: message.params,
+    channel: row.channel as OutboundMessage['channel'],
+    recipient: { role: row.recipientRole, id: row.recipientId } as OutboundMessage['recipient'],
+    template: row.template,
+    params: row.params,
   });
   await db.update(notifications).set({ sentAt: sql`now()`, providerMessageId }).where(eq(notifications.key, row.key));
   return { providerMessageId };
+}
+
+export interface OutboxOptions {
+  db: Db;
+  notifier: Notifier;
+  /** How often unsent messages are looked for without a wake-up (retries, other workers' rows); default 1 s. */
+  pollMs?: number;
+  /** Wait before the next try of a message tried `attempts` times: 2 s doubling, at most 10 minutes (as the activity's retry policy). */
+  backoffMs?: (attempts: number) => number;
+  /** Messages claimed per round; default 20. */
+  batch?: number;
+  log?: (line: string) => void;
+}
+
+export const OUTBOX_BACKOFF_MS = (attempts: number): number => Math.min(10 * 60_000, 2_000 * 2 ** Math.max(0, attempts - 1));
+
+/**
+ * Sends what the outbox holds. Each round claims due unsent rows with
+ * `FOR UPDATE SKIP LOCKED` (several workers share the table without sending a
+ * row twice at once), counts the attempt and moves the row's next try on by the
+ * backoff in the same statement (a worker killed mid-send leaves a row that is
+ * tried again after it), then sends each and marks it sent. A failed send stays
+ * unsent and is tried again when due, and the task's later messages wait for it
+ * (a task's messages arrive in the order of its events): retried until it goes out, as the
+ * activity was (`starmap_notifications_unsent` and the oldest unsent age on
+ * /metrics show a provider that stays down).
+ */
+export class OutboxDispatcher {
+  private readonly pollMs: number;
+  private readonly backoffMs: (attempts: number) => number;
+  private readonly batch: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: OutboxOptions) {
+    this.pollMs = options.pollMs ?? 1_000;
+    this.backoffMs = options.backoffMs ?? OUTBOX_BACKOFF_MS;
+    this.batch = options.batch ?? 20;
+  }
+
+  /** Starts the periodic round (idempotent); the first wake() starts it too. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.timer.unref();
+  }
+
+  /** Runs a round now (or right after the one running): new rows were committed. */
+  wake(): void {
+    if (this.stopped) return;
+    this.start();
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.rounds().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Stops the rounds and waits for the one running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async rounds(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        // until nothing is due: a task's next message becomes due when the one before it was sent
+        while (!this.stopped && (await this.round()) > 0);
+      } catch (err) {
+        this.options.log?.(`[outbox] round failed, tried again in ${this.pollMs} ms: ${(err as Error).message}`);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One claim and its sends; returns how many rows it claimed. */
+  private async round(): Promise<number> {
+    const { db } = this.options;
+    const claimed = await db.transaction(async (tx) => {
+      // a task's messages go out in the order of its events: one waits while an older one of its task is unsent
+      const older = alias(notifications, 'older');
+      const due = await tx
+        .select({ id: notifications.id, attempts: notifications.attempts })
+        .from(notifications)
+        .where(
+          and(
+            isNull(notifications.sentAt),
+            lte(notifications.nextAttemptAt, sql`now()`),
+            notExists(tx.select({ one: sql`1` }).from(older).where(and(eq(older.taskId, notifications.taskId), isNull(older.sentAt), lt(older.id, notifications.id)))),
+          ),
+        )
+        .orderBy(asc(notifications.nextAttemptAt))
+        .limit(this.batch)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return [];
+      const rows: NotificationRow[] = [];
+      // the next try moves on by this attempt's backoff (grouped: one statement per distinct wait)
+      const byWait = new Map<number, number[]>();
+      for (const d of due) {
+        const wait = this.backoffMs(d.attempts + 1);
+        byWait.set(wait, [...(byWait.get(wait) ?? []), d.id]);
+      }
+      for (const [wait, ids] of byWait) {
+        rows.push(
+          ...(await tx
+            .update(notifications)
+            .set({ attempts: sql`${notifications.attempts} + 1`, nextAttemptAt: sql`now() + ${wait} * interval '1 millisecond'` })
+            .where(inArray(notifications.id, ids))
+            .returning()),
+        );
+      }
+      return rows;
+    });
+    await Promise.all(
+      claimed.map((row) =>
+        sendRow(db, this.options.notifier, row).catch((err: unknown) => {
+          this.options.log?.(`[outbox] ${row.channel} ${row.template} (${row.key}) not sent, attempt ${row.attempts}, next in ${this.backoffMs(row.attempts)} ms: ${(err as Error).message}`);
+        }),
+      ),
+    );
+    return claimed.length;
+  }
 }

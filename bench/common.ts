@@ -292,7 +292,11 @@ export interface Actor {
 export interface Starmap {
   baseUrl: string;
   temporal: Client;
-  worker: Worker;
+  /** The in-process worker; absent when the worker runs as its own process (`workerPid`). */
+  worker?: Worker;
+  /** The worker's own process (`separateWorker`), as production runs it. */
+  workerPid?: number;
+  maxCachedWorkflows: number;
   platformSecret: string;
   clients: Actor[];
   creators: Actor[];
@@ -306,7 +310,10 @@ export interface Starmap {
  * fake provider's signed notification), `creators` creators with a Douyin
  * video offer at PRICE_FEN, one operator.
  */
-export async function startStarmap(servers: Servers, options: { clients: number; creators: number; fundFenPerClient: number; maxCachedWorkflows?: number | undefined; log: (line: string) => void }): Promise<Starmap> {
+export async function startStarmap(
+  servers: Servers,
+  options: { clients: number; creators: number; fundFenPerClient: number; maxCachedWorkflows?: number | undefined; separateWorker?: boolean; log: (line: string) => void },
+): Promise<Starmap> {
   const started = performance.now();
   const workerDb = connect(servers.databaseUrl);
   onCleanup("the worker's pool", (hurry) => (hurry ? workerDb.sql.end({ timeout: 0 }) : workerDb.close()));
@@ -319,9 +326,14 @@ export async function startStarmap(servers: Servers, options: { clients: number;
   const native = await NativeConnection.connect({ address: servers.temporalAddress });
   onCleanup("the worker's connection", () => native.close());
   const contentPlatform = new FakeContentPlatform();
-  // the workflow code as production runs it: bundled ahead (npm run build:workflows), not by the worker at start
+  // the workflow code as production runs it: bundled ahead (npm run build:workflows, in its own process so
+  // webpack's memory is not this process's), not by the worker at start
   const bundle = join(servers.dir, 'workflow-bundle.js');
-  await writeWorkflowBundle(bundle);
+  execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle-workflows.ts'), bundle], { cwd: repoRoot, stdio: 'ignore' });
+  if (options.separateWorker) {
+    const child = await startWorkerProcess(servers, bundle, options.maxCachedWorkflows, options.log);
+    return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, workerPid: child.pid, maxCachedWorkflows: child.maxCached };
+  }
   const worker = await createWorker({
     workflows: { workflowBundle: { codePath: bundle } },
     connection: native,
@@ -339,7 +351,64 @@ export async function startStarmap(servers: Servers, options: { clients: number;
     await running.catch(() => undefined);
   });
   options.log(`Starmap worker (worker.ts createWorker) polling, bundled in ${((performance.now() - started) / 1000).toFixed(1)} s; maxCachedWorkflows ${worker.options.maxCachedWorkflows}`);
+  return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, worker, maxCachedWorkflows: worker.options.maxCachedWorkflows };
+}
 
+/**
+ * The worker as production runs it: `worker.ts` in a process of its own, with the
+ * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
+ * the temp folder.
+ */
+async function startWorkerProcess(servers: Servers, bundle: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number }> {
+  const { freePort } = await importEmbedded();
+  const [health, metrics] = await Promise.all([freePort(), freePort()]);
+  const out = openSync(join(servers.dir, 'worker.log'), 'a');
+  const cached = maxCached ?? 500;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+    cwd: repoRoot,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      DATABASE_URL: servers.databaseUrl,
+      TEMPORAL_ADDRESS: servers.temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      HOST: '127.0.0.1',
+      WORKER_HEALTH_PORT: String(health),
+      WORKER_METRICS_PORT: String(metrics),
+      STARMAP_WORKFLOW_BUNDLE: bundle,
+      STARMAP_MAX_CACHED_WORKFLOWS: String(cached),
+      STARMAP_LOG_FORMAT: 'json',
+    },
+  });
+  const pid = child.pid!;
+  onCleanup('the worker process', async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => (clearTimeout(hard), resolve()));
+    });
+  });
+  const started = performance.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the worker process exited (${child.exitCode}); see ${join(servers.dir, 'worker.log')}`);
+    const ok = await fetch(`http://127.0.0.1:${health}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (performance.now() - started > 60_000) throw new Error(`the worker process was not ready in 60 s; see ${join(servers.dir, 'worker.log')}`);
+    await sleep(250);
+  }
+  log(`Starmap worker process (worker.ts, pid ${pid}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
+  return { pid, maxCached: cached };
+}
+
+/** The API in this process, and the funded clients, the creators and the operator it serves. */
+async function startApiAndActors(
+  servers: Servers,
+  temporal: Client,
+  apiDb: Database,
+  contentPlatform: FakeContentPlatform,
+  options: { clients: number; creators: number; fundFenPerClient: number; log: (line: string) => void },
+): Promise<Omit<Starmap, 'temporal' | 'worker' | 'workerPid' | 'maxCachedWorkflows'>> {
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
   const payments = new FakePaymentProvider();
@@ -360,10 +429,10 @@ export async function startStarmap(servers: Servers, options: { clients: number;
   const clients = await Promise.all(Array.from({ length: options.clients }, (_, i) => withToken({ role: 'client', id: `bench-client-${run}-${i + 1}` })));
   const creators = await Promise.all(Array.from({ length: options.creators }, (_, i) => withToken({ role: 'creator', id: `bench-creator-${run}-${i + 1}` })));
   const operator = await withToken({ role: 'operator', id: `bench-operator-${run}` });
-  await ensureAccount(workerDb.db, operator.actor);
-  for (const c of creators) await ensureCreator(workerDb.db, c.actor, { douyin_video: PRICE_FEN });
+  await ensureAccount(apiDb.db, operator.actor);
+  for (const c of creators) await ensureCreator(apiDb.db, c.actor, { douyin_video: PRICE_FEN });
   for (const c of clients) {
-    await ensureAccount(workerDb.db, c.actor);
+    await ensureAccount(apiDb.db, c.actor);
     for (let left = options.fundFenPerClient; left > 0; left -= MAX_TOP_UP_FEN) {
       const topUp = await http(baseUrl, 'POST', '/v1/wallets/me/top-ups', c.token, { amountFen: Math.min(left, MAX_TOP_UP_FEN) }, { 'idempotency-key': `bench-fund-${randomBytes(6).toString('hex')}` });
       const id = (topUp.body as { topUpId?: string } | null)?.topUpId;
@@ -374,7 +443,7 @@ export async function startStarmap(servers: Servers, options: { clients: number;
     }
   }
   options.log(`accounts: ${clients.length} clients funded through top-ups (${fmt(options.fundFenPerClient / 100)} yuan each), ${creators.length} creators with a Douyin video offer, 1 operator`);
-  return { baseUrl, temporal, worker, platformSecret, clients, creators, operator };
+  return { baseUrl, platformSecret, clients, creators, operator };
 }
 
 // ---------------------------------------------------------------- HTTP

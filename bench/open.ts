@@ -4,8 +4,9 @@
  * the API records the order, holds the escrow and starts the workflow), which
  * then wait on their acceptance timers. Prints the order rate, the workflow
  * set-up rate (tasks whose workflow reached its first projection: version > 0
- * in the tasks table), this process's RSS (the worker, the API and the driver
- * run in it), the Temporal SQLite file's size and the PostgreSQL database's
+ * in the tasks table), the worker's RSS (worker.ts in a process of its own, with
+ * the prebuilt workflow bundle, as production runs it), this process's (the API
+ * and the driver), the Temporal SQLite file's size and the PostgreSQL database's
  * size; then wakes a random sample (the creator accepts) and prints the
  * wake-up latency p50/p99, split by whether the task was likely evicted from
  * the worker's sticky cache (LRU of `maxCachedWorkflows`: the tasks opened
@@ -13,8 +14,9 @@
  *
  *   npm run bench:open [-- --tasks 2000 --concurrency 20 --wake 200 --wake-concurrency 1 --max-cached N]
  *
- * --max-cached sets the worker's cache size (default: the SDK's, from the heap
- * size), to see evictions without opening more tasks than the cache holds.
+ * --max-cached sets the worker's cache size (default: the worker's, 500 or
+ * STARMAP_MAX_CACHED_WORKFLOWS), to see evictions without opening more tasks
+ * than the cache holds.
  * Same throwaway stack as bench:lifecycle (bench/common.ts), removed at the end
  * and on Ctrl-C. Exits non-zero only when the benchmark itself fails.
  */
@@ -107,8 +109,9 @@ async function main(): Promise<string | undefined> {
   say(`${fmt(TASKS)} tasks, ${CONCURRENCY} orders at a time from ${CLIENTS} clients; then wake ${WAKE} random tasks, ${WAKE_CONCURRENCY} at a time`);
   const servers = await startServers('bench-open', say);
   const perClient = Math.ceil(TASKS / CLIENTS) + 1;
-  const starmap = await startStarmap(servers, { clients: CLIENTS, creators: CLIENTS, fundFenPerClient: perClient * PRICE_FEN, maxCachedWorkflows: MAX_CACHED, log: say });
-  const maxCached = starmap.worker.options.maxCachedWorkflows;
+  const starmap = await startStarmap(servers, { clients: CLIENTS, creators: CLIENTS, fundFenPerClient: perClient * PRICE_FEN, maxCachedWorkflows: MAX_CACHED, separateWorker: true, log: say });
+  const workerPid = starmap.workerPid!;
+  const maxCached = starmap.maxCachedWorkflows;
   const run = randomBytes(3).toString('hex');
 
   // ---- the empty stack's footprint, subtracted from the per-task figures
@@ -128,7 +131,7 @@ async function main(): Promise<string | undefined> {
     void setUpCount(servers).then((n) => {
       lastSetUp = n;
       const s = (performance.now() - started) / 1000;
-      say(`ordered ${fmt(ordered)}/${fmt(TASKS)} (${(ordered / s).toFixed(1)}/s), workflows set up ${fmt(n)}; RSS ${mb(process.memoryUsage().rss)}; Temporal SQLite ${mb(sqliteBytes(servers.temporalDbFile))}`);
+      say(`ordered ${fmt(ordered)}/${fmt(TASKS)} (${(ordered / s).toFixed(1)}/s), workflows set up ${fmt(n)}; worker RSS ${mb(rssOf(workerPid))}; Temporal SQLite ${mb(sqliteBytes(servers.temporalDbFile))}`);
     }, () => {});
   }, PROGRESS_MS);
   try {
@@ -167,6 +170,7 @@ async function main(): Promise<string | undefined> {
   // ---- footprint, with the tasks waiting on their timers
   await sleep(2_000); // let the SQLite WAL and the worker settle
   const rss = process.memoryUsage();
+  const workerRss = rssOf(workerPid);
   const temporalRss = rssOf(servers.temporalPid);
   const sqliteSize = sqliteBytes(servers.temporalDbFile);
   const [pg] = await servers.database.db.execute<{ db: string; tasks: string; events: string }>(pgSizeSql);
@@ -210,7 +214,8 @@ async function main(): Promise<string | undefined> {
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
   orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms, retries included; ${retriedOrders} answers retried)
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} reached their first projection ${(setUpMs / 1000).toFixed(1)} s after the first order)
-  this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): worker (maxCachedWorkflows ${maxCached}), API and driver together
+  worker RSS         ${mb(workerRss)} (worker.ts in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached})
+  this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): the API and the driver
   Temporal RSS       ${mb(temporalRss)} (dev server)
   Temporal SQLite    ${mb(sqliteSize)} with WAL (${mb(sqliteBaseline)} before the orders) = ${(sqliteGrowth / TASKS / 1024).toFixed(1)} KB per task
   PostgreSQL         ${mb(pgSize)} database (${mb(pgBaseline)} with the accounts, before the orders; tasks ${mb(Number(pg?.tasks ?? 0))}, task_events ${mb(Number(pg?.events ?? 0))}) = ${(pgGrowth / TASKS / 1024).toFixed(1)} KB per task
@@ -220,7 +225,7 @@ async function main(): Promise<string | undefined> {
   100,000 tasks at these rates (linear extrapolation): ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, all set up after ~${(100_000 / setUpPerS / 60).toFixed(0)} min; SQLite ~${mb(sqliteBaseline + (sqliteGrowth / TASKS) * 100_000)}, PostgreSQL ~${mb(pgBaseline + (pgGrowth / TASKS) * 100_000)}`);
   if (wake.length === 0) throw new Error('no task woke up');
   return (
-    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} rss_mb=${(rss.rss / 1024 / 1024).toFixed(0)} ` +
+    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} worker_rss_mb=${(workerRss / 1024 / 1024).toFixed(0)} ` +
     `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`
   );
 }

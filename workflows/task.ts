@@ -135,10 +135,16 @@ export interface TaskRun {
  * costs a task two history events (its marker and an upsert of
  * TemporalChangeVersion) and a visibility write, so a new task asks one. New in
  * engine 3: the escrow settles in the projection's transaction (activities
- * `projectTask`), not in an activity of its own. Tasks started before it replay
+ * `projectTask`), not in an activity of its own, and an event's SMS and phone
+ * calls are written to the notifications outbox in that transaction too, sent
+ * by the worker's outbox dispatcher (activities/outbox.ts) instead of one
+ * activity each. Tasks started before it replay
  * as they ran (they have no `engine-3` marker and ask their own patches).
  */
 export const ENGINE = 3;
+
+/** A message an event sends (engine 3: written to the outbox with the event, sent by the worker's dispatcher). */
+type Notice = Extract<Effect, { kind: 'notify' }> & { taskId: string };
 
 /** Under Temporal's suggestion (4 Ki events) with room for the handover. */
 export const EVENTS_PER_RUN = 3_000;
@@ -170,8 +176,8 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     const info = workflowInfo();
     if ((info.historyLength >= eventsPerRun || info.continueAsNewSuggested) && (engine3 || patched('continue-as-new'))) handOver = true;
   };
-  /** Events to project; engine 3 carries a settling event's settlement with it (one transaction). */
-  const projections = new Queue<{ event: TaskEvent; settlement?: Settlement }>();
+  /** Events to project; engine 3 carries an event's settlement and messages with it (one transaction). */
+  const projections = new Queue<{ event: TaskEvent; settlement?: Settlement; notices?: Notice[] }>();
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
@@ -185,12 +191,14 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     const event = evolve(state, draft, now());
     publish();
     let settlement: Settlement | undefined;
+    const notices: Notice[] = [];
     for (const effect of effectsOf(state, event)) {
       if (engine3 && effect.kind === 'settle') settlement = settlementOf(state, effect);
+      else if (engine3 && effect.kind === 'notify') notices.push({ ...effect, taskId: state.taskId });
       else if (rules >= 2 && effect.kind === 'notify') messages.push(effect);
       else effects.push(effect);
     }
-    projections.push(settlement ? { event, settlement } : { event });
+    projections.push({ event, ...(settlement ? { settlement } : {}), ...(notices.length ? { notices } : {}) });
     if (rules >= 2) setCurrentDetails(currentDetails(state));
     checkHistory();
     return state;
@@ -257,10 +265,16 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const projector = projections.drain(async (batch) => {
     const events = batch.map((p) => p.event);
     const settlements = batch.flatMap((p) => (p.settlement ? [p.settlement] : []));
-    const summary = [`project events ${events[0]?.seq ?? ''}–${events.at(-1)?.seq ?? ''} to the read model`, ...settlements.map(settleSummary)].join('; ');
+    const notices = batch.flatMap((p) => p.notices ?? []);
+    const summary = [
+      `project events ${events[0]?.seq ?? ''}–${events.at(-1)?.seq ?? ''} to the read model`,
+      ...settlements.map(settleSummary),
+      ...notices.map((n) => `outbox: ${n.channel} '${n.template}' to the ${n.recipient.role}`),
+    ].join('; ');
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await projectTask.executeWithOptions({ summary }, [{ task: { ...state }, events, ...(settlements.length ? { settlements } : {}) }]);
+        const input = { task: { ...state }, events, ...(settlements.length ? { settlements } : {}), ...(notices.length ? { notices } : {}) };
+        const result = await projectTask.executeWithOptions({ summary }, [input]);
         // a ledger refusal (never retried into success) is surfaced as effect_failed, as an effect's would be
         for (const message of result?.refused ?? []) commit({ type: 'effect_failed', actor: SYSTEM, reason: message, payload: { effect: 'settle', message } });
         break;

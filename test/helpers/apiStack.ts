@@ -9,6 +9,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
+import { OutboxDispatcher } from '../../activities/outbox.js';
+import { TEST_OUTBOX_BACKOFF_MS } from './stack.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { FakePaymentProvider, type SignedNotification } from '../../adapters/payments.js';
 import { FakeTelephony } from '../../adapters/telephony.js';
@@ -74,11 +76,14 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
   await ensureSearchAttributes(env.connection, 'default');
   const payouts = new FakePayoutProvider();
   const contentPlatform = new FakeContentPlatform();
+  const notifier = new FakeNotifier();
+  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoffMs: TEST_OUTBOX_BACKOFF_MS });
+  outbox.start();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowBundle: bundle,
-    activities: createActivities({ db: postgres.database.db, notifier: new FakeNotifier(), payouts, contentPlatform, startMetrics: metricsStarter(env.client, TASK_QUEUE) }),
+    activities: createActivities({ db: postgres.database.db, notifier, outbox, payouts, contentPlatform, startMetrics: metricsStarter(env.client, TASK_QUEUE) }),
   });
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');
@@ -155,6 +160,7 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       worker.shutdown();
+      await outbox.stop();
       await running;
       await env.teardown();
       await postgres.stop();

@@ -13,6 +13,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
+import { OutboxDispatcher } from '../../activities/outbox.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { createActivities } from '../../activities/index.js';
 import { connect, type Database } from '../../db/client.js';
@@ -142,6 +143,9 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
   await sleeping;
 }
 
+/** The outbox's retry backoff in tests: 50 ms doubling, at most 1 s. */
+export const TEST_OUTBOX_BACKOFF_MS = (attempts: number): number => Math.min(1_000, 50 * 2 ** Math.max(0, attempts - 1));
+
 /** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
 export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
   const [env, postgres, bundle] = await Promise.all([
@@ -154,8 +158,12 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
   const payouts = new FakePayoutProvider();
   const contentPlatform = new FakeContentPlatform();
   let taskQueueOfWorker = TASK_QUEUE;
+  // the outbox's retries at test speed: 50 ms doubling (production: 2 s doubling), every 100 ms without a wake-up
+  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoffMs: TEST_OUTBOX_BACKOFF_MS });
+  outbox.start();
   const activities = createActivities({
     db: postgres.database.db,
+    outbox,
     notifier,
     payouts,
     contentPlatform,
@@ -182,6 +190,7 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
       return { worker, taskQueue };
     },
     async stop() {
+      await outbox.stop();
       await env.teardown();
       await postgres.stop();
     },
