@@ -12,110 +12,19 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { appealById, appealOfCreditEvent, appealsOf, fileAppeal, openAppealsByDue, type AppealRow } from '../db/appeals.js';
 import { calendarDaysOf, deleteCalendarDay, loadCalendar, setCalendarDay } from '../db/calendar.js';
 import { CN_ZONE_OFFSET_MINUTES } from '../domain/calendarData.js';
-import { DomainError, HOUR, MAX_REASON_CHARS, MINUTE, calendarCovers, workingTimeBetween, type WorkingCalendar } from '../domain/index.js';
+import { DomainError, HOUR, MINUTE, calendarCovers, workingTimeBetween, type WorkingCalendar } from '../domain/index.js';
 import { decideAppeal, startAppealWorkflow } from '../temporal/appeals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent, optionalIdempotencyKey, updateIdFor } from './idempotency.js';
 import { newId } from './ids.js';
-import { json, type Registrar } from './openapiRoute.js';
 import { Problem, forbidden, fromDomainError, notFound } from './problems.js';
-// schemas.ts runs extendZodWithOpenApi(z): imported before any `.openapi()` below
-import { AccountId, text } from './schemas.js';
+import { AppealDecisionBody, AppealIdParam, AppealQueueQuery, CalendarDayBody, CalendarDayParam, CalendarQuery, FileAppealBody, ListAppealsQuery, type Appeal } from './schemas.js';
 import { fromWorkflowError, withTemporal } from './temporalErrors.js';
-
-// ---------------------------------------------------------------- schemas
-
-
-export const AppealIdParam = z.object({
-  appealId: z
-    .string()
-    .regex(/^apl_[0-9a-f-]{36}$/, 'an appeal id')
-    .openapi({ example: 'apl_019a4b2c-7d1e-7f00-8a55-2f1d8f1e6a11' }),
-});
-export const FileAppealBody = z
-  .object({
-    creditEventId: z
-      .number()
-      .int()
-      .positive()
-      .max(Number.MAX_SAFE_INTEGER)
-      .openapi({ description: 'The deduction (a credit event with a negative delta) appealed' }),
-    reason: text(MAX_REASON_CHARS).openapi({ description: 'Why the deduction is wrong, e.g. force majeure' }),
-  })
-  .strict()
-  .openapi('FileAppeal');
-export const AppealDecisionBody = z
-  .object({ outcome: z.enum(['upheld', 'rejected']).openapi({ description: 'upheld restores the points' }), note: text(MAX_REASON_CHARS) })
-  .strict()
-  .openapi('AppealDecision');
-export const ListAppealsQuery = z
-  .object({
-    status: z.enum(['open', 'escalated', 'upheld', 'rejected']).optional(),
-    creatorId: AccountId.optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: AppealIdParam.shape.appealId.optional().openapi({ description: 'nextCursor of the previous page' }),
-  })
-  .strict();
-export const AppealQueueQuery = z
-  .object({
-    dueWithinHours: z.coerce
-      .number()
-      .min(0)
-      .max(24 * 366)
-      .optional()
-      .openapi({ description: 'Only appeals due within this many (wall-clock) hours; overdue ones always included' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-  })
-  .strict();
-export const CalendarQuery = z
-  .object({ year: z.coerce.number().int().min(1970).max(9999).optional().openapi({ description: 'Default: the current year (Asia/Shanghai)' }) })
-  .strict();
-/** A calendar date (YYYY-MM-DD, a day that exists: the document says format date). */
-export const CalendarDayParam = z.object({ day: z.iso.date().openapi({ example: '2027-01-01' }) });
-export const CalendarDayBody = z
-  .object({
-    kind: z.enum(['holiday', 'workday']).openapi({ description: 'holiday: a day off; workday: a make-up working day (调休), on a Saturday or Sunday only' }),
-    name: text(100).openapi({ example: '元旦' }),
-  })
-  .strict()
-  .openapi('CalendarDayEntry');
-
-export const Appeal = z
-  .object({
-    id: z.string(),
-    creatorId: z.string(),
-    creditEventId: z.number().int(),
-    points: z.number().int(),
-    reason: z.string(),
-    status: z.enum(['open', 'escalated', 'upheld', 'rejected']),
-    filedAt: z.string(),
-    dueAt: z.string().openapi({ description: 'filedAt + 48 hours counted on working days (Asia/Shanghai calendar)' }),
-    escalatedAt: z.string().nullable(),
-    decidedAt: z.string().nullable(),
-    decidedBy: z.string().nullable(),
-    decisionNote: z.string().nullable(),
-  })
-  .openapi('Appeal');
-export const QueuedAppeal = Appeal.extend({
-  workingTimeLeftMs: z.number().int().openapi({ description: 'Working-day time left until dueAt (0 when overdue)' }),
-  overdue: z.boolean(),
-}).openapi('QueuedAppeal');
-export const CalendarDay = z
-  .object({
-    day: z.string(),
-    kind: z.enum(['holiday', 'workday']),
-    name: z.string(),
-    source: z.string(),
-    origin: z
-      .enum(['built-in', 'database'])
-      .openapi({ description: 'built-in: official data shipped with the code; database: entered by operators (overrides)' }),
-  })
-  .openapi('CalendarDay');
 
 // ---------------------------------------------------------------- views
 
@@ -305,86 +214,4 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
   });
 
   return router;
-}
-
-// ---------------------------------------------------------------- OpenAPI
-
-/** Registers the appeal and calendar paths on the API's OpenAPI document (api/openapi.ts). */
-export function registerAppealPaths(route: Registrar): void {
-  const operators = { 403: 'Operators only' } as const;
-  route({
-    method: 'post',
-    path: '/v1/appeals',
-    summary: 'Appeal one of your deductions (creators; R-APPEAL-48WH: answered within 48 working hours)',
-    idempotencyKey: 'optional',
-    body: FileAppealBody,
-    ok: { 201: json('Filed; dueAt is 48 hours later counted on working days', Appeal) },
-    problems: {
-      400: 'Invalid request, or no such credit event of this creator',
-      403: 'Creators only',
-      404: 'No such deduction of the caller',
-      409: 'The deduction has already been appealed (appealId says which), or the first request with this key is still running',
-      422: 'Not a deduction, or the Idempotency-Key was used with another body',
-      503: 'Temporal unavailable: the appeal is kept',
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/appeals',
-    summary: "Appeals, newest first: a creator's own; operators all",
-    query: ListAppealsQuery,
-    ok: { 200: json('A page', z.object({ items: z.array(Appeal), nextCursor: z.string().nullable() })) },
-    problems: { 403: 'Creators and operators only; a creator lists its own appeals only' },
-  });
-  route({
-    method: 'get',
-    path: '/v1/appeals/{appealId}',
-    summary: 'One appeal (its creator, operators)',
-    params: AppealIdParam,
-    ok: { 200: json('The appeal', Appeal) },
-    problems: { 403: 'Creators and operators only', 404: 'No such appeal, or not visible to the caller' },
-  });
-  route({
-    method: 'post',
-    path: '/v1/appeals/{appealId}/decision',
-    summary: 'Decide an appeal (operators): upheld restores the points, rejected keeps the deduction',
-    params: AppealIdParam,
-    idempotencyKey: 'optional',
-    body: AppealDecisionBody,
-    ok: { 200: json('The decided appeal', Appeal) },
-    problems: { ...operators, 404: 'No such appeal', 409: 'Already decided', 422: 'A rule refuses the decision', 503: true },
-  });
-  route({
-    method: 'get',
-    path: '/v1/operator/appeals',
-    summary: 'Operators: open and escalated appeals, closest deadline first, with the working time left',
-    query: AppealQueueQuery,
-    ok: { 200: json('The queue', z.object({ items: z.array(QueuedAppeal) })) },
-    problems: operators,
-  });
-  route({
-    method: 'get',
-    path: '/v1/operator/calendar',
-    summary: "Operators: a year's holidays and make-up working days (built-in and entered)",
-    query: CalendarQuery,
-    ok: { 200: json('The calendar', z.object({ year: z.number().int(), zone: z.string(), hasData: z.boolean(), items: z.array(CalendarDay) })) },
-    problems: operators,
-  });
-  route({
-    method: 'put',
-    path: '/v1/operator/calendar/{day}',
-    summary: 'Operators: set a holiday or a make-up working day (applies to appeals filed afterwards)',
-    params: CalendarDayParam,
-    body: CalendarDayBody,
-    ok: { 200: json('Saved', CalendarDay) },
-    problems: { ...operators, 422: 'The calendar rules refuse it (e.g. a make-up working day on a weekday)' },
-  });
-  route({
-    method: 'delete',
-    path: '/v1/operator/calendar/{day}',
-    summary: "Operators: remove a date's database entry (the built-in entry, if any, applies again)",
-    params: CalendarDayParam,
-    ok: { 204: { description: 'Removed' } },
-    problems: { ...operators, 404: 'No database entry of that date' },
-  });
 }

@@ -12,134 +12,18 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { cardsOf, creditHistoryOf, issueCard, type CardView } from '../db/cards.js';
 import { mcnOf, observationEndsAt } from '../db/creators.js';
 import { creditScoreOf } from '../db/credit.js';
 import { complaintQueue, reviewQueue, type QueueCursor } from '../db/tasks.js';
 import { accounts, tasks } from '../db/schema/index.js';
-import {
-  CARD_COLORS,
-  INITIAL_CREDIT_POINTS,
-  MAX_CARD_POINTS,
-  MAX_OBSERVATION_DAYS,
-  MAX_REASON_CHARS,
-  MIN_OBSERVATION_DAYS,
-} from '../domain/index.js';
+import { INITIAL_CREDIT_POINTS } from '../domain/index.js';
 import { actorOf, type UserActor } from './auth.js';
 import { decodeCursor, encodeCursor, isId } from './cursors.js';
 import { idempotent, requireIdempotencyKey, type Keyed } from './idempotency.js';
-import { json, type Registrar } from './openapiRoute.js';
 import { Problem, notFound, orDomainProblem } from './problems.js';
-import { CreatorIdParam, TaskIdParam, text } from './schemas.js'; // schemas.ts also enables .openapi() on zod
-
-
-// ---------------------------------------------------------------- schemas
-
-export const CardBody = z
-  .object({
-    color: z.enum(CARD_COLORS).openapi({ description: 'R-CARDS: red = direct harm to the client or the platform; yellow = a violation without direct harm' }),
-    reason: text(MAX_REASON_CHARS),
-    observationDays: z
-      .number()
-      .int()
-      .min(MIN_OBSERVATION_DAYS)
-      .max(MAX_OBSERVATION_DAYS)
-      .openapi({
-        description: 'Length of the observation period in natural days, counted from now; a later violation during it restarts it (R-OBSERVATION-RESTART)',
-      }),
-    points: z.number().int().min(0).max(MAX_CARD_POINTS).optional().openapi({ description: 'R-CREDIT: credit points the card deducts; default 0' }),
-    taskId: TaskIdParam.shape.taskId.optional().openapi({ description: "The creator's task the violation happened on" }),
-  })
-  .strict()
-  .openapi('IssueCard');
-
-const Card = z
-  .object({
-    id: z.string(),
-    creatorId: z.string(),
-    color: z.enum(CARD_COLORS),
-    reason: z.string(),
-    observationDays: z.number().int(),
-    points: z.number().int(),
-    issuedBy: z.string(),
-    issuedAt: z.string(),
-    lastViolationAt: z.string().openapi({ description: 'The violation the observation currently counts from' }),
-    observationEndsAt: z.string(),
-    inObservation: z.boolean(),
-  })
-  .openapi('Card');
-
-const CreditEvent = z
-  .object({
-    id: z.number().int(),
-    cause: z.enum(['retention_violation', 'card', 'appeal_upheld']),
-    delta: z.number().int(),
-    reason: z.string(),
-    actor: z.object({ role: z.string(), id: z.string() }),
-    taskId: z.string().nullable(),
-    cardId: z.string().nullable(),
-    appealId: z.string().nullable(),
-    occurredAt: z.string(),
-    recordedAt: z.string(),
-  })
-  .openapi('CreditEvent');
-
-const Credit = z
-  .object({
-    creatorId: z.string(),
-    score: z.number().int(),
-    initial: z.number().int().openapi({ description: 'Every creator starts here (design: 100); score = initial + the sum of the deltas' }),
-    observation: z.object({ inObservation: z.boolean(), endsAt: z.string().nullable() }),
-    history: z.object({ items: z.array(CreditEvent), nextCursor: z.string().nullable() }).openapi({ description: 'Newest first' }),
-  })
-  .openapi('Credit');
-
-export const CreditQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z
-      .string()
-      .regex(/^[1-9]\d{0,15}$/, 'nextCursor of the previous page')
-      .transform(Number)
-      .optional(),
-  })
-  .strict();
-
-const queueQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(300).optional().openapi({ description: 'nextCursor of the previous page' }),
-};
-export const ReviewQueueQuery = z.object({ stage: z.enum(['script', 'content']).optional(), ...queueQuery }).strict();
-export const ComplaintQueueQuery = z.object(queueQuery).strict();
-
-const ReviewQueueItem = z
-  .object({
-    taskId: z.string(),
-    taskType: z.string(),
-    stage: z.enum(['script', 'content']),
-    status: z.string(),
-    clientId: z.string(),
-    creatorId: z.string(),
-    revision: z.number().int().nullable(),
-    operatorRejections: z.number().int().nullable(),
-    submittedAt: z.string().nullable(),
-    since: z.string().openapi({ description: 'When the task entered review (the read model last changed)' }),
-  })
-  .openapi('ReviewQueueItem');
-const ComplaintQueueItem = z
-  .object({
-    taskId: z.string(),
-    taskType: z.string(),
-    status: z.string(),
-    clientId: z.string(),
-    creatorId: z.string(),
-    reason: z.string(),
-    openedAt: z.string(),
-    complaintsFiled: z.number().int().nullable(),
-  })
-  .openapi('ComplaintQueueItem');
+import { CardBody, ComplaintQueueQuery, CreatorIdParam, CreditQuery, ReviewQueueQuery } from './schemas.js';
 
 // ---------------------------------------------------------------- routes
 
@@ -269,60 +153,4 @@ export function creditRoutes({ db }: { db: Db }): Router {
   });
 
   return router;
-}
-
-// ---------------------------------------------------------------- OpenAPI (called by api/openapi.ts)
-
-export function registerCreditPaths(route: Registrar): void {
-  const hidden = 'No such creator, or not visible to the caller (only the creator, its MCN and operators see it)';
-  const params = CreatorIdParam;
-  route({
-    method: 'get',
-    path: '/v1/creators/{creatorId}/credit',
-    summary: "R-CREDIT: a creator's credit score, observation period and history of changes, newest first (the creator, its MCN, operators)",
-    params,
-    query: CreditQuery,
-    ok: { 200: json('Score and a page of history', Credit) },
-    problems: { 404: hidden },
-  });
-  route({
-    method: 'get',
-    path: '/v1/creators/{creatorId}/cards',
-    summary: "R-CARDS: a creator's red and yellow cards with their observation periods, newest first (the creator, its MCN, operators)",
-    params,
-    ok: { 200: json('Cards', z.object({ items: z.array(Card) })) },
-    problems: { 404: hidden },
-  });
-  route({
-    method: 'post',
-    path: '/v1/creators/{creatorId}/cards',
-    summary:
-      'R-CARDS: give a red or yellow card with an observation period and optional points (operators; Idempotency-Key required); restarts running observations (R-OBSERVATION-RESTART)',
-    params,
-    idempotencyKey: 'required',
-    body: CardBody,
-    ok: { 201: json('Card given', z.object({ card: Card, restartedObservations: z.number().int(), score: z.number().int() })) },
-    problems: {
-      403: 'Operators only',
-      404: 'No such creator',
-      409: 'The first request with this Idempotency-Key is still running (Retry-After)',
-      422: "The task is not the creator's, or the Idempotency-Key was used with another body",
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/operator/queues/reviews',
-    summary: 'Scripts and content awaiting operator review, longest waiting first (operators)',
-    query: ReviewQueueQuery,
-    ok: { 200: json('A page', z.object({ items: z.array(ReviewQueueItem), nextCursor: z.string().nullable() })) },
-    problems: { 403: 'Operators only' },
-  });
-  route({
-    method: 'get',
-    path: '/v1/operator/queues/complaints',
-    summary: 'Tasks with an open client complaint (R-COMPLAINT), oldest complaint first (operators)',
-    query: ComplaintQueueQuery,
-    ok: { 200: json('A page', z.object({ items: z.array(ComplaintQueueItem), nextCursor: z.string().nullable() })) },
-    problems: { 403: 'Operators only' },
-  });
 }

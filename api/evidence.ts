@@ -17,24 +17,19 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { errors as joseErrors } from 'jose';
-import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { activeAccount } from '../db/accounts.js';
 import { evidenceRecordOf } from '../db/evidence.js';
 import { actorOf, authenticate, type Auth, type UserActor } from './auth.js';
-import { ENTRY_KINDS, EVIDENCE_FORMAT, exportEvidence, type EvidenceExport } from './evidenceBundle.js';
+import { exportEvidence, type EvidenceExport } from './evidenceBundle.js';
 import { renderEvidenceHtml } from './evidenceHtml.js';
-import { json, type Registrar } from './openapiRoute.js';
 import { badRequest, notFound, unauthorized } from './problems.js';
-import { TaskIdParam } from './schemas.js';
+import { EvidencePageQuery, TaskIdParam } from './schemas.js';
 import { visibleTaskOf } from './tasks.js';
 
 /** How long a link to the printable page may be opened. */
 export const EVIDENCE_LINK_TTL_SECONDS = 5 * 60;
 const scopeOf = (taskId: string) => `evidence:${taskId}`;
-
-/** `?token=`: any value is a credential to check (a malformed one is a 401, as a bad bearer token is); given twice, a 400. */
-export const EvidencePageQuery = z.object({ token: z.string().optional() });
 
 interface EvidenceDeps {
   db: Db;
@@ -130,90 +125,4 @@ export function evidencePageRoutes({ db, auth }: EvidenceDeps): Router {
   });
 
   return router;
-}
-
-// ------------------------------------------------------------ the OpenAPI document
-
-const time = z.string().openapi({ description: 'ISO 8601, UTC, milliseconds' });
-const party = z.object({ id: z.string(), displayName: z.string().nullable() });
-const actor = z.object({ role: z.string(), id: z.string() });
-export const EvidenceEntrySchema = z
-  .object({
-    kind: z.enum(ENTRY_KINDS),
-    at: time,
-    actor: actor.nullable().openapi({ description: 'Who did it, where known (null for ledger transfers)' }),
-    source: z.string().openapi({ description: 'Where it is recorded: task_events#<seq>, ledger_transfers#<id>, credit_events#<id>, appeals#<id>' }),
-    data: z.record(z.string(), z.unknown()).openapi({
-      description:
-        'Task events: {event, seq, reason, payload} (a submission\'s payload holds stage, revision and body); transfers: {transferId, transferKind, fromAccount, toAccount, amountFen}; credit changes: {creditEventId, creatorId, delta, cause, reason, taskId, cardId, appealId}; appeals: {appealId, creditEventId, step: filed|escalated|decided, ...}',
-    }),
-  })
-  .openapi('EvidenceEntry');
-export const EvidenceDocumentSchema = z
-  .object({
-    format: z.literal(EVIDENCE_FORMAT),
-    task: z.object({
-      id: z.string(),
-      type: z.string(),
-      typeNameZh: z.string().nullable(),
-      status: z.string(),
-      closeReason: z.string().nullable(),
-      brief: z.string(),
-      priceFen: z.number().int(),
-      retentionDays: z.number().int(),
-      scriptRequired: z.boolean(),
-      orderedAt: time,
-      closedAt: time.nullable(),
-      client: party,
-      creator: party,
-      mcn: party.nullable(),
-      payoutAccount: z.string().nullable(),
-    }),
-    money: z.object({ heldFen: z.number().int(), refundedFen: z.number().int(), paidOutFen: z.number().int(), inEscrowFen: z.number().int() }),
-    asOf: time.openapi({ description: 'The time of the latest entry' }),
-    entries: z.array(EvidenceEntrySchema).openapi({ description: 'Everything recorded about the task, in time order' }),
-  })
-  .openapi('EvidenceBundle');
-
-const digestHeaders = {
-  'X-Evidence-SHA256': { description: 'SHA-256 (hex) of the JSON document', schema: { type: 'string' as const, pattern: '^[0-9a-f]{64}$' } },
-  'X-Evidence-Generated-At': { description: 'When this answer was made (not part of the document, so not of its digest)', schema: { type: 'string' as const } },
-};
-
-export function registerEvidencePaths(route: Registrar): void {
-  const hidden = 'No such task, or not visible to the caller (only its client, its creator, the creator\'s MCN and operators)';
-  route({
-    method: 'get',
-    path: '/v1/tasks/{taskId}/evidence',
-    summary:
-      "R-EVIDENCE: the task's dispute evidence bundle as one JSON document (RFC 8785 canonical bytes): submissions with their body, reviews and decisions with actor and reason, publications, platform events, complaints, ledger transfers, credit changes and appeals, in time order",
-    params: TaskIdParam,
-    ok: {
-      200: {
-        ...json('The bundle; the same record always gives the same bytes', EvidenceDocumentSchema),
-        headers: {
-          'Repr-Digest': { description: 'RFC 9530: sha-256=:<base64 of the SHA-256 of the body>:', schema: { type: 'string', pattern: '^sha-256=:[A-Za-z0-9+/]{43}=:$' } },
-          ...digestHeaders,
-        },
-      },
-    },
-    problems: { 404: hidden },
-  });
-  route({
-    method: 'get',
-    path: '/v1/tasks/{taskId}/evidence-link',
-    summary: 'R-EVIDENCE: a link (relative to the API) that opens the printable evidence page without a bearer token; valid 5 minutes, for this task and this caller only',
-    params: TaskIdParam,
-    ok: { 200: json('The link', z.object({ url: z.string(), expiresAt: time })) },
-    problems: { 404: hidden },
-  });
-  route({
-    method: 'get',
-    path: '/v1/tasks/{taskId}/evidence.html',
-    summary: "R-EVIDENCE: the printable evidence page (zh-CN, no script, no external asset) with the JSON document's SHA-256 and the document itself; a bearer token or the link's token",
-    params: TaskIdParam,
-    linkToken: true,
-    ok: { 200: { description: 'The page', headers: digestHeaders, content: { 'text/html': { schema: z.string() } } } },
-    problems: { 400: 'The task id is malformed, or the link token is given twice (invalid-link-token)', 401: 'No bearer token and no link token, or the link token is not valid, expired, is for another task, or its account is gone', 404: hidden },
-  });
 }

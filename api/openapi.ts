@@ -6,31 +6,64 @@
  * it) and whether its body is required. test/api/openapi-strict.test.ts checks
  * that every route of the Express app is here; `npm run test:fuzz`
  * (schemathesis) checks the server against it.
+ *
+ * The convention: every path of every process is registered here, one section
+ * a process, and every schema comes from api/schemas.ts (its sections are in
+ * the same order). This file declares no schema of its own; a registration
+ * writes in place only an anonymous wrapper ({ items }, a page) or a small
+ * one-off answer. The task actions come from api/tasks.ts TASK_ACTIONS, the
+ * table that also mounts their routes.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { registerAppealPaths } from './appeals.js';
-import { registerCreditPaths } from './credit.js';
-import { registerEvidencePaths } from './evidence.js';
 import { json, routeRegistrar } from './openapiRoute.js';
-import { TASK_ACTIONS } from './tasks.js';
 import {
   Account,
-  AccountId,
   AmountBody,
+  Appeal,
+  AppealDecisionBody,
+  AppealIdParam,
+  AppealQueueQuery,
   BindPlatformAccountBody,
+  BoundAccount,
+  CalendarDay,
+  CalendarDayBody,
+  CalendarDayParam,
+  CalendarQuery,
+  Card,
+  CardBody,
   ClientContactBody,
+  ClientRating,
+  ComplaintQueueItem,
+  ComplaintQueueQuery,
+  Contact,
   ContactBody,
   CreateTaskBody,
   CreatorIdParam,
+  CreatorProfile,
+  Credit,
+  CreditQuery,
+  EvidenceDocumentSchema,
+  EvidenceLink,
+  FileAppealBody,
+  ListAppealsQuery,
   ListTasksQuery,
   McnBody,
+  MetricsPoint,
   Offer,
   OpenOfferBody,
+  OwnProfile,
+  PaymentNotification,
   PlatformEventBody,
+  PlatformSignatureHeaders,
   PlazaPage,
   PlazaQuery,
+  QueuedAppeal,
+  Rating,
   RatingBody,
+  Readiness,
+  ReviewQueueItem,
+  ReviewQueueQuery,
   Session,
   SessionBody,
   SignUpBody,
@@ -41,96 +74,18 @@ import {
   TaskIdParam,
   TaskPage,
   TaskSummary,
+  TaskType,
   TaskTypeParam,
   TopUpBody,
+  TopUpIdParam,
+  TopUpView,
+  Transfer,
   UpdateOfferBody,
   VirtualNumbersBody,
+  WithdrawalIdParam,
+  time,
 } from './schemas.js';
-
-const time = z.string().openapi({ description: 'ISO 8601' });
-const TopUpView = z
-  .object({
-    topUpId: z.string(),
-    amountFen: z.number().int(),
-    status: z.enum(['pending', 'succeeded', 'failed']),
-    payUrl: z.string().optional(),
-    failureReason: z.string().nullable(),
-    createdAt: time,
-    settledAt: time.nullable(),
-  })
-  .openapi('TopUp');
-const Transfer = z
-  .object({
-    id: z.string(),
-    kind: z.string(),
-    direction: z.enum(['in', 'out']),
-    amountFen: z.number().int(),
-    counterparty: z.string(),
-    taskId: z.string().nullable(),
-    withdrawalId: z.string().nullable(),
-    at: time,
-  })
-  .openapi('Transfer');
-/** What the payment provider notifies (adapters/payments.ts PaymentNotification); its signature header is the provider's. */
-const PaymentNotification = z
-  .object({ providerPaymentId: z.string(), reference: z.string(), amountFen: z.number().int(), status: z.enum(['succeeded', 'failed']), reason: z.string().optional() })
-  .openapi('PaymentNotification');
-const Contact = z.object({ phone: z.string().nullable(), email: z.string().nullable() }).openapi('ContactDetails');
-const BoundAccount = z
-  .object({
-    id: z.string(),
-    platform: z.string(),
-    platformUserId: z.string(),
-    nickname: z.string(),
-    fans: z.number().int(),
-    originalPermission: z.boolean(),
-    averageRecentPlays: z.number().int(),
-  })
-  .openapi('PlatformAccount');
-const rating = z.object({ average: z.number().nullable(), count: z.number().int() });
-const CreatorProfile = z
-  .object({
-    creatorId: z.string(),
-    displayName: z.string(),
-    platformAccounts: z.array(BoundAccount.pick({ platform: true, nickname: true, fans: true, originalPermission: true, averageRecentPlays: true })),
-    offers: z.array(Offer.extend({ rating })),
-  })
-  .openapi('CreatorProfile');
-const OwnProfile = z
-  .object({
-    creatorId: z.string(),
-    contact: Contact,
-    mcnId: z.string().nullable(),
-    platformAccounts: z.array(BoundAccount.extend({ metricsAt: time })),
-    offers: z.array(Offer),
-  })
-  .openapi('OwnCreatorProfile');
-const Rating = z.object({ taskId: z.string(), creatorId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('TaskRating');
-const ClientRating = z.object({ taskId: z.string(), clientId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('ClientRating');
-const MetricsPoint = z.object({
-  at: time,
-  plays: z.number().int(),
-  likes: z.number().int(),
-  comments: z.number().int(),
-  shares: z.number().int(),
-  itemId: z.string(),
-  source: z.enum(['collected', 'platform_callback']),
-});
-const stage = z.object({ kind: z.string(), label: z.string(), clientRejectionLimit: z.number().int().nullable() });
-const TaskType = z
-  .object({
-    id: z.string(),
-    platform: z.string(),
-    name: z.string(),
-    nameZh: z.string(),
-    draft: stage.nullable(),
-    content: stage,
-    publisher: z.enum(['creator', 'client']),
-    stages: z.array(z.string()),
-    retention: z.object({ presets: z.array(z.number().int()), default: z.number().int(), min: z.number().int(), max: z.number().int() }),
-  })
-  .catchall(z.unknown())
-  .openapi('TaskType');
+import { TASK_ACTIONS } from './tasks.js';
 
 export function buildOpenApi(): object {
   const registry = new OpenAPIRegistry();
@@ -155,7 +110,6 @@ export function buildOpenApi(): object {
     problems: { 401: 'STARMAP_METRICS_TOKEN is set and the request does not carry it as a bearer token', 503: false },
   });
   route({ method: 'get', path: '/livez', summary: 'Liveness: the process answers', public: true, ok: { 200: json('Alive', z.object({ ok: z.literal(true) })) }, problems: { 503: false } });
-  const health = z.object({ ok: z.boolean(), checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }) });
   for (const path of ['/readyz', '/healthz']) {
     route({
       method: 'get',
@@ -163,7 +117,7 @@ export function buildOpenApi(): object {
       summary: 'Readiness: PostgreSQL and Temporal answer within 2 s each',
       public: true,
       // readiness answers 503 with its checks (application/json), not a problem
-      ok: { 200: json('Ready', health), 503: json('Not ready (Retry-After): the failed check is false', health) },
+      ok: { 200: json('Ready', Readiness), 503: json('Not ready (Retry-After): the failed check is false', Readiness) },
     });
   }
 
@@ -292,7 +246,7 @@ export function buildOpenApi(): object {
     method: 'get',
     path: '/v1/wallets/me/top-ups/{topUpId}',
     summary: "A top-up's status: pending, succeeded (credited) or failed",
-    params: z.object({ topUpId: AccountId.openapi({ description: 'A top-up id (tu_...)' }) }),
+    params: TopUpIdParam,
     ok: { 200: json('Top-up', TopUpView) },
     problems: { 403: true, 404: true },
   });
@@ -318,7 +272,7 @@ export function buildOpenApi(): object {
     method: 'get',
     path: '/v1/wallets/me/withdrawals/{withdrawalId}',
     summary: "A withdrawal's status: pending, paid or failed (money returned)",
-    params: z.object({ withdrawalId: AccountId.openapi({ description: 'A withdrawal id (wd_...)' }) }),
+    params: WithdrawalIdParam,
     ok: {
       200: json(
         'Withdrawal',
@@ -334,10 +288,7 @@ export function buildOpenApi(): object {
     path: '/v1/platform/events',
     summary: 'Content platform callback (HMAC-signed: X-Starmap-Timestamp, X-Starmap-Signature)',
     public: true,
-    headers: z.object({
-      'x-starmap-timestamp': z.string().regex(/^\d{1,12}$/).openapi({ description: 'Unix seconds, within 5 minutes of now' }),
-      'x-starmap-signature': z.string().regex(/^v1=[0-9a-f]{64}$/).openapi({ description: 'v1=<hex HMAC-SHA256 of `${timestamp}.${raw body}`>' }),
-    }),
+    headers: PlatformSignatureHeaders,
     body: PlatformEventBody,
     ok: { 202: json('Accepted', z.object({ accepted: z.literal(true) })) },
     problems: { 401: 'Bad, missing or stale signature', 404: 'No such task', 409: 'The task is closed' },
@@ -429,9 +380,177 @@ export function buildOpenApi(): object {
     problems: { 403: true },
   });
 
-  registerCreditPaths(route);
-  registerAppealPaths(route);
-  registerEvidencePaths(route);
+
+  // ------------------------------------------------------------ credit, cards, operator queues
+  const creditHidden = 'No such creator, or not visible to the caller (only the creator, its MCN and operators see it)';
+  route({
+    method: 'get',
+    path: '/v1/creators/{creatorId}/credit',
+    summary: "R-CREDIT: a creator's credit score, observation period and history of changes, newest first (the creator, its MCN, operators)",
+    params: CreatorIdParam,
+    query: CreditQuery,
+    ok: { 200: json('Score and a page of history', Credit) },
+    problems: { 404: creditHidden },
+  });
+  route({
+    method: 'get',
+    path: '/v1/creators/{creatorId}/cards',
+    summary: "R-CARDS: a creator's red and yellow cards with their observation periods, newest first (the creator, its MCN, operators)",
+    params: CreatorIdParam,
+    ok: { 200: json('Cards', z.object({ items: z.array(Card) })) },
+    problems: { 404: creditHidden },
+  });
+  route({
+    method: 'post',
+    path: '/v1/creators/{creatorId}/cards',
+    summary:
+      'R-CARDS: give a red or yellow card with an observation period and optional points (operators; Idempotency-Key required); restarts running observations (R-OBSERVATION-RESTART)',
+    params: CreatorIdParam,
+    idempotencyKey: 'required',
+    body: CardBody,
+    ok: { 201: json('Card given', z.object({ card: Card, restartedObservations: z.number().int(), score: z.number().int() })) },
+    problems: {
+      403: 'Operators only',
+      404: 'No such creator',
+      409: 'The first request with this Idempotency-Key is still running (Retry-After)',
+      422: "The task is not the creator's, or the Idempotency-Key was used with another body",
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/operator/queues/reviews',
+    summary: 'Scripts and content awaiting operator review, longest waiting first (operators)',
+    query: ReviewQueueQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(ReviewQueueItem), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators only' },
+  });
+  route({
+    method: 'get',
+    path: '/v1/operator/queues/complaints',
+    summary: 'Tasks with an open client complaint (R-COMPLAINT), oldest complaint first (operators)',
+    query: ComplaintQueueQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(ComplaintQueueItem), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators only' },
+  });
+
+  // ------------------------------------------------------------ appeals, the working-day calendar
+  const operators = { 403: 'Operators only' } as const;
+  route({
+    method: 'post',
+    path: '/v1/appeals',
+    summary: 'Appeal one of your deductions (creators; R-APPEAL-48WH: answered within 48 working hours)',
+    idempotencyKey: 'optional',
+    body: FileAppealBody,
+    ok: { 201: json('Filed; dueAt is 48 hours later counted on working days', Appeal) },
+    problems: {
+      400: 'Invalid request, or no such credit event of this creator',
+      403: 'Creators only',
+      404: 'No such deduction of the caller',
+      409: 'The deduction has already been appealed (appealId says which), or the first request with this key is still running',
+      422: 'Not a deduction, or the Idempotency-Key was used with another body',
+      503: 'Temporal unavailable: the appeal is kept',
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/appeals',
+    summary: "Appeals, newest first: a creator's own; operators all",
+    query: ListAppealsQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(Appeal), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Creators and operators only; a creator lists its own appeals only' },
+  });
+  route({
+    method: 'get',
+    path: '/v1/appeals/{appealId}',
+    summary: 'One appeal (its creator, operators)',
+    params: AppealIdParam,
+    ok: { 200: json('The appeal', Appeal) },
+    problems: { 403: 'Creators and operators only', 404: 'No such appeal, or not visible to the caller' },
+  });
+  route({
+    method: 'post',
+    path: '/v1/appeals/{appealId}/decision',
+    summary: 'Decide an appeal (operators): upheld restores the points, rejected keeps the deduction',
+    params: AppealIdParam,
+    idempotencyKey: 'optional',
+    body: AppealDecisionBody,
+    ok: { 200: json('The decided appeal', Appeal) },
+    problems: { ...operators, 404: 'No such appeal', 409: 'Already decided', 422: 'A rule refuses the decision', 503: true },
+  });
+  route({
+    method: 'get',
+    path: '/v1/operator/appeals',
+    summary: 'Operators: open and escalated appeals, closest deadline first, with the working time left',
+    query: AppealQueueQuery,
+    ok: { 200: json('The queue', z.object({ items: z.array(QueuedAppeal) })) },
+    problems: operators,
+  });
+  route({
+    method: 'get',
+    path: '/v1/operator/calendar',
+    summary: "Operators: a year's holidays and make-up working days (built-in and entered)",
+    query: CalendarQuery,
+    ok: { 200: json('The calendar', z.object({ year: z.number().int(), zone: z.string(), hasData: z.boolean(), items: z.array(CalendarDay) })) },
+    problems: operators,
+  });
+  route({
+    method: 'put',
+    path: '/v1/operator/calendar/{day}',
+    summary: 'Operators: set a holiday or a make-up working day (applies to appeals filed afterwards)',
+    params: CalendarDayParam,
+    body: CalendarDayBody,
+    ok: { 200: json('Saved', CalendarDay) },
+    problems: { ...operators, 422: 'The calendar rules refuse it (e.g. a make-up working day on a weekday)' },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/operator/calendar/{day}',
+    summary: "Operators: remove a date's database entry (the built-in entry, if any, applies again)",
+    params: CalendarDayParam,
+    ok: { 204: { description: 'Removed' } },
+    problems: { ...operators, 404: 'No database entry of that date' },
+  });
+
+  // ------------------------------------------------------------ evidence
+  const digestHeaders = {
+    'X-Evidence-SHA256': { description: 'SHA-256 (hex) of the JSON document', schema: { type: 'string' as const, pattern: '^[0-9a-f]{64}$' } },
+    'X-Evidence-Generated-At': { description: 'When this answer was made (not part of the document, so not of its digest)', schema: { type: 'string' as const } },
+  };
+  const evidenceHidden = 'No such task, or not visible to the caller (only its client, its creator, the creator\'s MCN and operators)';
+  route({
+    method: 'get',
+    path: '/v1/tasks/{taskId}/evidence',
+    summary:
+      "R-EVIDENCE: the task's dispute evidence bundle as one JSON document (RFC 8785 canonical bytes): submissions with their body, reviews and decisions with actor and reason, publications, platform events, complaints, ledger transfers, credit changes and appeals, in time order",
+    params: TaskIdParam,
+    ok: {
+      200: {
+        ...json('The bundle; the same record always gives the same bytes', EvidenceDocumentSchema),
+        headers: {
+          'Repr-Digest': { description: 'RFC 9530: sha-256=:<base64 of the SHA-256 of the body>:', schema: { type: 'string', pattern: '^sha-256=:[A-Za-z0-9+/]{43}=:$' } },
+          ...digestHeaders,
+        },
+      },
+    },
+    problems: { 404: evidenceHidden },
+  });
+  route({
+    method: 'get',
+    path: '/v1/tasks/{taskId}/evidence-link',
+    summary: 'R-EVIDENCE: a link (relative to the API) that opens the printable evidence page without a bearer token; valid 5 minutes, for this task and this caller only',
+    params: TaskIdParam,
+    ok: { 200: json('The link', EvidenceLink) },
+    problems: { 404: evidenceHidden },
+  });
+  route({
+    method: 'get',
+    path: '/v1/tasks/{taskId}/evidence.html',
+    summary: "R-EVIDENCE: the printable evidence page (zh-CN, no script, no external asset) with the JSON document's SHA-256 and the document itself; a bearer token or the link's token",
+    params: TaskIdParam,
+    linkToken: true,
+    ok: { 200: { description: 'The page', headers: digestHeaders, content: { 'text/html': { schema: z.string() } } } },
+    problems: { 400: 'The task id is malformed, or the link token is given twice (invalid-link-token)', 401: 'No bearer token and no link token, or the link token is not valid, expired, is for another task, or its account is gone', 404: evidenceHidden },
+  });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

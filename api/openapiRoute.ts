@@ -11,8 +11,7 @@
  */
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.js';
-import { Problem } from './schemas.js';
+import { IdempotencyKey, Problem } from './schemas.js';
 
 export const PROBLEM_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503] as const;
 export type ProblemStatus = (typeof PROBLEM_STATUSES)[number];
@@ -32,12 +31,6 @@ const DEFAULT_DESCRIPTION: Record<ProblemStatus, string> = {
 
 export const problem = (description: string): ResponseConfig => ({ description, content: { 'application/problem+json': { schema: Problem } } });
 export const json = (description: string, schema: z.ZodType): ResponseConfig => ({ description, content: { 'application/json': { schema } } });
-
-/** The Idempotency-Key header as the server checks it (api/idempotency.ts). */
-export const IdempotencyKey = z
-  .string()
-  .regex(IDEMPOTENCY_KEY_PATTERN)
-  .openapi({ description: '8-128 characters: letters, digits, _.:-; the same key and body replay the first answer' });
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';

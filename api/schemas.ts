@@ -1,11 +1,27 @@
 /**
- * Request and response schemas (zod). The routes validate with them and the
- * OpenAPI document is generated from them (api/openapi.ts): one source.
+ * Every zod schema of the API, one section a process, in the order of the
+ * document (api/openapi.ts): the service itself and the task-type catalogue,
+ * accounts, tasks, after the campaign (metrics and ratings), wallets and
+ * payments, the content platform, creators (plaza, contact, MCN), credit (cards
+ * and the operator queues), appeals (and the working-day calendar), evidence.
+ *
+ * The convention: a route file (api/tasks.ts, api/appeals.ts, ...) declares no
+ * schema; it imports the ones it validates with from here. api/openapi.ts
+ * declares no schema either: it registers every path, with the schemas from
+ * here, and writes in a registration only an anonymous wrapper ({ items }, a
+ * page) or a small one-off answer. A request schema (path, query, header, body)
+ * and every named response (an OpenAPI component) live here, so the route and
+ * the document use the very same schema: one source. (api/openapiRoute.ts, the
+ * registrar, adds the answers every operation shares: Problem, IdempotencyKey.)
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  CARD_COLORS,
   COMPLAINT_OUTCOMES,
+  MAX_CARD_POINTS,
+  MAX_OBSERVATION_DAYS,
+  MIN_OBSERVATION_DAYS,
   MAX_QUOTE_FEN,
   MIN_QUOTE_FEN,
   PLATFORMS,
@@ -24,10 +40,14 @@ import {
 import type { TaskState as DomainTaskState } from '../domain/index.js';
 
 import { MAX_TOP_UP_FEN } from '../db/ledger.js';
+import { ENTRY_KINDS, EVIDENCE_FORMAT } from './evidenceBundle.js';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.js';
 import { ID_PATTERN } from './ids.js';
 import { MIN_PASSWORD_CHARS } from './passwords.js';
 
 extendZodWithOpenApi(z);
+
+// ---------------------------------------------------------------- shared
 
 /** An account or other id (api/ids.ts ID_PATTERN). */
 export const AccountId = z.string().regex(ID_PATTERN, 'letters, digits and _.:- (at most 64)');
@@ -45,6 +65,74 @@ export const text = (max: number) =>
     .min(1)
     .max(max)
     .openapi({ pattern: `[^${JS_SPACE}]` });
+/** A time as the API writes it. */
+export const time = z.string().openapi({ description: 'ISO 8601' });
+/** The Idempotency-Key header as the server checks it (api/idempotency.ts); api/openapiRoute.ts puts it on every operation that takes one. */
+export const IdempotencyKey = z
+  .string()
+  .regex(IDEMPOTENCY_KEY_PATTERN)
+  .openapi({ description: '8-128 characters: letters, digits, _.:-; the same key and body replay the first answer' });
+/** Every refusal: application/problem+json (api/problems.ts). */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z.string().optional(),
+    taskStatus: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem');
+
+// ---------------------------------------------------------------- the service itself, the task-type catalogue
+
+export const Readiness = z.object({ ok: z.boolean(), checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }) });
+const typeStage = z.object({ kind: z.string(), label: z.string(), clientRejectionLimit: z.number().int().nullable() });
+export const TaskType = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    name: z.string(),
+    nameZh: z.string(),
+    draft: typeStage.nullable(),
+    content: typeStage,
+    publisher: z.enum(['creator', 'client']),
+    stages: z.array(z.string()),
+    retention: z.object({ presets: z.array(z.number().int()), default: z.number().int(), min: z.number().int(), max: z.number().int() }),
+  })
+  .catchall(z.unknown())
+  .openapi('TaskType');
+
+// ---------------------------------------------------------------- accounts
+
+const password = z.string().min(MIN_PASSWORD_CHARS, `at least ${MIN_PASSWORD_CHARS} characters`).max(256);
+/** An e-mail address, at most 254 characters (RFC 5321): a longer one is a 400, never a database error. */
+export const MAX_LOGIN_CHARS = 254;
+// the document shows what the pipe's end accepts: zod's email pattern, at most 254 characters (the
+// server also trims and lowercases first, so it takes a little more than the document says)
+const login = z
+  .string()
+  .max(MAX_LOGIN_CHARS * 2)
+  .trim()
+  .toLowerCase()
+  .pipe(z.email().max(MAX_LOGIN_CHARS))
+  .openapi({ description: 'An email address; sign-in name', type: 'string', format: 'email', pattern: z.regexes.email.source, maxLength: MAX_LOGIN_CHARS });
+export const SignUpBody = z
+  .object({
+    role: z.enum(['client', 'creator', 'mcn']).openapi({ description: 'Operator accounts are created by operations, not by sign-up' }),
+    login,
+    password,
+    displayName: text(100),
+  })
+  .strict()
+  .openapi('SignUp');
+export const SessionBody = z.object({ login, password: z.string().min(1).max(256) }).strict().openapi('SignIn');
+export const Account = z.object({ id: z.string(), role: z.string(), login: z.string(), displayName: z.string(), createdAt: z.string() }).openapi('Account');
+export const Session = z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), account: Account }).openapi('Session');
+
+// ---------------------------------------------------------------- tasks
 
 export const TaskIdParam = z.object({ taskId: z.string().regex(/^tsk_[0-9a-f-]{36}$/, 'a task id').openapi({ example: 'tsk_0b6f1c9e-3c36-4c4e-9a55-2f1d8f1e6a11' }) });
 
@@ -149,40 +237,6 @@ export const AcceptanceBody = z
   .strict()
   .openapi('Acceptance');
 
-const platformEventBase = { eventId: text(100), taskId: TaskIdParam.shape.taskId, itemId: text(200) };
-const occurredAt = z.iso
-  .datetime({ offset: true })
-  .openapi({ description: "R-RETENTION-PENALTY: the platform's own time of the event; a platform item's events apply in this order, and a redelivered or older one changes nothing. Required except for metrics." });
-/** Publication and visibility events carry the platform time; metrics carry the counts (and no kind but `metrics` does). */
-export const PlatformEventBody = z
-  .discriminatedUnion('kind', [
-    z.object({ ...platformEventBase, kind: z.enum(['published', 'hidden', 'deleted', 'restored']), occurredAt }).strict(),
-    z
-      .object({
-        ...platformEventBase,
-        kind: z.literal('metrics'),
-        occurredAt: occurredAt.optional(),
-        metrics: z
-          .object({
-            plays: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-            likes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-            comments: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-            shares: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-            observedAt: z.iso.datetime(),
-          })
-          .strict(),
-      })
-      .strict(),
-  ])
-  .openapi('PlatformEvent');
-
-export const AmountBody = z.object({ amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict().openapi('Amount');
-export const TopUpBody = z.object({ amountFen: z.number().int().positive().max(MAX_TOP_UP_FEN) }).strict().openapi('TopUpRequest');
-export const StatementQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: 'nextCursor of the previous page' }) })
-  .strict();
-export const McnBody = z.object({ mcnId: id.nullable() }).strict().openapi('McnMembership');
-
 export const TaskSummary = z
   .object({
     id: z.string(),
@@ -209,9 +263,8 @@ export const TaskSummary = z
 
 export const TaskPage = z.object({ items: z.array(TaskSummary), nextCursor: z.string().nullable() }).openapi('TaskPage');
 
-// ---------------------------------------------------------------- the task state (domain/taskState.ts TaskState)
+// ------------------------------------------------ tasks: the task state (domain/taskState.ts TaskState)
 
-const time = z.string().openapi({ description: 'ISO 8601' });
 const submission = z.object({ revision: z.number().int(), body: z.string(), submittedAt: time });
 const rejectionRecord = z.object({ by: z.enum(['operator', 'client']), actorId: z.string(), reason: z.string(), revision: z.number().int(), at: time });
 const stage = z
@@ -322,47 +375,96 @@ export const TaskEvent = z
   })
   .openapi('TaskEvent');
 
-export const Problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    code: z.string().optional(),
-    taskStatus: z.string().optional(),
-  })
-  .catchall(z.unknown())
-  .openapi('Problem');
+// ---------------------------------------------------------------- after the campaign: metrics, ratings (api/campaign.ts)
 
-// ---------------------------------------------------------------- accounts
-
-const password = z.string().min(MIN_PASSWORD_CHARS, `at least ${MIN_PASSWORD_CHARS} characters`).max(256);
-/** An e-mail address, at most 254 characters (RFC 5321): a longer one is a 400, never a database error. */
-export const MAX_LOGIN_CHARS = 254;
-// the document shows what the pipe's end accepts: zod's email pattern, at most 254 characters (the
-// server also trims and lowercases first, so it takes a little more than the document says)
-const login = z
-  .string()
-  .max(MAX_LOGIN_CHARS * 2)
-  .trim()
-  .toLowerCase()
-  .pipe(z.email().max(MAX_LOGIN_CHARS))
-  .openapi({ description: 'An email address; sign-in name', type: 'string', format: 'email', pattern: z.regexes.email.source, maxLength: MAX_LOGIN_CHARS });
-export const SignUpBody = z
-  .object({
-    role: z.enum(['client', 'creator', 'mcn']).openapi({ description: 'Operator accounts are created by operations, not by sign-up' }),
-    login,
-    password,
-    displayName: text(100),
-  })
+export const MetricsPoint = z.object({
+  at: time,
+  plays: z.number().int(),
+  likes: z.number().int(),
+  comments: z.number().int(),
+  shares: z.number().int(),
+  itemId: z.string(),
+  source: z.enum(['collected', 'platform_callback']),
+});
+export const RatingBody = z
+  .object({ stars: z.number().int().min(1).max(5).openapi({ description: 'R-RATE: 1 to 5' }), comment: text(MAX_REASON_CHARS) })
   .strict()
-  .openapi('SignUp');
-export const SessionBody = z.object({ login, password: z.string().min(1).max(256) }).strict().openapi('SignIn');
-export const Account = z.object({ id: z.string(), role: z.string(), login: z.string(), displayName: z.string(), createdAt: z.string() }).openapi('Account');
-export const Session = z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), account: Account }).openapi('Session');
+  .openapi('Rating');
+export const Rating = z.object({ taskId: z.string(), creatorId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('TaskRating');
+export const ClientRating = z.object({ taskId: z.string(), clientId: z.string(), stars: z.number().int(), comment: z.string(), ratedAt: time }).openapi('ClientRating');
 
-// ---------------------------------------------------------------- creators
+// ---------------------------------------------------------------- wallets and payments
+
+export const AmountBody = z.object({ amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict().openapi('Amount');
+export const TopUpBody = z.object({ amountFen: z.number().int().positive().max(MAX_TOP_UP_FEN) }).strict().openapi('TopUpRequest');
+export const StatementQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: 'nextCursor of the previous page' }) })
+  .strict();
+export const TopUpIdParam = z.object({ topUpId: AccountId.openapi({ description: 'A top-up id (tu_...)' }) });
+export const WithdrawalIdParam = z.object({ withdrawalId: AccountId.openapi({ description: 'A withdrawal id (wd_...)' }) });
+export const TopUpView = z
+  .object({
+    topUpId: z.string(),
+    amountFen: z.number().int(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    payUrl: z.string().optional(),
+    failureReason: z.string().nullable(),
+    createdAt: time,
+    settledAt: time.nullable(),
+  })
+  .openapi('TopUp');
+export const Transfer = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    direction: z.enum(['in', 'out']),
+    amountFen: z.number().int(),
+    counterparty: z.string(),
+    taskId: z.string().nullable(),
+    withdrawalId: z.string().nullable(),
+    at: time,
+  })
+  .openapi('Transfer');
+/** What the payment provider notifies (adapters/payments.ts PaymentNotification); its signature header is the provider's. */
+export const PaymentNotification = z
+  .object({ providerPaymentId: z.string(), reference: z.string(), amountFen: z.number().int(), status: z.enum(['succeeded', 'failed']), reason: z.string().optional() })
+  .openapi('PaymentNotification');
+
+// ---------------------------------------------------------------- the content platform (api/platform.ts)
+
+const platformEventBase = { eventId: text(100), taskId: TaskIdParam.shape.taskId, itemId: text(200) };
+const occurredAt = z.iso
+  .datetime({ offset: true })
+  .openapi({ description: "R-RETENTION-PENALTY: the platform's own time of the event; a platform item's events apply in this order, and a redelivered or older one changes nothing. Required except for metrics." });
+/** Publication and visibility events carry the platform time; metrics carry the counts (and no kind but `metrics` does). */
+export const PlatformEventBody = z
+  .discriminatedUnion('kind', [
+    z.object({ ...platformEventBase, kind: z.enum(['published', 'hidden', 'deleted', 'restored']), occurredAt }).strict(),
+    z
+      .object({
+        ...platformEventBase,
+        kind: z.literal('metrics'),
+        occurredAt: occurredAt.optional(),
+        metrics: z
+          .object({
+            plays: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+            likes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+            comments: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+            shares: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+            observedAt: z.iso.datetime(),
+          })
+          .strict(),
+      })
+      .strict(),
+  ])
+  .openapi('PlatformEvent');
+/** The callback's signature headers (the route checks them itself: api/platform.ts). */
+export const PlatformSignatureHeaders = z.object({
+  'x-starmap-timestamp': z.string().regex(/^\d{1,12}$/).openapi({ description: 'Unix seconds, within 5 minutes of now' }),
+  'x-starmap-signature': z.string().regex(/^v1=[0-9a-f]{64}$/).openapi({ description: 'v1=<hex HMAC-SHA256 of `${timestamp}.${raw body}`>' }),
+});
+
+// ---------------------------------------------------------------- creators, plaza, MCN
 
 export const CreatorIdParam = z.object({ creatorId: id });
 /** Neither whitespace nor @ (normalizeEmail's pattern). */
@@ -449,8 +551,274 @@ export const PlazaItem = z
   .openapi('PlazaItem');
 export const PlazaPage = z.object({ items: z.array(PlazaItem), nextCursor: z.string().nullable() }).openapi('PlazaPage');
 export const VirtualNumbersBody = z.object({ numbers: z.array(z.string().regex(/^\+?\d{6,20}$/)).min(1).max(1000) }).strict().openapi('VirtualNumbers');
+export const McnBody = z.object({ mcnId: id.nullable() }).strict().openapi('McnMembership');
+export const Contact = z.object({ phone: z.string().nullable(), email: z.string().nullable() }).openapi('ContactDetails');
+export const BoundAccount = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    platformUserId: z.string(),
+    nickname: z.string(),
+    fans: z.number().int(),
+    originalPermission: z.boolean(),
+    averageRecentPlays: z.number().int(),
+  })
+  .openapi('PlatformAccount');
+const rating = z.object({ average: z.number().nullable(), count: z.number().int() });
+export const CreatorProfile = z
+  .object({
+    creatorId: z.string(),
+    displayName: z.string(),
+    platformAccounts: z.array(BoundAccount.pick({ platform: true, nickname: true, fans: true, originalPermission: true, averageRecentPlays: true })),
+    offers: z.array(Offer.extend({ rating })),
+  })
+  .openapi('CreatorProfile');
+export const OwnProfile = z
+  .object({
+    creatorId: z.string(),
+    contact: Contact,
+    mcnId: z.string().nullable(),
+    platformAccounts: z.array(BoundAccount.extend({ metricsAt: time })),
+    offers: z.array(Offer),
+  })
+  .openapi('OwnCreatorProfile');
 
-export const RatingBody = z
-  .object({ stars: z.number().int().min(1).max(5).openapi({ description: 'R-RATE: 1 to 5' }), comment: text(MAX_REASON_CHARS) })
+// ---------------------------------------------------------------- credit, cards, operator queues (api/credit.ts)
+
+export const CardBody = z
+  .object({
+    color: z.enum(CARD_COLORS).openapi({ description: 'R-CARDS: red = direct harm to the client or the platform; yellow = a violation without direct harm' }),
+    reason: text(MAX_REASON_CHARS),
+    observationDays: z
+      .number()
+      .int()
+      .min(MIN_OBSERVATION_DAYS)
+      .max(MAX_OBSERVATION_DAYS)
+      .openapi({
+        description: 'Length of the observation period in natural days, counted from now; a later violation during it restarts it (R-OBSERVATION-RESTART)',
+      }),
+    points: z.number().int().min(0).max(MAX_CARD_POINTS).optional().openapi({ description: 'R-CREDIT: credit points the card deducts; default 0' }),
+    taskId: TaskIdParam.shape.taskId.optional().openapi({ description: "The creator's task the violation happened on" }),
+  })
   .strict()
-  .openapi('Rating');
+  .openapi('IssueCard');
+
+export const Card = z
+  .object({
+    id: z.string(),
+    creatorId: z.string(),
+    color: z.enum(CARD_COLORS),
+    reason: z.string(),
+    observationDays: z.number().int(),
+    points: z.number().int(),
+    issuedBy: z.string(),
+    issuedAt: z.string(),
+    lastViolationAt: z.string().openapi({ description: 'The violation the observation currently counts from' }),
+    observationEndsAt: z.string(),
+    inObservation: z.boolean(),
+  })
+  .openapi('Card');
+
+const CreditEvent = z
+  .object({
+    id: z.number().int(),
+    cause: z.enum(['retention_violation', 'card', 'appeal_upheld']),
+    delta: z.number().int(),
+    reason: z.string(),
+    actor: z.object({ role: z.string(), id: z.string() }),
+    taskId: z.string().nullable(),
+    cardId: z.string().nullable(),
+    appealId: z.string().nullable(),
+    occurredAt: z.string(),
+    recordedAt: z.string(),
+  })
+  .openapi('CreditEvent');
+
+export const Credit = z
+  .object({
+    creatorId: z.string(),
+    score: z.number().int(),
+    initial: z.number().int().openapi({ description: 'Every creator starts here (design: 100); score = initial + the sum of the deltas' }),
+    observation: z.object({ inObservation: z.boolean(), endsAt: z.string().nullable() }),
+    history: z.object({ items: z.array(CreditEvent), nextCursor: z.string().nullable() }).openapi({ description: 'Newest first' }),
+  })
+  .openapi('Credit');
+
+export const CreditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z
+      .string()
+      .regex(/^[1-9]\d{0,15}$/, 'nextCursor of the previous page')
+      .transform(Number)
+      .optional(),
+  })
+  .strict();
+
+const queueQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(300).optional().openapi({ description: 'nextCursor of the previous page' }),
+};
+export const ReviewQueueQuery = z.object({ stage: z.enum(['script', 'content']).optional(), ...queueQuery }).strict();
+export const ComplaintQueueQuery = z.object(queueQuery).strict();
+
+export const ReviewQueueItem = z
+  .object({
+    taskId: z.string(),
+    taskType: z.string(),
+    stage: z.enum(['script', 'content']),
+    status: z.string(),
+    clientId: z.string(),
+    creatorId: z.string(),
+    revision: z.number().int().nullable(),
+    operatorRejections: z.number().int().nullable(),
+    submittedAt: z.string().nullable(),
+    since: z.string().openapi({ description: 'When the task entered review (the read model last changed)' }),
+  })
+  .openapi('ReviewQueueItem');
+export const ComplaintQueueItem = z
+  .object({
+    taskId: z.string(),
+    taskType: z.string(),
+    status: z.string(),
+    clientId: z.string(),
+    creatorId: z.string(),
+    reason: z.string(),
+    openedAt: z.string(),
+    complaintsFiled: z.number().int().nullable(),
+  })
+  .openapi('ComplaintQueueItem');
+
+// ---------------------------------------------------------------- appeals, the working-day calendar (api/appeals.ts)
+
+export const AppealIdParam = z.object({
+  appealId: z
+    .string()
+    .regex(/^apl_[0-9a-f-]{36}$/, 'an appeal id')
+    .openapi({ example: 'apl_019a4b2c-7d1e-7f00-8a55-2f1d8f1e6a11' }),
+});
+export const FileAppealBody = z
+  .object({
+    creditEventId: z
+      .number()
+      .int()
+      .positive()
+      .max(Number.MAX_SAFE_INTEGER)
+      .openapi({ description: 'The deduction (a credit event with a negative delta) appealed' }),
+    reason: text(MAX_REASON_CHARS).openapi({ description: 'Why the deduction is wrong, e.g. force majeure' }),
+  })
+  .strict()
+  .openapi('FileAppeal');
+export const AppealDecisionBody = z
+  .object({ outcome: z.enum(['upheld', 'rejected']).openapi({ description: 'upheld restores the points' }), note: text(MAX_REASON_CHARS) })
+  .strict()
+  .openapi('AppealDecision');
+export const ListAppealsQuery = z
+  .object({
+    status: z.enum(['open', 'escalated', 'upheld', 'rejected']).optional(),
+    creatorId: AccountId.optional().openapi({ description: "Operators: one creator's appeals; a creator may only give its own id" }),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: AppealIdParam.shape.appealId.optional().openapi({ description: 'nextCursor of the previous page' }),
+  })
+  .strict();
+export const AppealQueueQuery = z
+  .object({
+    dueWithinHours: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 366)
+      .optional()
+      .openapi({ description: 'Only appeals due within this many (wall-clock) hours; overdue ones always included' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+export const CalendarQuery = z
+  .object({ year: z.coerce.number().int().min(1970).max(9999).optional().openapi({ description: 'Default: the current year (Asia/Shanghai)' }) })
+  .strict();
+/** A calendar date (YYYY-MM-DD, a day that exists: the document says format date). */
+export const CalendarDayParam = z.object({ day: z.iso.date().openapi({ example: '2027-01-01' }) });
+export const CalendarDayBody = z
+  .object({
+    kind: z.enum(['holiday', 'workday']).openapi({ description: 'holiday: a day off; workday: a make-up working day (调休), on a Saturday or Sunday only' }),
+    name: text(100).openapi({ example: '元旦' }),
+  })
+  .strict()
+  .openapi('CalendarDayEntry');
+
+export const Appeal = z
+  .object({
+    id: z.string(),
+    creatorId: z.string(),
+    creditEventId: z.number().int(),
+    points: z.number().int(),
+    reason: z.string(),
+    status: z.enum(['open', 'escalated', 'upheld', 'rejected']),
+    filedAt: z.string(),
+    dueAt: z.string().openapi({ description: 'filedAt + 48 hours counted on working days (Asia/Shanghai calendar)' }),
+    escalatedAt: z.string().nullable(),
+    decidedAt: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    decisionNote: z.string().nullable(),
+  })
+  .openapi('Appeal');
+export const QueuedAppeal = Appeal.extend({
+  workingTimeLeftMs: z.number().int().openapi({ description: 'Working-day time left until dueAt (0 when overdue)' }),
+  overdue: z.boolean(),
+}).openapi('QueuedAppeal');
+export const CalendarDay = z
+  .object({
+    day: z.string(),
+    kind: z.enum(['holiday', 'workday']),
+    name: z.string(),
+    source: z.string(),
+    origin: z
+      .enum(['built-in', 'database'])
+      .openapi({ description: 'built-in: official data shipped with the code; database: entered by operators (overrides)' }),
+  })
+  .openapi('CalendarDay');
+
+// ---------------------------------------------------------------- evidence (api/evidence.ts, api/evidenceBundle.ts)
+
+/** `?token=`: any value is a credential to check (a malformed one is a 401, as a bad bearer token is); given twice, a 400. */
+export const EvidencePageQuery = z.object({ token: z.string().optional() });
+const evidenceTime = z.string().openapi({ description: 'ISO 8601, UTC, milliseconds' });
+const party = z.object({ id: z.string(), displayName: z.string().nullable() });
+const evidenceActor = z.object({ role: z.string(), id: z.string() });
+export const EvidenceEntrySchema = z
+  .object({
+    kind: z.enum(ENTRY_KINDS),
+    at: evidenceTime,
+    actor: evidenceActor.nullable().openapi({ description: 'Who did it, where known (null for ledger transfers)' }),
+    source: z.string().openapi({ description: 'Where it is recorded: task_events#<seq>, ledger_transfers#<id>, credit_events#<id>, appeals#<id>' }),
+    data: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'Task events: {event, seq, reason, payload} (a submission\'s payload holds stage, revision and body); transfers: {transferId, transferKind, fromAccount, toAccount, amountFen}; credit changes: {creditEventId, creatorId, delta, cause, reason, taskId, cardId, appealId}; appeals: {appealId, creditEventId, step: filed|escalated|decided, ...}',
+    }),
+  })
+  .openapi('EvidenceEntry');
+export const EvidenceDocumentSchema = z
+  .object({
+    format: z.literal(EVIDENCE_FORMAT),
+    task: z.object({
+      id: z.string(),
+      type: z.string(),
+      typeNameZh: z.string().nullable(),
+      status: z.string(),
+      closeReason: z.string().nullable(),
+      brief: z.string(),
+      priceFen: z.number().int(),
+      retentionDays: z.number().int(),
+      scriptRequired: z.boolean(),
+      orderedAt: evidenceTime,
+      closedAt: evidenceTime.nullable(),
+      client: party,
+      creator: party,
+      mcn: party.nullable(),
+      payoutAccount: z.string().nullable(),
+    }),
+    money: z.object({ heldFen: z.number().int(), refundedFen: z.number().int(), paidOutFen: z.number().int(), inEscrowFen: z.number().int() }),
+    asOf: evidenceTime.openapi({ description: 'The time of the latest entry' }),
+    entries: z.array(EvidenceEntrySchema).openapi({ description: 'Everything recorded about the task, in time order' }),
+  })
+  .openapi('EvidenceBundle');
+export const EvidenceLink = z.object({ url: z.string(), expiresAt: evidenceTime });

@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
-import { EvidenceDocumentSchema } from '../../api/evidence.js';
+import { EvidenceDocumentSchema } from '../../api/schemas.js';
 import { ENTRY_KINDS, canonicalJson, type EvidenceDocument, type EvidenceEntry } from '../../api/evidenceBundle.js';
 import { appeals, creditEvents } from '../../db/schema/index.js';
 import { ensureAccount, newActor } from '../helpers/accounts.js';
