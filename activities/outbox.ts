@@ -71,21 +71,31 @@ export interface OutboxOptions {
   notifier: Notifier;
   /** How often unsent messages are looked for without a wake-up (retries, other workers' rows); default 1 s. */
   pollMs?: number;
-  /** Wait before the next try of a message tried `attempts` times: 2 s doubling, at most 10 minutes (as the activity's retry policy). */
-  backoffMs?: (attempts: number) => number;
+  /** Wait after a message's first try (doubling with every try) and the most it grows to: 2 s and 10 minutes, as the activity's retry policy. */
+  backoff?: { firstMs: number; maxMs: number };
   /** Messages claimed per round; default 20. */
   batch?: number;
+  /** How long a claimed message is this dispatcher's to send (and a send's time limit); default 15 s, as the activity's timeout. */
+  leaseMs?: number;
   log?: (line: string) => void;
 }
 
-export const OUTBOX_BACKOFF_MS = (attempts: number): number => Math.min(10 * 60_000, 2_000 * 2 ** Math.max(0, attempts - 1));
+export const OUTBOX_BACKOFF = { firstMs: 2_000, maxMs: 10 * 60_000 };
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the provider in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Sends what the outbox holds. Each round claims due unsent rows with
- * `FOR UPDATE SKIP LOCKED` (several workers share the table without sending a
- * row twice at once), counts the attempt and moves the row's next try on by the
- * backoff in the same statement (a worker killed mid-send leaves a row that is
- * tried again after it), then sends each and marks it sent. A failed send stays
+ * `FOR UPDATE SKIP LOCKED`, counts the attempt and leases the row for the
+ * send's time limit, in one statement (several workers share the table without
+ * sending a row twice at once; a worker killed mid-send leaves a row that is
+ * tried again when its lease ends), then sends each and marks it sent. A failed send stays
  * unsent and is tried again when due, and the task's later messages wait for it
  * (a task's messages arrive in the order of its events): retried until it goes out, as the
  * activity was (`starmap_notifications_unsent` and the oldest unsent age on
@@ -93,8 +103,9 @@ export const OUTBOX_BACKOFF_MS = (attempts: number): number => Math.min(10 * 60_
  */
 export class OutboxDispatcher {
   private readonly pollMs: number;
-  private readonly backoffMs: (attempts: number) => number;
+  private readonly backoff: { firstMs: number; maxMs: number };
   private readonly batch: number;
+  private readonly leaseMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -102,8 +113,9 @@ export class OutboxDispatcher {
 
   constructor(private readonly options: OutboxOptions) {
     this.pollMs = options.pollMs ?? 1_000;
-    this.backoffMs = options.backoffMs ?? OUTBOX_BACKOFF_MS;
+    this.backoff = options.backoff ?? OUTBOX_BACKOFF;
     this.batch = options.batch ?? 20;
+    this.leaseMs = options.leaseMs ?? 15_000;
   }
 
   /** Starts the periodic round (idempotent); the first wake() starts it too. */
@@ -148,45 +160,43 @@ export class OutboxDispatcher {
   /** One claim and its sends; returns how many rows it claimed. */
   private async round(): Promise<number> {
     const { db } = this.options;
-    const claimed = await db.transaction(async (tx) => {
-      // a task's messages go out in the order of its events: one waits while an older one of its task is unsent
-      const older = alias(notifications, 'older');
-      const due = await tx
-        .select({ id: notifications.id, attempts: notifications.attempts })
-        .from(notifications)
-        .where(
-          and(
-            isNull(notifications.sentAt),
-            lte(notifications.nextAttemptAt, sql`now()`),
-            notExists(tx.select({ one: sql`1` }).from(older).where(and(eq(older.taskId, notifications.taskId), isNull(older.sentAt), lt(older.id, notifications.id)))),
-          ),
-        )
-        .orderBy(asc(notifications.nextAttemptAt))
-        .limit(this.batch)
-        .for('update', { skipLocked: true });
-      if (due.length === 0) return [];
-      const rows: NotificationRow[] = [];
-      // the next try moves on by this attempt's backoff (grouped: one statement per distinct wait)
-      const byWait = new Map<number, number[]>();
-      for (const d of due) {
-        const wait = this.backoffMs(d.attempts + 1);
-        byWait.set(wait, [...(byWait.get(wait) ?? []), d.id]);
-      }
-      for (const [wait, ids] of byWait) {
-        rows.push(
-          ...(await tx
-            .update(notifications)
-            .set({ attempts: sql`${notifications.attempts} + 1`, nextAttemptAt: sql`now() + ${wait} * interval '1 millisecond'` })
-            .where(inArray(notifications.id, ids))
-            .returning()),
-        );
-      }
-      return rows;
-    });
+    const { firstMs, maxMs } = this.backoff;
+    // one statement: pick due rows (a task's messages go out in the order of its events: one waits while an
+    // older one of its task is unsent), lock them past other workers (SKIP LOCKED), count the attempt and
+    // lease them; a failed send moves the next try on by the backoff
+    const older = alias(notifications, 'older');
+    const due = db
+      .select({ id: notifications.id })
+      .from(notifications)
+      .where(
+        and(
+          isNull(notifications.sentAt),
+          lte(notifications.nextAttemptAt, sql`now()`),
+          notExists(db.select({ one: sql`1` }).from(older).where(and(eq(older.taskId, notifications.taskId), isNull(older.sentAt), lt(older.id, notifications.id)))),
+        ),
+      )
+      .orderBy(asc(notifications.nextAttemptAt))
+      .limit(this.batch)
+      .for('update', { skipLocked: true });
+    const claimed = await db
+      .update(notifications)
+      .set({
+        attempts: sql`${notifications.attempts} + 1`,
+        // a lease: no other dispatcher takes it while this one sends (a dispatcher that dies mid-send leaves it for after the lease)
+        nextAttemptAt: sql`now() + ${this.leaseMs}::float8 * interval '1 millisecond'`,
+      })
+      .where(inArray(notifications.id, due))
+      .returning();
+    const retryLater = (row: NotificationRow) =>
+      db
+        .update(notifications)
+        .set({ nextAttemptAt: sql`now() + least(${maxMs}::float8, ${firstMs}::float8 * power(2, ${row.attempts - 1})) * interval '1 millisecond'` })
+        .where(and(eq(notifications.id, row.id), isNull(notifications.sentAt)));
     await Promise.all(
       claimed.map((row) =>
-        sendRow(db, this.options.notifier, row).catch((err: unknown) => {
-          this.options.log?.(`[outbox] ${row.channel} ${row.template} (${row.key}) not sent, attempt ${row.attempts}, next in ${this.backoffMs(row.attempts)} ms: ${(err as Error).message}`);
+        withTimeout(sendRow(db, this.options.notifier, row), this.leaseMs).catch(async (err: unknown) => {
+          this.options.log?.(`[outbox] ${row.channel} ${row.template} (${row.key}) not sent (attempt ${row.attempts}): ${(err as Error).message}`);
+          await retryLater(row).catch(() => undefined); // else it is tried again when its lease ends
         }),
       ),
     );

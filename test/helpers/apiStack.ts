@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { OutboxDispatcher } from '../../activities/outbox.js';
-import { TEST_OUTBOX_BACKOFF_MS } from './stack.js';
+import { TEST_OUTBOX_BACKOFF } from './stack.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { FakePaymentProvider, type SignedNotification } from '../../adapters/payments.js';
 import { FakeTelephony } from '../../adapters/telephony.js';
@@ -77,7 +77,7 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
   const payouts = new FakePayoutProvider();
   const contentPlatform = new FakeContentPlatform();
   const notifier = new FakeNotifier();
-  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoffMs: TEST_OUTBOX_BACKOFF_MS });
+  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoff: TEST_OUTBOX_BACKOFF });
   outbox.start();
   const worker = await Worker.create({
     connection: env.nativeConnection,

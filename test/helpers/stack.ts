@@ -144,7 +144,7 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
 }
 
 /** The outbox's retry backoff in tests: 50 ms doubling, at most 1 s. */
-export const TEST_OUTBOX_BACKOFF_MS = (attempts: number): number => Math.min(1_000, 50 * 2 ** Math.max(0, attempts - 1));
+export const TEST_OUTBOX_BACKOFF = { firstMs: 50, maxMs: 1_000 };
 
 /** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
 export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
@@ -159,7 +159,7 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
   const contentPlatform = new FakeContentPlatform();
   let taskQueueOfWorker = TASK_QUEUE;
   // the outbox's retries at test speed: 50 ms doubling (production: 2 s doubling), every 100 ms without a wake-up
-  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoffMs: TEST_OUTBOX_BACKOFF_MS });
+  const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoff: TEST_OUTBOX_BACKOFF });
   outbox.start();
   const activities = createActivities({
     db: postgres.database.db,
