@@ -86,6 +86,25 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   throw new Error(`${what}: condition not reached; last: ${JSON.stringify(last)}`);
 }
 
+/** Accepted, content submitted, cancelled by agreement (the client proposes, the creator agrees). */
+async function mutualCancel(h: TaskHandle): Promise<void> {
+  const a = act(h);
+  await a.accept();
+  await a.submitContent();
+  await a.proposeCancel('brief changed', CLIENT);
+  await a.answerCancel(true);
+  await h.result();
+}
+
+/** Published, then a flood of one redelivered callback until the run hands over (a low budget); the first run's handle. */
+async function continuedAsNew(h: TaskHandle, eventId: string): Promise<WorkflowHandle> {
+  await toPublished(h, 'item-1');
+  const first = (await h.describe()).runId;
+  for (let i = 0; i < 80; i++) await act(h).platform('published', 'item-1', eventId);
+  await until(() => h.describe(), (d) => d.runId !== first, 'continued as new');
+  return stack.env.client.workflow.getHandle(h.workflowId, first);
+}
+
 /** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
 const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
   // ordered, reminded, then cancelled at 24h
@@ -256,17 +275,7 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun;
     },
   },
   // rules 2: mutual cancellation after the first content submission (90/10 split)
-  'v2-mutual-cancel-split': {
-    order: { scriptRequired: false },
-    run: async (h) => {
-      const a = act(h);
-      await a.accept();
-      await a.submitContent();
-      await a.proposeCancel('brief changed', CLIENT);
-      await a.answerCancel(true);
-      await h.result();
-    },
-  },
+  'v2-mutual-cancel-split': { order: { scriptRequired: false }, run: (h) => mutualCancel(h) },
   // complaint upheld with a cancellation: the task is cancelled (workflow completed)
   // after patched('decision-notify'): the client's script and video decisions each send the creator an SMS
   'v4-decision-notify': {
@@ -313,17 +322,7 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun;
   },
   // after patched('continue-as-new'): a run that handed over to the next (a low budget and a flood of
   // redelivered callbacks); the saved history is the first run's, ending in ContinuedAsNew
-  'v6-continued-as-new': {
-    order: { scriptRequired: false },
-    taskRun: { eventsPerRun: 100 },
-    run: async (h) => {
-      await toPublished(h, 'item-1');
-      const first = (await h.describe()).runId;
-      for (let i = 0; i < 80; i++) await act(h).platform('published', 'item-1', 'evt-v6-redelivered');
-      await until(() => h.describe(), (d) => d.runId !== first, 'continued as new');
-      return stack.env.client.workflow.getHandle(h.workflowId, first);
-    },
-  },
+  'v6-continued-as-new': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v6-redelivered') },
   // engine 3 (one patch for new tasks; the escrow settles in the projection's transaction): accepted by the
   // client (payout), content deleted in retention (credit), retention served
   'v7-engine-3-payout': {
@@ -336,30 +335,10 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun;
       await h.result();
     },
   },
-  // engine 3: a mutual cancellation that splits the escrow (refund and payout in one projection)
-  'v7-engine-3-split': {
-    order: { scriptRequired: false },
-    run: async (h) => {
-      const a = act(h);
-      await a.accept();
-      await a.submitContent();
-      await a.proposeCancel('brief changed', CLIENT);
-      await a.answerCancel(true);
-      await h.result();
-    },
-  },
+  // engine 3: a mutual cancellation (the escrow settled in the projection)
+  'v7-engine-3-split': { order: { scriptRequired: false }, run: (h) => mutualCancel(h) },
   // engine 3 across continue-as-new: the first run's history, handing its engine to the next
-  'v7-engine-3-continued': {
-    order: { scriptRequired: false },
-    taskRun: { eventsPerRun: 100 },
-    run: async (h) => {
-      await toPublished(h, 'item-1');
-      const first = (await h.describe()).runId;
-      for (let i = 0; i < 80; i++) await act(h).platform('published', 'item-1', 'evt-v7-redelivered');
-      await until(() => h.describe(), (d) => d.runId !== first, 'continued as new');
-      return stack.env.client.workflow.getHandle(h.workflowId, first);
-    },
-  },
+  'v7-engine-3-continued': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v7-redelivered') },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {

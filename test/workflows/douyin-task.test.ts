@@ -388,7 +388,7 @@ describe('retention', () => {
     }));
 });
 
-it('keeps a complete task with script, two rejections and retention under 210 history events', () =>
+it('keeps a complete task with script, two rejections and retention under 170 history events', () =>
   withTask({ scriptRequired: true, retentionDays: 30 }, async (h) => {
     const a = act(h);
     await a.accept();
@@ -413,10 +413,9 @@ it('keeps a complete task with script, two rejections and retention under 210 hi
     const history = await h.fetchHistory();
     const count = history.events?.length ?? 0;
     console.log(`[history] complete douyin_video task with script, two rejections and 30-day retention: ${count} events`);
-    // rules 2 adds a timer per stage (R-STAGE-DEADLINE); issue #14 brings the budget down
-    // R-DECISION-NOTIFY's three SMS (+20) since 173; issue #14
-    // (performance) brings it down (e.g. one notification activity per batch)
-    expect(count).toBeLessThan(210);
+    // 193 before engine 3 (rules 2: a timer per stage; R-DECISION-NOTIFY's three SMS as activities); 159 with it:
+    // one patch instead of five, the SMS through the outbox and the settlement in the projection (no activity each)
+    expect(count).toBeLessThan(170);
   }));
 
 async function waitForNotifications(taskId: string, count: number, ok: (rows: Awaited<ReturnType<typeof notificationsOf>>) => boolean = () => true) {
