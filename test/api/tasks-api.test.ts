@@ -280,8 +280,16 @@ describe('content platform callback', () => {
     expect((await events()).filter((e) => e.type === 'platform_event_ignored')).toHaveLength(1);
     // once the read model knows the event, a redelivery is answered without reaching the workflow:
     // a platform that redelivers by the thousand adds nothing to the task's history (issue #14)
-    const length = async () => (await api.env.client.workflow.getHandle(id).fetchHistory()).events!.length;
-    const before = await length();
+    const handle = api.env.client.workflow.getHandle(id);
+    const length = async () => (await handle.fetchHistory()).events!.length;
+    // the read model is written inside the workflow task that records the ignored event: wait until that task is done
+    let before = await length();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const [now, { raw }] = await Promise.all([length(), handle.describe()]);
+      if (now === before && raw.pendingWorkflowTask == null) break;
+      before = now;
+    }
     for (let i = 0; i < 5; i++) expect((await api.platform(event)).status).toBe(202);
     expect((await api.platform({ ...event, eventId: `older-${event.eventId}`, occurredAt: new Date(Date.parse(event.occurredAt) - 60_000).toISOString() })).status).toBe(202);
     expect(await length()).toBe(before);
