@@ -73,7 +73,8 @@ async function untilReady(name: string, running: Running, ready: () => Promise<b
 }
 
 /** A supervised child process with its output in `logs/<file>.log`, ready when `ready` says so. */
-async function startProcess(options: { name: string; file: string; logs: string; command: string; args: string[]; env: NodeJS.ProcessEnv; ready: () => Promise<boolean>; stopMs?: number }): Promise<Supervised> {
+/** `env` as a function is called at every (re)start (a Temporal service's takes a fresh address then). */
+async function startProcess(options: { name: string; file: string; logs: string; command: string; args: string[]; env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv); ready: () => Promise<boolean>; stopMs?: number }): Promise<Supervised> {
   const logFile = join(options.logs, `${options.file}.log`);
   const part = new Supervised({
     name: options.name,
@@ -84,7 +85,7 @@ async function startProcess(options: { name: string; file: string; logs: string;
         const out = createWriteStream(logFile, { flags: 'a' });
         child.stdout?.pipe(out);
         child.stderr?.pipe(out);
-      }, { env: options.env, cwd: repoRoot });
+      }, { env: typeof options.env === 'function' ? options.env() : options.env, cwd: repoRoot });
       await untilReady(options.name, running, options.ready, logFile);
       return running;
     },
@@ -123,11 +124,12 @@ async function startTemporal(plan: ClusterPlan, server: string, logs: string): P
       logs,
       command: server,
       args: plan.serverArgs(service),
-      env: plan.serverEnv(service),
+      env: () => plan.startEnv(service),
       ready: () => serviceReady(plan, service),
     });
-    log(`Temporal ${service} is up on 127.0.0.1:${plan.ports[service]}`);
+    log(`Temporal ${service} is up on ${plan.ip(service)}:${plan.ports[service]}`);
   }
+  if (!plan.freshAddresses) log('only 127.0.0.1 can be bound here: a restarted Temporal service keeps its address (slower recovery, README "Proof")');
 }
 
 async function main(): Promise<void> {
@@ -229,7 +231,8 @@ async function main(): Promise<void> {
     Metrics     ${list(apis, '/metrics')} (APIs), ${workers.map((w) => `http://127.0.0.1:${w.metrics}/metrics`).join(', ')} (workers)
     Workers     ${workers.length}, readiness ${workers.map((w) => `http://127.0.0.1:${w.health}/readyz`).join(', ')}
     Temporal    frontend ${plan.address} (mTLS: ${tlsDir}/ca.pem, a client certificate signed by it, server name temporal-frontend),
-                history :${plan.ports.history}, matching :${plan.ports.matching}, worker :${plan.ports.worker}; task queue ${TASK_QUEUE}
+                history ${plan.ip('history')}:${plan.ports.history}, matching ${plan.ip('matching')}:${plan.ports.matching}, worker ${plan.ip('worker')}:${plan.ports.worker}
+                (${plan.freshAddresses ? 'each restart of these three takes a fresh 127.0.0.N' : 'restarted on the same address'}, same port); task queue ${TASK_QUEUE}
     Temporal UI ${uiUrl}
     Postgres    ${database.where}: starmap, temporal, temporal_visibility
     Logs        ${logs}

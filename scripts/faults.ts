@@ -34,9 +34,11 @@
  * as separate processes from deploy/temporal/starmap.yaml, both stores on the
  * same PostgreSQL, mTLS on the frontend) instead of the dev server, and kills in
  * turn: history, matching, the frontend (each down 10 s), one worker, PostgreSQL
- * (down 10 s). Before the load it proves the frontend's mTLS: a plain connection,
- * TLS without a client certificate and a certificate of another CA are refused,
- * the API's certificate is accepted.
+ * (down 10 s). History, matching and the worker service start, and restart, on a
+ * fresh loopback address each time, as an orchestrator would (LoopbackAddresses in
+ * temporalCluster.ts); the frontend keeps its address. Before the load it proves
+ * the frontend's mTLS: a plain connection, TLS without a client certificate and a
+ * certificate of another CA are refused, the API's certificate is accepted.
  *
  *   node --import tsx scripts/faults.ts [--quick] [--require-503] [--keep] [--cluster] [--only <text>] [--bench <n>]
  *   --quick: 20 lifecycles per fault instead of 100 (CI); --keep: keep the folder
@@ -583,13 +585,18 @@ async function main(): Promise<void> {
     },
     temporalLog,
   );
-  // --cluster: Temporal's four services, each a part of its own, from the one template
+  // --cluster: Temporal's four services, each a part of its own, from the one template;
+  // every start of history, matching or worker is on a fresh loopback address (plan.startEnv)
   let plan: ClusterPlan | undefined;
   const clusterPart = (service: TemporalService) => {
     const log = join(dir, `temporal-${service}.log`);
     return new Part(
       `Temporal ${service}`,
-      () => Promise.resolve(spawnLogged(clusterTools!.server, plan!.serverArgs(service), plan!.serverEnv(service), log)),
+      () => {
+        const env = plan!.startEnv(service);
+        say(`starting Temporal ${service} on ${plan!.ip(service)}`);
+        return Promise.resolve(spawnLogged(clusterTools!.server, plan!.serverArgs(service), env, log));
+      },
       () => serviceReady(plan!, service),
       log,
     );
