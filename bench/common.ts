@@ -36,7 +36,6 @@ import type { EmbeddedDatabase } from '../db/embedded.js';
 import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { repoRoot } from '../scripts/dev.js';
-import { writeWorkflowBundle } from '../temporal/bundle.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
 import { createWorker } from '../worker.js';
