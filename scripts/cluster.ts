@@ -25,14 +25,14 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
 import { connect } from '../db/client.js';
-import { freePort, startEmbeddedPostgres } from '../db/embedded.js';
+import { freePort } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { accounts } from '../db/schema/index.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
-import { Shutdown, spawnGroup, Supervised, type Running } from './supervise.js';
+import { Shutdown, spawnGroup, superviseDatabase, Supervised, type Running } from './supervise.js';
 import {
   ensureClusterTools,
   ensureNamespace,
@@ -96,23 +96,8 @@ async function startProcess(options: { name: string; file: string; logs: string;
 }
 
 async function startDatabase(dir: string): Promise<{ url: string; where: string }> {
-  const external = process.env['DATABASE_URL'];
-  if (external) return { url: external, where: 'DATABASE_URL' };
-  const options = { dataDir: join(dir, 'postgres'), port: await freePort(), log: (l: string) => console.log(l) };
-  let url = '';
-  const postgres = new Supervised({
-    name: 'PostgreSQL',
-    log,
-    onGiveUp: (reason) => void stopAll(1, reason),
-    start: async () => {
-      const pg = await startEmbeddedPostgres(options);
-      url = pg.url;
-      return pg;
-    },
-  });
-  shutdown.track(postgres, 'PostgreSQL', 5_000);
-  await postgres.start();
-  return { url, where: `embedded PostgreSQL in ${options.dataDir} (127.0.0.1:${options.port})` };
+  const { url, embedded } = await superviseDatabase(shutdown, log, dir, await freePort());
+  return { url, where: embedded ? `embedded PostgreSQL in ${embedded.dataDir} (127.0.0.1:${embedded.port})` : 'DATABASE_URL' };
 }
 
 async function startTemporal(plan: ClusterPlan, server: string, logs: string): Promise<void> {

@@ -31,7 +31,6 @@ import { FakeNotifier } from '../adapters/notifier.js';
 import { FakePayoutProvider } from '../adapters/payouts.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
-import { startEmbeddedPostgres } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
@@ -43,7 +42,7 @@ import { count } from 'drizzle-orm';
 import { accounts } from '../db/schema/index.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
-import { Shutdown, spawnGroup, Supervised, within, type Running } from './supervise.js';
+import { Shutdown, spawnGroup, superviseDatabase, Supervised, within, type Running } from './supervise.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -117,23 +116,8 @@ async function startTemporal(dir: string): Promise<{ address: string; uiUrl: str
 }
 
 async function startDatabase(dir: string): Promise<{ url: string; where: string }> {
-  const external = process.env['DATABASE_URL'];
-  if (external) return { url: external, where: 'DATABASE_URL' };
-  const options = { dataDir: join(dir, 'postgres'), port: port('STARMAP_PG_PORT', 54329), log: (l: string) => console.log(l) };
-  let url = '';
-  const postgres = new Supervised({
-    name: 'PostgreSQL',
-    log,
-    onGiveUp: (reason) => void stopAll(1, reason),
-    start: async () => {
-      const pg = await startEmbeddedPostgres(options);
-      url = pg.url;
-      return pg;
-    },
-  });
-  shutdown.track(postgres, 'PostgreSQL', 5_000);
-  await postgres.start();
-  return { url, where: `embedded PostgreSQL in ${options.dataDir}` };
+  const { url, embedded } = await superviseDatabase(shutdown, log, dir, port('STARMAP_PG_PORT', 54329));
+  return { url, where: embedded ? `embedded PostgreSQL in ${embedded.dataDir}` : 'DATABASE_URL' };
 }
 
 async function main(): Promise<void> {

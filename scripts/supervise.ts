@@ -6,7 +6,8 @@
  * caller stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { killGroup } from '../db/embedded.js';
+import { join } from 'node:path';
+import { killGroup, startEmbeddedPostgres } from '../db/embedded.js';
 
 export interface Exit {
   code: number | null;
@@ -233,4 +234,34 @@ export class Shutdown {
       });
     }
   }
+}
+
+/**
+ * The database of `npm start` and `npm run cluster`: DATABASE_URL when set, else an
+ * embedded PostgreSQL in `<dir>/postgres` on `port`, supervised (restarted when it
+ * dies, the whole script stopped when it gives up) and stopped with the rest.
+ */
+export async function superviseDatabase(
+  shutdown: Shutdown,
+  log: (line: string) => void,
+  dir: string,
+  port: number,
+): Promise<{ url: string; embedded: { dataDir: string; port: number } | null }> {
+  const external = process.env['DATABASE_URL'];
+  if (external) return { url: external, embedded: null };
+  const options = { dataDir: join(dir, 'postgres'), port, log: (l: string) => console.log(l) };
+  let url = '';
+  const postgres = new Supervised({
+    name: 'PostgreSQL',
+    log,
+    onGiveUp: (reason) => void shutdown.stopAll(1, reason),
+    start: async () => {
+      const pg = await startEmbeddedPostgres(options);
+      url = pg.url;
+      return pg;
+    },
+  });
+  shutdown.track(postgres, 'PostgreSQL', 5_000);
+  await postgres.start();
+  return { url, embedded: { dataDir: options.dataDir, port } };
 }
