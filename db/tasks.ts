@@ -48,24 +48,36 @@ export function taskColumns(task: TaskState) {
   };
 }
 
+type OrderFields = Pick<TaskOrder, 'taskId' | 'type' | 'clientId' | 'creatorId' | 'brief' | 'scriptRequired' | 'retentionDays' | 'priceFen' | 'draftDays' | 'payoutAccount'> & {
+  orderedAt: string;
+  acceptDeadline: string;
+};
+
+/** The order's own columns: written by the order (or by the first projection of a task started without the API), never rewritten. */
+function orderColumns(order: OrderFields) {
+  return {
+    id: order.taskId,
+    type: order.type,
+    clientId: order.clientId,
+    creatorId: order.creatorId,
+    brief: order.brief,
+    scriptRequired: order.scriptRequired,
+    retentionDays: order.retentionDays,
+    priceFen: order.priceFen,
+    draftDays: order.draftDays ?? 7,
+    payoutAccount: order.payoutAccount ?? null,
+    orderedAt: new Date(order.orderedAt),
+    acceptDeadline: new Date(order.acceptDeadline),
+  };
+}
+
 /** The order's row, written in the order's transaction (R-ESCROW holds the price beside it). Undefined when the key was used. */
 export async function insertOrder(tx: Tx, order: TaskOrder & { orderedAt: string; acceptDeadline: string }, key: { idempotencyKey: string; requestHash: string }): Promise<TaskRow | undefined> {
   const [row] = await tx
     .insert(tasks)
     .values({
-      id: order.taskId,
-      type: order.type,
-      clientId: order.clientId,
-      creatorId: order.creatorId,
+      ...orderColumns(order),
       status: 'awaiting_acceptance' satisfies TaskStatus,
-      brief: order.brief,
-      scriptRequired: order.scriptRequired,
-      retentionDays: order.retentionDays,
-      priceFen: order.priceFen,
-      draftDays: order.draftDays ?? 7,
-      payoutAccount: order.payoutAccount ?? null,
-      orderedAt: new Date(order.orderedAt),
-      acceptDeadline: new Date(order.acceptDeadline),
       nextDeadline: new Date(order.acceptDeadline),
       stageEnteredAt: new Date(order.orderedAt),
       waitingFor: 'creator',
@@ -113,18 +125,7 @@ export async function projectTaskIn(tx: Tx, task: TaskState, events: TaskEvent[]
   await tx
     .insert(tasks)
     .values({
-      id: task.taskId,
-      type: task.type,
-      clientId: task.clientId,
-      creatorId: task.creatorId,
-      brief: task.brief,
-      scriptRequired: task.scriptRequired,
-      retentionDays: task.retentionDays,
-      priceFen: task.priceFen,
-      draftDays: task.draftDays ?? 7,
-      payoutAccount: task.payoutAccount ?? null,
-      orderedAt: new Date(task.orderedAt),
-      acceptDeadline: new Date(task.acceptDeadline),
+      ...orderColumns(task),
       // A task started without the API (tests, tools) gets a key of its own.
       idempotencyKey: `workflow:${task.taskId}`,
       requestHash: '',
