@@ -106,7 +106,7 @@ async function continuedAsNew(h: TaskHandle, eventId: string): Promise<WorkflowH
 }
 
 /** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
-const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
+const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boolean; taskRun?: Pick<TaskRun, 'eventsPerRun'>; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
   // ordered, reminded, then cancelled at 24h
   'douyin-expired': {
     order: { scriptRequired: false },
@@ -339,6 +339,21 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; taskRun?: TaskRun;
   'v7-engine-3-split': { order: { scriptRequired: false }, run: (h) => mutualCancel(h) },
   // engine 3 across continue-as-new: the first run's history, handing its engine to the next
   'v7-engine-3-continued': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v7-redelivered') },
+  // engine 4 (versioned by the start's input, no patch; the start's search attributes not upserted again):
+  // the same three shapes as engine 3's, ordered with an order time as the API sends it
+  'v8-engine-4-payout': {
+    order: { scriptRequired: false, retentionDays: 7 },
+    orderedNow: true,
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      await act(h).acceptDelivery();
+      await act(h).platform('deleted', 'item-1', 'evt-v8-1');
+      await waitFor(h, (s) => s.status === 'completed');
+      await h.result();
+    },
+  },
+  'v8-engine-4-split': { order: { scriptRequired: false }, orderedNow: true, run: (h) => mutualCancel(h) },
+  'v8-engine-4-continued': { order: { scriptRequired: false }, orderedNow: true, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v8-redelivered') },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
@@ -410,7 +425,8 @@ await worker.runUntil(async () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
     const file = missing(name);
     if (!file) continue;
-    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...scenario.order }, scenario.taskRun);
+    const orderedAt = scenario.orderedNow ? { orderedAt: new Date(await stack.env.currentTimeMs()).toISOString() } : {};
+    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...orderedAt, ...scenario.order }, scenario.taskRun);
     const recorded = await scenario.run(h);
     await settle(db, h);
     await save(name, file, recorded ?? h); // the task's own history (or the run the scenario names), never its metrics workflow's

@@ -5,32 +5,50 @@
  */
 import { lt, sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
 import { orderOf, unstartedTasks } from '../db/tasks.js';
-import { taskTypeOf, type TaskTypeId } from '../domain/index.js';
-import { taskWorkflow } from '../workflows/task.js';
+import { deadlineOf, initialState, taskTypeOf, type TaskOrder, type TaskTypeId } from '../domain/index.js';
+import { ENGINE, taskWorkflow, type TaskRun } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
 import { startOrphanedWithdrawals } from './withdrawals.js';
 import { startOnce, taskWorkflowId } from './workflows.js';
-import { ClientIdKey, CreatorIdKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
+import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskStatusKey, TaskTypeKey } from '../workflows/searchAttributes.js';
 
 export async function startTaskWorkflow(temporal: Client, taskQueue: string, row: TaskRow): Promise<void> {
   // a retried order finds the workflow it started before; a closed one is never started again
   await startOnce(temporal, taskWorkflow, {
     taskQueue,
-    workflowId: taskWorkflowId(row.id),
-    args: [orderOf(row)],
+    ...taskWorkflowStart(orderOf(row)),
     // the Temporal UI's header for an operator looking at a stuck task (current details follow each step)
     staticSummary: taskSummary(row),
     staticDetails: taskDetails(row),
+  });
+}
+
+/**
+ * What every task workflow starts with: its id, the order, the current engine
+ * (workflows/task.ts ENGINE: versioned by this input, so a new task asks no
+ * patch) and the search attributes the Temporal UI finds it by from its first
+ * moment, the acceptance deadline included (the workflow does not upsert what
+ * the start already set). `run` adds test settings (a lower history budget).
+ */
+export function taskWorkflowStart(order: TaskOrder, run: Omit<TaskRun, 'engine' | 'carried'> = {}): { workflowId: string; args: [TaskOrder, TaskRun]; typedSearchAttributes: SearchAttributePair[] } {
+  // the next deadline as the workflow computes it (the domain's rules, from the order's time: the
+  // reminder before the acceptance deadline); without an order time the workflow sets it itself
+  const next = order.orderedAt ? deadlineOf(initialState(order, Date.parse(order.orderedAt))) : null;
+  return {
+    workflowId: taskWorkflowId(order.taskId),
+    args: [order, { ...run, engine: ENGINE }],
     typedSearchAttributes: [
       { key: TaskStatusKey, value: 'awaiting_acceptance' },
-      { key: TaskTypeKey, value: row.type },
-      { key: ClientIdKey, value: row.clientId },
-      { key: CreatorIdKey, value: row.creatorId },
+      { key: TaskTypeKey, value: order.type },
+      { key: ClientIdKey, value: order.clientId },
+      { key: CreatorIdKey, value: order.creatorId },
+      ...(next ? [{ key: NextDeadlineKey, value: new Date(next) }] : []),
     ],
-  });
+  };
 }
 
 const yuan = (fen: number) => `¥${(fen / 100).toFixed(2)}`;

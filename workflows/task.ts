@@ -124,7 +124,12 @@ export interface TaskRun {
   carried?: TaskState;
   /** Events per run before it continues as new (default EVENTS_PER_RUN; lower in tests). */
   eventsPerRun?: number;
-  /** The engine the task started with (see `ENGINE`); absent for runs continued before engine 3. */
+  /**
+   * The task's engine (see `ENGINE`): given at the start by temporal/tasks.ts
+   * (engine 4 on) and carried by a continued run; absent for tasks started
+   * before engine 4 (which ask patched('engine-3') once) and for runs continued
+   * before engine 3.
+   */
   engine?: number;
 }
 
@@ -140,8 +145,17 @@ export interface TaskRun {
  * by the worker's outbox dispatcher (activities/outbox.ts) instead of one
  * activity each. Tasks started before it replay
  * as they ran (they have no `engine-3` marker and ask their own patches).
+ *
+ * Engine 4, versioned by the start's input instead of a patch: temporal/tasks.ts
+ * starts every new task with `{ engine: 4 }`, so the workflow asks no patch at
+ * all (a deterministic choice: the input is in the history's first event), and
+ * the search attributes set at the start (status, the acceptance deadline, type
+ * and parties) are not upserted again by the first event. Otherwise the rules
+ * are engine 3's. Saves a new task 3 history events (the patch marker, its
+ * TemporalChangeVersion upsert and the first upsert) and 2 visibility writes.
+ * Tasks started before it carry no engine and replay as they ran.
  */
-export const ENGINE = 3;
+export const ENGINE = 4;
 
 /** A message an event sends (engine 3: written to the outbox with the event, sent by the worker's dispatcher). */
 type Notice = Extract<Effect, { kind: 'notify' }> & { taskId: string };
@@ -151,8 +165,11 @@ export const EVENTS_PER_RUN = 3_000;
 
 export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise<TaskOutcome> {
   const carried = run.carried;
-  // engine 3 (new tasks): everything below on, one patch asked; a continued run keeps its task's engine
-  const engine3 = carried ? run.engine === ENGINE : patched('engine-3');
+  // the task's engine: from the input (engine 4 on, and every continued run of engine 3 on); a task
+  // started before engine 4 asks the engine-3 patch once (a run continued before engine 3 carries none)
+  const engine = run.engine ?? (carried ? 0 : patched('engine-3') ? 3 : 0);
+  // engine 3 on: everything below on without asking each patch
+  const engine3 = engine >= 3;
   // R-STAGE-DEADLINE and the rules beside it: tasks started before the change replay under rules 1
   // (a continued run takes the rules its task started with, and asks no patch again)
   const rules = carried ? carried.rules : engine3 || patched('stage-deadlines') ? 2 : 1;
@@ -183,7 +200,8 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   let projectionFailing = false;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
-  let published = '';
+  // engine 4: what the start (or the previous run) already set is not upserted again
+  let published = engine >= 4 ? publishedAtStart() : '';
   const publish = () => {
     published = publishSearchAttributes(state, published, projectionFailing);
   };
@@ -326,7 +344,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine: ENGINE } : {}) });
+      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}) });
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);
@@ -437,11 +455,27 @@ function settleSummary(effect: Settlement): string {
   return `settle escrow: refund ${effect.refundFen} fen to the client, ${effect.payoutFen} fen to the creator`;
 }
 
+/** What the search attributes say, as one string: status, next deadline and (rules 2) attention. */
+const fingerprintOf = (status: string, nextDeadline: string | null, attention: string[] | null): string =>
+  `${status}|${nextDeadline ?? ''}${attention ? `|${attention.join(',')}` : ''}`;
+
+/**
+ * The fingerprint of the search attributes the run started with (engine 4: the
+ * start sets them, a continued run inherits them), or '' when the task's
+ * identity is not among them (the first change then sets them all).
+ */
+function publishedAtStart(): string {
+  const attributes = workflowInfo().typedSearchAttributes;
+  const status = attributes.get(TaskStatusKey);
+  if (!status || !attributes.get(TaskTypeKey) || !attributes.get(ClientIdKey) || !attributes.get(CreatorIdKey)) return '';
+  return fingerprintOf(status, attributes.get(NextDeadlineKey)?.toISOString() ?? null, attributes.get(TaskAttentionKey) ?? []);
+}
+
 /** Upserts the search attributes when status, deadline or (rules 2) attention changed; returns what is now published. */
 function publishSearchAttributes(state: TaskState, published: string, projectionFailing: boolean): string {
   const deadline = state.nextDeadline ? new Date(state.nextDeadline) : null;
   const attention = state.rules >= 2 ? [...attentionOf(state), ...(projectionFailing ? ['projection_failing'] : [])] : null;
-  const fingerprint = `${state.status}|${state.nextDeadline ?? ''}${attention ? `|${attention.join(',')}` : ''}`;
+  const fingerprint = fingerprintOf(state.status, state.nextDeadline, attention);
   if (fingerprint === published) return published;
   const first = published === '';
   upsertSearchAttributes([

@@ -7,6 +7,7 @@ import { creditEvents, notifications, taskEvents, tasks } from '../../db/schema/
 import type { Actor, TaskOrder, TaskState } from '../../domain/index.js';
 import { taskWorkflow, type TaskRun } from '../../workflows/task.js';
 import * as m from '../../workflows/messages.js';
+import { taskWorkflowStart } from '../../temporal/tasks.js';
 
 export const CLIENT: Actor = { role: 'client', id: 'client-1' };
 export const CREATOR: Actor = { role: 'creator', id: 'creator-1' };
@@ -28,9 +29,9 @@ export function order(overrides: Partial<TaskOrder> = {}): TaskOrder {
 
 export type TaskHandle = WorkflowHandle<typeof taskWorkflow>;
 
-export async function startTask(client: Client, taskQueue: string, overrides: Partial<TaskOrder> = {}, run?: TaskRun): Promise<TaskHandle> {
-  const o = order(overrides);
-  return client.workflow.start(taskWorkflow, { taskQueue, workflowId: o.taskId, args: run ? [o, run] : [o] });
+/** Starts a task as the API does (temporal/tasks.ts taskWorkflowStart: the current engine, the search attributes). */
+export async function startTask(client: Client, taskQueue: string, overrides: Partial<TaskOrder> = {}, run?: Pick<TaskRun, 'eventsPerRun'>): Promise<TaskHandle> {
+  return client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order(overrides), run) });
 }
 
 /** The parties' actions, as the API sends them. */

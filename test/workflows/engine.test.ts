@@ -1,0 +1,85 @@
+/**
+ * Issue #14: a new task's history carries no versioning overhead. Engine 4 is
+ * chosen by the start's input (temporal/tasks.ts taskWorkflowStart), so the
+ * workflow asks no patch, and the search attributes the start sets (status, next
+ * deadline, type, parties) are not upserted again by the order. A task started
+ * before engine 4 (no engine in its input) still asks the engine-3 patch once
+ * and runs as it did (its saved histories replay in replay.test.ts).
+ */
+import { expect, it } from 'vitest';
+import type { temporal } from '@temporalio/proto';
+import { taskWorkflowStart } from '../../temporal/tasks.js';
+import { ENGINE, taskWorkflow } from '../../workflows/task.js';
+import { NextDeadlineKey, TaskStatusKey, TaskTypeKey } from '../../workflows/searchAttributes.js';
+import { useWorkflowStack } from '../helpers/harness.js';
+import { act, order, projected, settle, type TaskHandle } from '../helpers/tasks.js';
+
+const { stack, db } = useWorkflowStack();
+
+/** The search-attribute upserts of a history (one event each). */
+const upserts = (events: temporal.api.history.v1.IHistoryEvent[]) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+const markers = (events: temporal.api.history.v1.IHistoryEvent[]) => events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : []));
+
+/** Runs `body` on a worker of its own with a task started by `start`. */
+async function withStarted(start: (taskQueue: string) => Promise<TaskHandle>, body: (h: TaskHandle) => Promise<void>): Promise<void> {
+  const { worker, taskQueue } = await stack().worker();
+  await worker.runUntil(async () => {
+    const h = await start(taskQueue);
+    try {
+      await body(h);
+    } finally {
+      await settle(db(), h).catch(() => undefined);
+      await h.terminate('test finished').catch(() => undefined);
+    }
+  });
+}
+
+it(`#14: a new task (engine ${ENGINE}, from its input) asks no patch, and the order upserts none of the search attributes its start set`, () =>
+  withStarted(
+    async (taskQueue) => {
+      const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
+      return stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order({ scriptRequired: false, orderedAt })) });
+    },
+    async (h) => {
+      const a = act(h);
+      const ordered = await a.state();
+      await projected(db(), h.workflowId, 1);
+      await settle(db(), h);
+      const opening = (await h.fetchHistory()).events ?? [];
+      // no patch: neither its marker nor the TemporalChangeVersion upsert; no upsert of what the start set
+      expect(markers(opening)).not.toContain('core_patch');
+      expect(upserts(opening)).toHaveLength(0);
+      // and yet the Temporal UI finds the task by them from its first moment
+      const described = await h.describe();
+      expect(described.typedSearchAttributes.get(TaskStatusKey)).toBe('awaiting_acceptance');
+      expect(described.typedSearchAttributes.get(TaskTypeKey)).toBe('douyin_video');
+      expect(described.typedSearchAttributes.get(NextDeadlineKey)?.toISOString()).toBe(ordered.nextDeadline);
+      // the next change upserts as before
+      const accepted = await a.accept();
+      await settle(db(), h);
+      const after = await h.describe();
+      expect(after.typedSearchAttributes.get(TaskStatusKey)).toBe('content_drafting');
+      expect(after.typedSearchAttributes.get(NextDeadlineKey)?.toISOString()).toBe(accepted.nextDeadline);
+      expect(upserts((await h.fetchHistory()).events ?? [])).toHaveLength(1);
+    },
+  ));
+
+it('#14: a task started before engine 4 (no engine in its input) asks the engine-3 patch once and runs as before', () =>
+  withStarted(
+    (taskQueue) => {
+      const o = order({ scriptRequired: false });
+      // as the API started tasks before engine 4: the order alone
+      return stack().env.client.workflow.start(taskWorkflow, { taskQueue, workflowId: o.taskId, args: [o] });
+    },
+    async (h) => {
+      const accepted = await act(h).accept();
+      expect(accepted.status).toBe('content_drafting');
+      await projected(db(), h.workflowId, accepted.version);
+      await settle(db(), h);
+      const events = (await h.fetchHistory()).events ?? [];
+      expect(markers(events).filter((m) => m === 'core_patch')).toHaveLength(1);
+      // the patch's TemporalChangeVersion upsert, the order's upsert (type, parties) and the acceptance's
+      expect(upserts(events)).toHaveLength(3);
+      expect((await h.describe()).typedSearchAttributes.get(TaskStatusKey)).toBe('content_drafting');
+    },
+  ));
