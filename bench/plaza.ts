@@ -32,6 +32,8 @@ import { PLATFORMS, TASK_TYPE_IDS, TASK_TYPES, type Platform, type TaskTypeId } 
 import { BENCH_SIGNALS, positiveInt, importEmbedded } from './args.js';
 
 const TARGET_P95_MS = 50;
+/** Issue #14: p95 < 10 ms with 1,000,000 creators. */
+const ISSUE_14_P95_MS = 10;
 const BATCH_CREATORS = 2_000;
 const MAX_ROWS_PER_INSERT = 2_000; // 13 columns × 2,000 rows stays well under the 65,535 bind parameters of one statement
 const DEEP_PAGES = 5;
@@ -567,6 +569,13 @@ async function main() {
   console.log(`(times in ms; rows = average rows per page)`);
   const verdict = p95 < TARGET_P95_MS ? 'PASS' : 'FAIL';
   console.log(`overall p50 ${ms(p50)} ms, p95 ${ms(p95)} ms, p99 ${ms(percentile(overall, 99))} ms (target p95 < ${TARGET_P95_MS} ms): ${verdict}`);
+  // issue #14 asks more, at a million creators: printed beside it, never asserted
+  const shapesOver = results.filter((r) => r.p95 >= ISSUE_14_P95_MS).length;
+  console.log(
+    `issue #14 target: p95 < ${ISSUE_14_P95_MS} ms at 1,000,000 creators — ` +
+      (CREATORS >= 1_000_000 ? `p95 ${ms(p95)} ms: ${p95 < ISSUE_14_P95_MS ? 'met' : 'NOT MET'}` : `not measured (${fmt(CREATORS)} creators here, p95 ${ms(p95)} ms; run with --creators 1000000)`) +
+      `; ${shapesOver} of ${results.length} shapes have p95 ≥ ${ISSUE_14_P95_MS} ms`,
+  );
 
   const slowest = results.reduce((a, b) => (b.p95 > a.p95 ? b : a));
   for (const { shape, p95: shapeP95, sorted } of args['explain-all'] ? results : [slowest]) {
