@@ -23,7 +23,7 @@ import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep } from './temporal/tasks.js';
-import { installWorkerRuntime } from './temporal/runtime.js';
+import { heapLimitMiB, installWorkerRuntime } from './temporal/runtime.js';
 import { createLogger, describeError, type Logger } from './ops/log.js';
 
 export interface WorkerOptions {
@@ -139,8 +139,9 @@ async function main(logger: Logger): Promise<void> {
     host,
   );
   logger.info(
-    { taskQueue: TASK_QUEUE, address, namespace, healthPort, metricsPort },
-    `polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz), metrics on :${metricsPort}/metrics`,
+    { taskQueue: TASK_QUEUE, address, namespace, healthPort, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows, heapLimitMiB: heapLimitMiB() },
+    `polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz), metrics on :${metricsPort}/metrics; ` +
+      `${worker.options.maxCachedWorkflows} cached workflows, heap limit ${heapLimitMiB()} MiB per isolate`,
   );
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
   await outbox.stop();

@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,7 @@ import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { repoRoot } from '../scripts/dev.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
 import { createWorker } from '../worker.js';
 import { BENCH_SIGNALS, importEmbedded } from './args.js';
@@ -330,7 +331,7 @@ export async function startStarmap(
   const bundle = join(servers.dir, 'workflow-bundle.js');
   execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle-workflows.ts'), bundle], { cwd: repoRoot, stdio: 'ignore' });
   if (options.separateWorker) {
-    const child = await startWorkerProcess(servers, bundle, options.maxCachedWorkflows, options.log);
+    const child = await startWorkerProcess(servers, bundle, compiledWorker(servers, options.log), options.maxCachedWorkflows, options.log);
     return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, workerPid: child.pid, maxCachedWorkflows: child.maxCached };
   }
   const worker = await createWorker({
@@ -358,12 +359,28 @@ export async function startStarmap(
  * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
  * the temp folder.
  */
-async function startWorkerProcess(servers: Servers, bundle: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number }> {
+/**
+ * The worker compiled to JavaScript as `npm run build` and the image do
+ * (tsconfig.build.json), into the temp folder: the process then holds no
+ * TypeScript transpiler. Returns the path of the compiled worker.js.
+ */
+function compiledWorker(servers: Servers, log: (line: string) => void): string {
+  const started = performance.now();
+  const out = join(servers.dir, 'build');
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(out, 'dist')], { cwd: repoRoot, stdio: 'ignore' });
+  // ES modules, and the project's packages, as beside the repository's own dist/
+  writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+  symlinkSync(join(repoRoot, 'node_modules'), join(out, 'node_modules'), 'dir');
+  log(`worker compiled (tsconfig.build.json) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return join(out, 'dist', 'worker.js');
+}
+
+async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number }> {
   const { freePort } = await importEmbedded();
   const [health, metrics] = await Promise.all([freePort(), freePort()]);
   const out = openSync(join(servers.dir, 'worker.log'), 'a');
   const cached = maxCached ?? 500;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, workerJs], {
     cwd: repoRoot,
     stdio: ['ignore', out, out],
     env: {
@@ -396,7 +413,7 @@ async function startWorkerProcess(servers: Servers, bundle: string, maxCached: n
     if (performance.now() - started > 60_000) throw new Error(`the worker process was not ready in 60 s; see ${join(servers.dir, 'worker.log')}`);
     await sleep(250);
   }
-  log(`Starmap worker process (worker.ts, pid ${pid}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
+  log(`Starmap worker process (${workerJs}, compiled, pid ${pid}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
   return { pid, maxCached: cached };
 }
 

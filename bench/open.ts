@@ -4,7 +4,7 @@
  * the API records the order, holds the escrow and starts the workflow), which
  * then wait on their acceptance timers. Prints the order rate, the workflow
  * set-up rate (tasks whose workflow reached its first projection: version > 0
- * in the tasks table), the worker's RSS (worker.ts in a process of its own, with
+ * in the tasks table), the worker's RSS (worker.ts compiled to JavaScript, in a process of its own, with
  * the prebuilt workflow bundle, as production runs it), this process's (the API
  * and the driver), the Temporal SQLite file's size and the PostgreSQL database's
  * size; then wakes a random sample (the creator accepts) and prints the
@@ -214,7 +214,7 @@ async function main(): Promise<string | undefined> {
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
   orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms, retries included; ${retriedOrders} answers retried)
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} reached their first projection ${(setUpMs / 1000).toFixed(1)} s after the first order)
-  worker RSS         ${mb(workerRss)} (worker.ts in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached})
+  worker RSS         ${mb(workerRss)} (worker.ts compiled, in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached})
   this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): the API and the driver
   Temporal RSS       ${mb(temporalRss)} (dev server)
   Temporal SQLite    ${mb(sqliteSize)} with WAL (${mb(sqliteBaseline)} before the orders) = ${(sqliteGrowth / TASKS / 1024).toFixed(1)} KB per task

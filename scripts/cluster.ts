@@ -30,6 +30,7 @@ import { runMigrations } from '../db/migrate.js';
 import { accounts } from '../db/schema/index.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import { dataDir, devSecrets, repoRoot } from './dev.js';
 import { DEMO_PASSWORD, demoActors, demoTokens, progressBar, seedMarketplace } from './seed.js';
 import { Shutdown, spawnGroup, superviseDatabase, Supervised, type Running } from './supervise.js';
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
       file: `worker-${n}`,
       logs,
       command: node,
-      args: ['--import', 'tsx', 'worker.ts'],
+      args: [...WORKER_NODE_FLAGS, '--import', 'tsx', 'worker.ts'],
       env: { ...base, ...plan.clientEnv('worker'), WORKER_HEALTH_PORT: String(ports.health), WORKER_METRICS_PORT: String(ports.metrics) },
       ready: async () => (await fetch(`http://127.0.0.1:${ports.health}/readyz`, { signal: AbortSignal.timeout(3_000) })).ok,
       stopMs: 10_000, // a worker finishes its running activities on SIGTERM

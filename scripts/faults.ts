@@ -61,6 +61,7 @@ import { freePort, killGroup, startEmbeddedPostgres, type EmbeddedDatabase } fro
 import { MAX_TOP_UP_FEN, paidTopUp } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
+import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import {
   checkMutualTls,
   ensureClusterTools,
@@ -659,7 +660,7 @@ async function main(): Promise<void> {
         `worker ${n}`,
         () => {
           appendFileSync(log, `[faults] starting worker ${n}\n`);
-          return Promise.resolve(spawnLogged(process.execPath, ['--import', 'tsx', 'worker.ts'], { ...baseEnv, ...temporalEnv('worker'), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: String(workerMetricsPorts[n - 1]!), HOST: '127.0.0.1' }, log));
+          return Promise.resolve(spawnLogged(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', 'worker.ts'], { ...baseEnv, ...temporalEnv('worker'), WORKER_HEALTH_PORT: String(healthPort), WORKER_METRICS_PORT: String(workerMetricsPorts[n - 1]!), HOST: '127.0.0.1' }, log));
         },
         async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => null))?.status === 200,
         log,

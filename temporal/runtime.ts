@@ -10,9 +10,28 @@
  *     schedule-to-start, slots, polls ...) on `metricsBindAddress`'s /metrics,
  *     served by the core itself (no Node server of ours).
  */
+import { getHeapStatistics } from 'node:v8';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { describeError, firstLine, type Logger } from '../ops/log.js';
+
+/**
+ * V8 flags of every worker process (issue #14: memory follows the cache, not
+ * the open tasks). The V8 default lets each heap grow far past its live data
+ * while work arrives faster than it is done: 2,000 new tasks took a worker with
+ * 500 cached workflows to 628 MB RSS, 401 MB with these flags at the same set-up
+ * rate (bench:open). They apply to each isolate of the process, the workflow
+ * thread's included: its live data is the sticky cache, ~0.2 MB per cached task
+ * workflow (64 MB ran out of memory at ~270 cached), so 256 MB holds the default
+ * 500 with twice the room. Raise it with STARMAP_MAX_CACHED_WORKFLOWS.
+ * Used by every launcher of worker.ts: package.json `worker`, the Dockerfile's
+ * and docker-compose's worker command, scripts/cluster.ts, scripts/faults.ts
+ * and bench:open (test/temporal/config.test.ts keeps them equal).
+ */
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=16'] as const;
+
+/** The heap limit this process runs with (MiB), for the worker's start-up line. */
+export const heapLimitMiB = (): number => Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
 
 /** The task a workflow id belongs to (temporal/ids.ts): the task workflow's id is the task id, its metrics workflow's `<taskId>:metrics`. */
 export function taskIdOfWorkflow(workflowId: unknown): string | undefined {
