@@ -219,11 +219,14 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       if (!raced) throw new Error('order neither inserted nor found');
       return replayOrder(res, raced, requestHash, key);
     }
+    // the answer's client rating is read while the workflow starts (it does not depend on it)
+    const summary = summaries(db, [inserted]);
+    summary.catch(() => undefined); // awaited below unless the start fails; never an unhandled rejection
     await startWorkflow(inserted);
     res
       .status(201)
       .location(`/v1/tasks/${inserted.id}`)
-      .json({ ...(await summaries(db, [inserted]))[0], warnings: warning ? [warning] : [] });
+      .json({ ...(await summary)[0], warnings: warning ? [warning] : [] });
   });
 
   async function replayOrder(res: Response, row: TaskRow, requestHash: string, key: string) {

@@ -87,6 +87,15 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 }
 
 /** Accepted, content submitted, cancelled by agreement (the client proposes, the creator agrees). */
+/** Accepted by the client (payout), the content deleted in retention (credit), retention served. */
+async function paidThenDeleted(h: TaskHandle, deletedEventId: string): Promise<void> {
+  await toPublished(h, 'item-1');
+  await act(h).acceptDelivery();
+  await act(h).platform('deleted', 'item-1', deletedEventId);
+  await waitFor(h, (s) => s.status === 'completed');
+  await h.result();
+}
+
 async function mutualCancel(h: TaskHandle): Promise<void> {
   const a = act(h);
   await a.accept();
@@ -325,33 +334,14 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
   'v6-continued-as-new': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v6-redelivered') },
   // engine 3 (one patch for new tasks; the escrow settles in the projection's transaction): accepted by the
   // client (payout), content deleted in retention (credit), retention served
-  'v7-engine-3-payout': {
-    order: { scriptRequired: false, retentionDays: 7 },
-    run: async (h) => {
-      await toPublished(h, 'item-1');
-      await act(h).acceptDelivery();
-      await act(h).platform('deleted', 'item-1', 'evt-v7-1');
-      await waitFor(h, (s) => s.status === 'completed');
-      await h.result();
-    },
-  },
+  'v7-engine-3-payout': { order: { scriptRequired: false, retentionDays: 7 }, run: (h) => paidThenDeleted(h, 'evt-v7-1') },
   // engine 3: a mutual cancellation (the escrow settled in the projection)
   'v7-engine-3-split': { order: { scriptRequired: false }, run: (h) => mutualCancel(h) },
   // engine 3 across continue-as-new: the first run's history, handing its engine to the next
   'v7-engine-3-continued': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v7-redelivered') },
   // engine 4 (versioned by the start's input, no patch; the start's search attributes not upserted again):
   // the same three shapes as engine 3's, ordered with an order time as the API sends it
-  'v8-engine-4-payout': {
-    order: { scriptRequired: false, retentionDays: 7 },
-    orderedNow: true,
-    run: async (h) => {
-      await toPublished(h, 'item-1');
-      await act(h).acceptDelivery();
-      await act(h).platform('deleted', 'item-1', 'evt-v8-1');
-      await waitFor(h, (s) => s.status === 'completed');
-      await h.result();
-    },
-  },
+  'v8-engine-4-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, run: (h) => paidThenDeleted(h, 'evt-v8-1') },
   'v8-engine-4-split': { order: { scriptRequired: false }, orderedNow: true, run: (h) => mutualCancel(h) },
   'v8-engine-4-continued': { order: { scriptRequired: false }, orderedNow: true, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v8-redelivered') },
   'douyin-complaint-upheld-cancel': {
