@@ -23,7 +23,7 @@ import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep } from './temporal/tasks.js';
-import { heapLimitMiB, installWorkerRuntime } from './temporal/runtime.js';
+import { checkCacheFitsHeap, heapLimitMiB, installWorkerRuntime } from './temporal/runtime.js';
 import { createLogger, describeError, type Logger } from './ops/log.js';
 
 export interface WorkerOptions {
@@ -60,6 +60,8 @@ export function maxCachedWorkflowsFromEnv(env: NodeJS.ProcessEnv = process.env):
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const maxCachedWorkflows = options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv();
+  checkCacheFitsHeap(maxCachedWorkflows);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -68,7 +70,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // shared queue after this long; the default 10 s kept tasks and queries of a
     // killed worker waiting 10 s (measured by the fault test).
     stickyQueueScheduleToStartTimeout: '3s',
-    maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(),
+    maxCachedWorkflows,
     ...(options.workflows ?? workflowSource()),
     activities: createActivities({
       db: options.db,

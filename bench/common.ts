@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -366,8 +366,14 @@ export async function startStarmap(
  */
 function compiledWorker(servers: Servers, log: (line: string) => void): string {
   const started = performance.now();
-  const out = join(servers.dir, 'build');
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(out, 'dist')], { cwd: repoRoot, stdio: 'ignore' });
+  // the real path: worker.ts runs its main() only when argv[1] is its own (real) file, and a temp folder may sit behind a symlink
+  const out = join(realpathSync(servers.dir), 'build');
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(out, 'dist')], { cwd: repoRoot, stdio: 'pipe' });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`compiling the worker failed:\n${String(stdout ?? '')}${String(stderr ?? '')}`);
+  }
   // ES modules, and the project's packages, as beside the repository's own dist/
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
   symlinkSync(join(repoRoot, 'node_modules'), join(out, 'node_modules'), 'dir');

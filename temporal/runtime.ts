@@ -23,12 +23,34 @@ import { describeError, firstLine, type Logger } from '../ops/log.js';
  * rate (bench:open). They apply to each isolate of the process, the workflow
  * thread's included: its live data is the sticky cache, ~0.2 MB per cached task
  * workflow (64 MB ran out of memory at ~270 cached), so 256 MB holds the default
- * 500 with twice the room. Raise it with STARMAP_MAX_CACHED_WORKFLOWS.
- * Used by every launcher of worker.ts: package.json `worker`, the Dockerfile's
- * and docker-compose's worker command, scripts/cluster.ts, scripts/faults.ts
- * and bench:open (test/temporal/config.test.ts keeps them equal).
+ * 500 with twice the room; a larger STARMAP_MAX_CACHED_WORKFLOWS needs a larger
+ * --max-old-space-size too (the worker refuses to start when the cache cannot
+ * fit: checkCacheFitsHeap). Used by every process that runs worker.ts on its
+ * own: package.json `worker`, docker-compose's worker command,
+ * scripts/cluster.ts, scripts/faults.ts, bench:open and the operations test
+ * (test/temporal/worker-memory.test.ts finds every such spawn). `npm start`
+ * runs the worker inside its own process, beside the API, with Node's defaults.
  */
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=16'] as const;
+
+/** The workflow thread's heap per cached task workflow, with room (measured ~0.2 MiB), and what the thread needs besides. */
+const MIB_PER_CACHED_WORKFLOW = 0.25;
+const MIB_BESIDES_THE_CACHE = 64;
+
+/**
+ * Refuses a sticky cache the heap cannot hold: the workflow thread would run
+ * out of memory once the cache fills, and the worker would stop again after
+ * every restart. Says which flag to raise.
+ */
+export function checkCacheFitsHeap(maxCachedWorkflows: number, heapMiB: number = heapLimitMiB()): void {
+  const needed = Math.ceil(maxCachedWorkflows * MIB_PER_CACHED_WORKFLOW + MIB_BESIDES_THE_CACHE);
+  if (needed > heapMiB) {
+    throw new Error(
+      `${maxCachedWorkflows} cached workflows need about ${needed} MiB of heap and this process has ${heapMiB} MiB: ` +
+        `lower STARMAP_MAX_CACHED_WORKFLOWS or raise node's --max-old-space-size (temporal/runtime.ts WORKER_NODE_FLAGS)`,
+    );
+  }
+}
 
 /** The heap limit this process runs with (MiB), for the worker's start-up line. */
 export const heapLimitMiB = (): number => Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);

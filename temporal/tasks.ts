@@ -34,13 +34,18 @@ export async function startTaskWorkflow(temporal: Client, taskQueue: string, row
  * moment, the acceptance deadline included (the workflow does not upsert what
  * the start already set). `run` adds test settings (a lower history budget).
  */
-export function taskWorkflowStart(order: TaskOrder, run: Omit<TaskRun, 'engine' | 'carried'> = {}): { workflowId: string; args: [TaskOrder, TaskRun]; typedSearchAttributes: SearchAttributePair[] } {
+export function taskWorkflowStart(
+  order: TaskOrder,
+  run: Omit<TaskRun, 'engine' | 'carried'> = {},
+  engine: number = taskEngineFromEnv(),
+): { workflowId: string; args: [TaskOrder, TaskRun]; typedSearchAttributes: SearchAttributePair[] } {
   // the next deadline as the workflow computes it (the domain's rules, from the order's time: the
   // reminder before the acceptance deadline); without an order time the workflow sets it itself
   const next = order.orderedAt ? deadlineOf(initialState(order, Date.parse(order.orderedAt))) : null;
   return {
     workflowId: taskWorkflowId(order.taskId),
-    args: [order, { ...run, engine: ENGINE }],
+    // engine 3: no engine in the input, so the workflow asks patched('engine-3') as before engine 4
+    args: [order, engine >= 4 ? { ...run, engine } : { ...run }],
     typedSearchAttributes: [
       { key: TaskStatusKey, value: 'awaiting_acceptance' },
       { key: TaskTypeKey, value: order.type },
@@ -67,6 +72,20 @@ export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'cre
     `price ${row.priceFen} fen (${yuan(row.priceFen)}) held in escrow · retention ${row.retentionDays} days · ${def.draft ? `${def.draft.kind} ${row.scriptRequired ? 'required' : 'skipped'}` : 'no draft stage'} · client reviews ${def.clientReviews.replace('_', ' ')}`,
     `ordered ${row.orderedAt.toISOString()} · accept by ${row.acceptDeadline.toISOString()}`,
   ].join('\n\n');
+}
+
+/**
+ * STARMAP_TASK_ENGINE: the engine new tasks start with, 4 (the default,
+ * workflows/task.ts ENGINE) or 3. A worker from before engine 4 would run an
+ * engine-4 start as engine 3 and record a patch the current code does not ask
+ * for (that task would then fail to replay on a current worker): a fleet that
+ * still has such workers sets 3 on the API until every worker is upgraded.
+ */
+export function taskEngineFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['STARMAP_TASK_ENGINE'];
+  if (raw === undefined || raw === '') return ENGINE;
+  if (raw !== '3' && raw !== String(ENGINE)) throw new Error(`STARMAP_TASK_ENGINE must be 3 or ${ENGINE}, not "${raw}"`);
+  return Number(raw);
 }
 
 /**

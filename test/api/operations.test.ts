@@ -35,7 +35,7 @@ import { readBusinessGauges } from '../../db/gauges.js';
 import { paidTopUp } from '../../db/ledger.js';
 import { notifications, tasks } from '../../db/schema/index.js';
 import { REDACTED, createLogger, prettyStream } from '../../ops/log.js';
-import { taskIdOfWorkflow } from '../../temporal/runtime.js';
+import { WORKER_NODE_FLAGS, taskIdOfWorkflow } from '../../temporal/runtime.js';
 import { ensureAccount, ensureCreator, newActor } from '../helpers/accounts.js';
 import { visit } from '../helpers/chromium.js';
 import { startPostgres, type Postgres } from '../helpers/stack.js';
@@ -82,7 +82,7 @@ beforeAll(async () => {
   const healthPort = await freePort();
   const metricsPort = await freePort();
   workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
-  worker = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'worker.ts')], {
+  worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', join(process.cwd(), 'worker.ts')], {
     env: {
       ...process.env,
       DATABASE_URL: postgres.pg.url,

@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import type { temporal } from '@temporalio/proto';
-import { taskWorkflowStart } from '../../temporal/tasks.js';
+import { taskEngineFromEnv, taskWorkflowStart } from '../../temporal/tasks.js';
 import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { NextDeadlineKey, TaskStatusKey, TaskTypeKey } from '../../workflows/searchAttributes.js';
 import { useWorkflowStack } from '../helpers/harness.js';
@@ -64,12 +64,13 @@ it(`#14: a new task (engine ${ENGINE}, from its input) asks no patch, and the or
     },
   ));
 
-it('#14: a task started before engine 4 (no engine in its input) asks the engine-3 patch once and runs as before', () =>
+it('#14: a task started with engine 3 (STARMAP_TASK_ENGINE=3: no engine in its input, as every task before engine 4) asks the engine-3 patch once and runs as before', () =>
   withStarted(
-    (taskQueue) => {
-      const o = order({ scriptRequired: false });
-      // as the API started tasks before engine 4: the order alone
-      return stack().env.client.workflow.start(taskWorkflow, { taskQueue, workflowId: o.taskId, args: [o] });
+    async (taskQueue) => {
+      const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
+      const start = taskWorkflowStart(order({ scriptRequired: false, orderedAt }), {}, taskEngineFromEnv({ STARMAP_TASK_ENGINE: '3' }));
+      expect(start.args[1]).toEqual({});
+      return stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...start });
     },
     async (h) => {
       const accepted = await act(h).accept();
@@ -78,8 +79,15 @@ it('#14: a task started before engine 4 (no engine in its input) asks the engine
       await settle(db(), h);
       const events = (await h.fetchHistory()).events ?? [];
       expect(markers(events).filter((m) => m === 'core_patch')).toHaveLength(1);
-      // the patch's TemporalChangeVersion upsert, the order's upsert (type, parties) and the acceptance's
+      // the patch's TemporalChangeVersion upsert, the order's upsert (engine 3 sets them all again) and the acceptance's
       expect(upserts(events)).toHaveLength(3);
       expect((await h.describe()).typedSearchAttributes.get(TaskStatusKey)).toBe('content_drafting');
     },
   ));
+
+it('STARMAP_TASK_ENGINE: 4 by default, 3 for a fleet that still runs workers from before engine 4, nothing else', () => {
+  expect(taskEngineFromEnv({})).toBe(ENGINE);
+  expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '3' })).toBe(3);
+  expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '4' })).toBe(4);
+  for (const bad of ['2', '5', 'four', ' 4']) expect(() => taskEngineFromEnv({ STARMAP_TASK_ENGINE: bad })).toThrow(/STARMAP_TASK_ENGINE/);
+});
