@@ -22,7 +22,7 @@ import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from './temp
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
-import { runOrphanSweep } from './temporal/tasks.js';
+import { runOrphanSweep, taskEngineFromEnv } from './temporal/tasks.js';
 import { checkCacheFitsHeap, heapLimitMiB, installWorkerRuntime } from './temporal/runtime.js';
 import { createLogger, describeError, type Logger } from './ops/log.js';
 
@@ -40,8 +40,9 @@ export interface WorkerOptions {
    * The sticky cache's size: STARMAP_MAX_CACHED_WORKFLOWS, else 500. The SDK's
    * default follows the heap (2,310 here) while a task idles for weeks between
    * actions: an evicted task replays its history (tens of events) when it wakes
-   * (bench:open, 2,000 tasks: worker RSS 589 MB with 500 cached, 542 MB with 250;
-   * evicted wake-up p99 87 / 110 ms). bench/open.ts sets it to show evictions.
+   * (bench:open with WORKER_NODE_FLAGS: 100,000 open tasks, 500 cached, worker RSS
+   * 488 MB, evicted wake-up p99 88 ms). Its heap must hold it (checkCacheFitsHeap).
+   * bench/open.ts sets it to show evictions.
    */
   maxCachedWorkflows?: number;
   /** The workflow code: a prebuilt bundle or the sources (temporal/bundle.ts workflowSource, the default). */
@@ -112,6 +113,7 @@ async function main(logger: Logger): Promise<void> {
   if (fakes) logger.warn(fakes);
   const url = process.env['DATABASE_URL'];
   if (!url) throw new Error('DATABASE_URL is not set');
+  taskEngineFromEnv(); // the orphan sweep starts tasks too: a wrong STARMAP_TASK_ENGINE stops the start here
   const temporalOptions = temporalConnectionOptions();
   const address = temporalOptions.address;
   const namespace = temporalNamespace();
@@ -140,10 +142,11 @@ async function main(logger: Logger): Promise<void> {
     healthPort,
     host,
   );
+  const heapMiB = heapLimitMiB();
   logger.info(
-    { taskQueue: TASK_QUEUE, address, namespace, healthPort, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows, heapLimitMiB: heapLimitMiB() },
+    { taskQueue: TASK_QUEUE, address, namespace, healthPort, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows, heapLimitMiB: heapMiB },
     `polling ${TASK_QUEUE} on ${address} (namespace ${namespace}); health on :${healthPort} (/livez, /readyz), metrics on :${metricsPort}/metrics; ` +
-      `${worker.options.maxCachedWorkflows} cached workflows, heap limit ${heapLimitMiB()} MiB per isolate`,
+      `${worker.options.maxCachedWorkflows} cached workflows, heap limit ${heapMiB} MiB per isolate`,
   );
   await worker.run(); // SIGINT/SIGTERM shut it down gracefully
   await outbox.stop();

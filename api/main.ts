@@ -14,6 +14,8 @@ import { FakePaymentProvider, type PaymentProvider } from '../adapters/payments.
 import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
 import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from '../temporal/config.js';
+import { taskEngineFromEnv } from '../temporal/tasks.js';
+import { ENGINE } from '../workflows/task.js';
 import { createApp } from './app.js';
 import { createAuth } from './auth.js';
 import { PROBLEM_BASE } from './problems.js';
@@ -86,6 +88,9 @@ async function main(logger: Logger): Promise<void> {
     logger.warn('STARMAP_METRICS_TOKEN is not set: /metrics (escrow totals, task counts) answers anyone who reaches it; keep it off the public gateway');
   }
   const database = connect(required('DATABASE_URL'));
+  // a wrong STARMAP_TASK_ENGINE stops the start here, not every order later
+  const engine = taskEngineFromEnv();
+  if (engine < ENGINE) logger.warn(`STARMAP_TASK_ENGINE=${engine}: new tasks start with engine ${engine} (for a fleet with workers from before engine ${ENGINE})`);
   const connection = await Connection.connect(temporalConnectionOptions());
   const temporal = new Client({ connection, namespace: temporalNamespace() });
   const port = Number(process.env['PORT'] ?? 3000);

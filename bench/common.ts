@@ -355,11 +355,6 @@ export async function startStarmap(
 }
 
 /**
- * The worker as production runs it: `worker.ts` in a process of its own, with the
- * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
- * the temp folder.
- */
-/**
  * The worker compiled to JavaScript as `npm run build` and the image do
  * (tsconfig.build.json), into the temp folder: the process then holds no
  * TypeScript transpiler. Returns the path of the compiled worker.js.
@@ -381,6 +376,11 @@ function compiledWorker(servers: Servers, log: (line: string) => void): string {
   return join(out, 'dist', 'worker.js');
 }
 
+/**
+ * The worker as production runs it: `worker.ts` in a process of its own, with the
+ * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
+ * the temp folder.
+ */
 async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number }> {
   const { freePort } = await importEmbedded();
   const [health, metrics] = await Promise.all([freePort(), freePort()]);
