@@ -10,7 +10,7 @@ import type { Notifier } from '../adapters/notifier.js';
 import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, settleEscrowIn, type Settlement } from '../db/ledger.js';
-import { projectTaskIn, taskById } from '../db/tasks.js';
+import { projectTask, projectTaskIn, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
@@ -83,7 +83,9 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[]; notices?: (NotifyEffect & { taskId: string })[] }): Promise<{ refused: string[] }> {
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
-    await db.transaction(async (tx) => {
+    // most events carry neither money nor messages: one statement, no transaction
+    if (settlements.length === 0 && notices.length === 0) await projectTask(db, task, events);
+    else await db.transaction(async (tx) => {
       await projectTaskIn(tx, task, events);
       await enqueueNotifications(tx, notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId })));
       for (const settlement of settlements) {

@@ -8,7 +8,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Db } from '../db/client.js';
-import { activeAccount } from '../db/accounts.js';
+import { isActiveAccount } from '../db/accounts.js';
 import type { Actor } from '../domain/index.js';
 import { ID_PATTERN } from './ids.js';
 import { forbidden, unauthorized } from './problems.js';
@@ -21,6 +21,8 @@ const ISSUER = 'starmap';
 const AUDIENCE = 'starmap-api';
 /** Link tokens (a signed URL for one read, e.g. R-EVIDENCE's printable page) have their own audience: never a bearer token. */
 const LINK_AUDIENCE = 'starmap-link';
+/** How many verified bearer tokens `verify` remembers (~0.5 KB each). */
+const VERIFIED_TOKENS = 10_000;
 
 export interface Auth {
   sign(actor: UserActor, ttlSeconds?: number): Promise<string>;
@@ -34,6 +36,8 @@ export interface Auth {
 export function createAuth(secret: string): Auth {
   if (Buffer.byteLength(secret) < 32) throw new Error('the token secret must be at least 32 bytes');
   const key = new TextEncoder().encode(secret);
+  /** Bearer tokens whose signature was checked, oldest first (a bounded cache; the account is still checked on every request). */
+  const verified = new Map<string, { actor: UserActor; expiresAtMs: number }>();
   const actorOfPayload = (payload: { sub?: string | undefined; [claim: string]: unknown }): UserActor => {
     const role = payload['role'];
     if (typeof payload.sub !== 'string' || !ID_PATTERN.test(payload.sub)) throw new Error('bad subject');
@@ -51,9 +55,16 @@ export function createAuth(secret: string): Auth {
         .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
         .sign(key),
     async verify(token) {
+      // a token's signature and claims are a function of its bytes: checked once, then until it expires
+      const known = verified.get(token);
+      if (known && known.expiresAtMs > Date.now()) return { ...known.actor };
+      verified.delete(token);
       // `exp` is required: a token without one would never expire
       const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-      return actorOfPayload(payload);
+      const actor = actorOfPayload(payload);
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, { actor, expiresAtMs: payload.exp! * 1000 });
+      return { ...actor };
     },
     signLink: (actor, scope, ttlSeconds) =>
       new SignJWT({ role: actor.role, scope })
@@ -93,7 +104,7 @@ export const authenticate =
       return next(unauthorized(expired ? 'The token has expired' : 'The token is not valid'));
     }
     try {
-      if (!(await activeAccount(db, actor.id, actor.role))) return next(unauthorized('The account does not exist or is disabled'));
+      if (!(await isActiveAccount(db, actor.id, actor.role))) return next(unauthorized('The account does not exist or is disabled'));
       req.actor = actor;
       next();
     } catch (err) {

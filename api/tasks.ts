@@ -10,7 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { TaskRow } from '../db/schema/index.js';
-import { eventsOf, insertOrder, listTasks, taskById, taskByKey } from '../db/tasks.js';
+import { eventsOf, insertOrder, listTasks, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
 import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
 import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
@@ -128,7 +128,7 @@ export function summarize(row: TaskRow, clientRating: RatingSummary) {
  * The parties who may see a task: its client, its creator, the creator's MCN
  * (read only) and operators. Others get 404: no leak.
  */
-export async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<boolean> {
+export async function canSee(db: Db, actor: UserActor, row: Pick<TaskRow, 'clientId' | 'creatorId'>): Promise<boolean> {
   if (actor.role === 'operator') return true;
   if (actor.role === 'client') return row.clientId === actor.id;
   if (actor.role === 'creator') return row.creatorId === actor.id;
@@ -139,6 +139,14 @@ export async function canSee(db: Db, actor: UserActor, row: TaskRow): Promise<bo
 export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Promise<TaskRow> {
   const { taskId } = TaskIdParam.parse(req.params);
   const row = await taskById(db, taskId);
+  if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
+  return row;
+}
+
+/** visibleTaskOf for an action: the task's parties and status only (no snapshot to read and parse). */
+export async function visibleTaskPartiesOf(db: Db, req: Request, actor: UserActor): Promise<TaskParties> {
+  const { taskId } = TaskIdParam.parse(req.params);
+  const row = await taskPartiesById(db, taskId);
   if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
   return row;
 }
@@ -283,7 +291,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   // The task's history (append-only task_events).
   router.get('/v1/tasks/:taskId/events', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
-    const row = await visibleTask(req, actor);
+    const row = await visibleTaskPartiesOf(db, req, actor);
     const events = await eventsOf(db, row.id);
     res.json({
       items: events.map((e) => ({
@@ -302,7 +310,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       const actor = actorOf(req, ...spec.roles);
       const key = optionalIdempotencyKey(req);
       const body: unknown = spec.body.parse(req.body ?? {});
-      const row = await visibleTask(req, actor);
+      const row = await visibleTaskPartiesOf(db, req, actor);
       // the same key with another body is a 422, not the first request's answer
       const binding = key ? await bindKeyToRequest(db, req, actor, key) : null;
       try {

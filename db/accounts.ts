@@ -1,5 +1,5 @@
 /** Accounts: sign-up, sign-in lookups, and the check every authenticated request makes. */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from './client.js';
 import { accounts, clientContacts, creatorProfiles, type AccountRow } from './schema/index.js';
 
@@ -33,6 +33,25 @@ export async function createAccount(db: Db, account: NewAccount): Promise<Accoun
 export async function accountByLogin(db: Db, login: string): Promise<AccountRow | undefined> {
   return (await db.select().from(accounts).where(eq(accounts.login, login)))[0];
 }
+
+/**
+ * Whether the account with this id and role exists and is enabled: a token is
+ * honoured only while this holds. Every authenticated request asks it, so the
+ * query is built once per database (a prepared query) and reads the key only.
+ */
+export async function isActiveAccount(db: Db, id: string, role: AccountRole): Promise<boolean> {
+  let query = activeAccountQueries.get(db);
+  if (!query) {
+    query = db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.id, sql.placeholder('id')), eq(accounts.role, sql.placeholder('role')), isNull(accounts.disabledAt)))
+      .prepare('active_account');
+    activeAccountQueries.set(db, query);
+  }
+  return (await query.execute({ id, role })).length > 0;
+}
+const activeAccountQueries = new WeakMap<Db, { execute(values: { id: string; role: AccountRole }): Promise<{ id: string }[]> }>();
 
 /** The enabled account with this id and role, if any: a token is honoured only while this holds. */
 export async function activeAccount(db: Db, id: string, role: AccountRole): Promise<AccountRow | undefined> {

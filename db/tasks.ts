@@ -3,7 +3,8 @@
  * with the queries that read them (lists, history, operator queues, orphans).
  *
  *   insertOrder   the order's row, inside the order's transaction (with the escrow)
- *   projectTask   the workflow's state and new events, in one transaction, never backwards
+ *   projectTask   the workflow's state and new events, in one statement, never backwards
+ *                 (projectTaskIn: inside a caller's transaction, beside a settlement)
  *
  * Every deadline on the row derives from the order's `orderedAt`, which the
  * workflow receives in its input: the answer to the order, the workflow, the row
@@ -109,20 +110,51 @@ export async function taskById(db: Tx, taskId: string): Promise<TaskRow | undefi
   return row;
 }
 
+/** What a task's actions need to know of its row (who its parties are, whether it is closed), without the snapshot. */
+export type TaskParties = Pick<TaskRow, 'id' | 'clientId' | 'creatorId' | 'status' | 'closedAt'>;
+
+/** A task's parties and status (a prepared query: every action asks it). */
+export async function taskPartiesById(db: Db, taskId: string): Promise<TaskParties | undefined> {
+  let query = partiesQueries.get(db);
+  if (!query) {
+    query = db
+      .select({ id: tasks.id, clientId: tasks.clientId, creatorId: tasks.creatorId, status: tasks.status, closedAt: tasks.closedAt })
+      .from(tasks)
+      .where(eq(tasks.id, sql.placeholder('taskId')))
+      .prepare('task_parties');
+    partiesQueries.set(db, query);
+  }
+  return (await query.execute({ taskId }))[0];
+}
+const partiesQueries = new WeakMap<Db, { execute(values: { taskId: string }): Promise<TaskParties[]> }>();
+
 export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string): Promise<TaskRow | undefined> {
   const [row] = await db.select().from(tasks).where(and(eq(tasks.clientId, clientId), eq(tasks.idempotencyKey, idempotencyKey)));
   return row;
 }
 
-/** Projects the task's state and its new events to Postgres, in one transaction; a late or retried write changes nothing. */
+/**
+ * Projects the task's state and its new events to Postgres in one statement
+ * (the row's upsert and the events' insert as data-modifying CTEs: atomic
+ * without a transaction, one round trip instead of four); a late or retried
+ * write changes nothing.
+ */
 export async function projectTask(db: Db, task: TaskState, events: TaskEvent[]): Promise<void> {
-  await db.transaction((tx) => projectTaskIn(tx, task, events));
+  const upsert = taskUpsert(db, task);
+  if (events.length === 0) return void (await upsert);
+  await db.execute(sql`with projected as (${upsert.getSQL()}) ${eventsInsert(db, task, events).getSQL()}`);
 }
 
 /** projectTask inside a caller's transaction (the projection activity settles the escrow in the same one). */
 export async function projectTaskIn(tx: Tx, task: TaskState, events: TaskEvent[]): Promise<void> {
+  await taskUpsert(tx, task);
+  if (events.length > 0) await eventsInsert(tx, task, events);
+}
+
+/** The row's upsert: never backwards (a lower or equal version changes nothing). */
+function taskUpsert(tx: Tx, task: TaskState) {
   const columns = taskColumns(task);
-  await tx
+  return tx
     .insert(tasks)
     .values({
       ...orderColumns(task),
@@ -137,23 +169,25 @@ export async function projectTaskIn(tx: Tx, task: TaskState, events: TaskEvent[]
       set: { ...columns, updatedAt: sql`now()` },
       setWhere: sql`${tasks.version} < ${task.version}`,
     });
-  if (events.length > 0) {
-    await tx
-      .insert(taskEvents)
-      .values(
-        events.map((e) => ({
-          taskId: task.taskId,
-          seq: e.seq,
-          type: e.type,
-          actorRole: e.actor.role,
-          actorId: e.actor.id,
-          reason: e.reason,
-          payload: e.payload,
-          occurredAt: new Date(e.at),
-        })),
-      )
-      .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
-  }
+}
+
+/** The events' insert, once each (task id, seq). */
+function eventsInsert(tx: Tx, task: TaskState, events: TaskEvent[]) {
+  return tx
+    .insert(taskEvents)
+    .values(
+      events.map((e) => ({
+        taskId: task.taskId,
+        seq: e.seq,
+        type: e.type,
+        actorRole: e.actor.role,
+        actorId: e.actor.id,
+        reason: e.reason,
+        payload: e.payload,
+        occurredAt: new Date(e.at),
+      })),
+    )
+    .onConflictDoNothing({ target: [taskEvents.taskId, taskEvents.seq] });
 }
 
 /** A task's history, in order. */

@@ -1,0 +1,80 @@
+/**
+ * The task read model's projection (db/tasks.ts) on a real PostgreSQL. Most
+ * events carry neither money nor messages; the projection activity writes those
+ * in one statement (the row's upsert and the events' insert as CTEs, no
+ * transaction). The guarantees are those of the transaction it replaces: never
+ * backwards, a retry adds nothing, and the row and its events land together or
+ * not at all.
+ */
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { projectTask, projectTaskIn, taskById } from '../../db/tasks.js';
+import { taskEvents } from '../../db/schema/index.js';
+import { decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
+import { CREATOR, order } from '../helpers/tasks.js';
+import { startPostgres, type Postgres } from '../helpers/stack.js';
+
+let pg: Postgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(() => pg?.stop());
+const db = () => pg.database.db;
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+
+/** A task as the workflow holds it, with the events of each step (a copy of the state after each). */
+function lifecycle(): Array<{ state: TaskState; events: TaskEvent[] }> {
+  const state = initialState(order({ scriptRequired: false, orderedAt: new Date(T0).toISOString() }), T0);
+  const steps: Array<{ state: TaskState; events: TaskEvent[] }> = [];
+  const step = (draft: ReturnType<typeof decide>, at: number) => {
+    const event = evolve(state, draft, at);
+    steps.push({ state: structuredClone(state), events: [event] });
+  };
+  step(orderedEvent(state), T0);
+  const act = (command: TaskCommand, at: number) => step(decide(state, command, at), at);
+  act({ type: 'accept', actor: CREATOR }, T0 + 60_000);
+  act({ type: 'submit', stage: 'content', body: 'video v1', actor: CREATOR }, T0 + 120_000);
+  return steps;
+}
+
+const eventsOfTask = (taskId: string) => db().select().from(taskEvents).where(eq(taskEvents.taskId, taskId)).orderBy(asc(taskEvents.seq));
+
+it('one statement writes the row and the events; a retry adds nothing and an older state never overwrites a newer one', async () => {
+  const [ordered, accepted, submitted] = lifecycle();
+  const taskId = ordered!.state.taskId;
+  await projectTask(db(), ordered!.state, ordered!.events);
+  await projectTask(db(), accepted!.state, accepted!.events);
+  expect((await taskById(db(), taskId))).toMatchObject({ status: 'content_drafting', version: 2 });
+  expect((await eventsOfTask(taskId)).map((e) => e.type)).toEqual(['ordered', 'accepted']);
+
+  // a retried projection of the same step: the same row, no second event
+  await projectTask(db(), accepted!.state, accepted!.events);
+  expect((await eventsOfTask(taskId)).map((e) => e.seq)).toEqual([1, 2]);
+
+  await projectTask(db(), submitted!.state, submitted!.events);
+  // a late write of an older state (a retry that lost a race) leaves the newer row as it is
+  await projectTask(db(), accepted!.state, accepted!.events);
+  const row = await taskById(db(), taskId);
+  expect(row).toMatchObject({ status: 'content_review', version: 3 });
+  expect(row!.snapshot?.version).toBe(3);
+  expect((await eventsOfTask(taskId)).map((e) => e.type)).toEqual(['ordered', 'accepted', 'submitted']);
+
+  // the statement and the transaction (beside a settlement) write the same thing
+  const [o2, a2] = lifecycle();
+  await db().transaction((tx) => projectTaskIn(tx, o2!.state, o2!.events));
+  await projectTask(db(), a2!.state, a2!.events);
+  expect(await taskById(db(), o2!.state.taskId)).toMatchObject({ status: 'content_drafting', version: 2 });
+  expect((await eventsOfTask(o2!.state.taskId)).map((e) => e.type)).toEqual(['ordered', 'accepted']);
+});
+
+it('the row and its events land together or not at all: an event Postgres refuses leaves the row as it was', async () => {
+  const [ordered, accepted] = lifecycle();
+  const taskId = ordered!.state.taskId;
+  await projectTask(db(), ordered!.state, ordered!.events);
+  // jsonb refuses \u0000: the events' insert fails, and with it the row's upsert in the same statement
+  const bad = { ...accepted!.events[0]!, payload: { note: 'bad\u0000byte' } } as unknown as TaskEvent;
+  await expect(projectTask(db(), accepted!.state, [bad])).rejects.toThrow();
+  expect(await taskById(db(), taskId)).toMatchObject({ status: 'awaiting_acceptance', version: 1 });
+  expect((await eventsOfTask(taskId)).map((e) => e.type)).toEqual(['ordered']);
+});
