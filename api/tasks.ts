@@ -186,8 +186,14 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     let warning: { code: string; observationEndsAt: string } | undefined;
     try {
       inserted = await db.transaction(async (tx) => {
-        // R-DISCOVERABLE, R-ACCEPTING-SWITCH: checked under a share lock on the offer
-        const offer = await offerForOrder(tx, body.creatorId, body.taskType);
+        // R-DISCOVERABLE, R-ACCEPTING-SWITCH: checked under a share lock on the offer. The three reads are
+        // sent together (pipelined on the transaction's connection, which runs them in this order)
+        const [offer, observationEnd, payoutAccount] = await Promise.all([
+          offerForOrder(tx, body.creatorId, body.taskType),
+          observationEndsAt(tx, body.creatorId, now),
+          // R-PAYOUT: the payout destination (creator or its MCN) is fixed when the escrow is held
+          payoutAccountOf(tx, body.creatorId),
+        ]);
         const refusal = orderRefusal(offer, body.taskType);
         if (refusal) throw refusal;
         const quoteFen = offer!.quoteFen!;
@@ -195,7 +201,6 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
           throw new Problem(409, 'quote-changed', 'The quote has changed', `The creator's quote is now ${quoteFen} fen`, { code: 'quote-changed', quoteFen });
         }
         // R-OBSERVATION-WARN: the client must see the warning and confirm
-        const observationEnd = await observationEndsAt(tx, body.creatorId, now);
         if (observationEnd) {
           warning = { code: 'creator-in-observation', observationEndsAt: observationEnd.toISOString() };
           if (!body.acknowledgeObservationWarning) {
@@ -210,8 +215,6 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
         }
         // R-ORDER-FIELDS: the price is the quote at order time, kept on the task
         const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen, orderedAt: now.toISOString() });
-        // R-PAYOUT: the payout destination (creator or its MCN) is fixed when the escrow is held
-        const payoutAccount = await payoutAccountOf(tx, order.creatorId);
         const row = await insertOrder(tx, { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() }, { idempotencyKey: key, requestHash });
         // R-ESCROW: the order and the price's move into escrow commit together, or neither does
         if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);

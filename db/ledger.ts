@@ -73,6 +73,7 @@ const isCheckViolation = (err: unknown) => {
  */
 export async function transfer(tx: Tx, t: Transfer): Promise<boolean> {
   if (!Number.isSafeInteger(t.amountFen) || t.amountFen <= 0) throw new Error(`transfer ${t.id}: amount must be a positive integer of fen`);
+  if (t.from === t.to) throw new Error(`transfer ${t.id}: from and to are the same account`);
   await ensureAccounts(tx, [t.from, t.to]);
   // Lock both accounts in id order before anything references them, so two
   // transfers between the same accounts queue instead of deadlocking (the
@@ -95,20 +96,15 @@ export async function transfer(tx: Tx, t: Transfer): Promise<boolean> {
   }
   const fromBalance = locked.find((a) => a.id === t.from)?.balance ?? 0;
   if (t.from !== EXTERNAL && fromBalance < t.amountFen) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
-  for (const move of [
-    { id: t.from, delta: -t.amountFen },
-    { id: t.to, delta: t.amountFen },
-  ]) {
-    try {
-      // the CHECK constraint is the guarantee; the check above only explains the refusal
-      await tx
-        .update(ledgerAccounts)
-        .set({ balanceFen: sql`${ledgerAccounts.balanceFen} + ${move.delta}` })
-        .where(eq(ledgerAccounts.id, move.id));
-    } catch (err) {
-      if (isCheckViolation(err)) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
-      throw err;
-    }
+  try {
+    // both balances in one statement; the CHECK constraint is the guarantee, the check above only explains the refusal
+    await tx
+      .update(ledgerAccounts)
+      .set({ balanceFen: sql`${ledgerAccounts.balanceFen} + case when ${ledgerAccounts.id} = ${t.from} then ${-t.amountFen}::bigint else ${t.amountFen}::bigint end` })
+      .where(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)));
+  } catch (err) {
+    if (isCheckViolation(err)) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
+    throw err;
   }
   return true;
 }
