@@ -14,7 +14,7 @@ import { projectTask, projectTaskIn, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
-import { OutboxDispatcher, enqueueNotifications, notifyOnce } from './outbox.js';
+import { OutboxDispatcher, enqueueNotifications, notificationsInsert, notifyOnce } from './outbox.js';
 import { recordMetricsPoint } from '../db/metrics.js';
 import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
@@ -83,11 +83,12 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[]; notices?: (NotifyEffect & { taskId: string })[] }): Promise<{ refused: string[] }> {
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
-    // most events carry neither money nor messages: one statement, no transaction
-    if (settlements.length === 0 && notices.length === 0) await projectTask(db, task, events);
+    const messages = notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId }));
+    // events that move no money: the row, the events and their messages in one statement, no transaction
+    if (settlements.length === 0) await projectTask(db, task, events, messages.length > 0 ? [notificationsInsert(db, messages)] : []);
     else await db.transaction(async (tx) => {
       await projectTaskIn(tx, task, events);
-      await enqueueNotifications(tx, notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId })));
+      await enqueueNotifications(tx, messages);
       for (const settlement of settlements) {
         try {
           await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));

@@ -34,8 +34,11 @@ const rowOf = (message: QueuedMessage) => ({
 /** Records messages in the outbox inside the caller's transaction; a key already there is left as it is. */
 export async function enqueueNotifications(tx: Tx, messages: QueuedMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
+  await notificationsInsert(tx, messages);
 }
+
+/** The insert enqueueNotifications runs, not yet run: the task projection writes it in its own statement (db/tasks.ts projectTask). */
+export const notificationsInsert = (tx: Tx, messages: QueuedMessage[]) => tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
 
 /**
  * Records the message in the notifications outbox (unique key), sends it once through the

@@ -196,7 +196,8 @@ export async function startServers(name: string, log: (line: string) => void): P
 
   const startDatabase = async () => {
     const started = performance.now();
-    const pg: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: pgPort, persistent: false, log: () => {} });
+    // pg_stat_statements: the statements each variant sends per lifecycle (pgStatements), BEGIN and COMMIT included
+    const pg: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: pgPort, persistent: false, log: () => {}, settings: { shared_preload_libraries: 'pg_stat_statements' } });
     groups.add(pg.pid);
     onCleanup('PostgreSQL', async () => {
       await pg.stop(5_000);
@@ -209,6 +210,7 @@ export async function startServers(name: string, log: (line: string) => void): P
 
   const [temporal, pg] = await Promise.all([startTemporal(), startDatabase()]);
   const database = connect(pg.url, { max: 2 });
+  await database.sql`create extension if not exists pg_stat_statements`;
   onCleanup('the benchmark pool', (hurry) => (hurry ? database.sql.end({ timeout: 0 }) : database.close()));
   return { dir, temporalAddress: temporal.address, temporalPid: temporal.pid, temporalDbFile: temporal.dbFile, databaseUrl: pg.url, postgresPid: pg.pid, database };
 }
@@ -266,6 +268,16 @@ export const cpuSince = (before: CpuSample, servers: Servers): CpuSample => {
   const now = cpuNow(servers);
   return { node: now.node - before.node, temporal: now.temporal - before.temporal, postgres: now.postgres - before.postgres };
 };
+
+/**
+ * Statements PostgreSQL has run since it started, from every client (the API, the
+ * worker, the bare worker's local activity), BEGIN and COMMIT counted as the round
+ * trips they are; this reading's own statement is left out.
+ */
+export async function pgStatements(servers: Servers): Promise<number> {
+  const [row] = await servers.database.sql<{ n: string }[]>`select coalesce(sum(calls), 0)::text as n from pg_stat_statements where query not like '%pg_stat_statements%'`;
+  return Number(row!.n);
+}
 
 /** Bytes of the Temporal SQLite database with its WAL. */
 export function sqliteBytes(file: string): number {

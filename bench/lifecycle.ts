@@ -46,6 +46,7 @@ import { BARE_EVENTS_DDL, createBareActivities } from './bareActivities.js';
 import {
   cpuNow,
   cpuSince,
+  pgStatements,
   elapsed,
   fmt,
   http,
@@ -235,6 +236,8 @@ interface RoundResult {
   windowMs: number;
   wallMs: number;
   cpu: CpuSample;
+  /** PostgreSQL statements run during the round (pg_stat_statements), by every process. */
+  statements: number;
   lifecycleMs: number[];
   steps: Record<Action, number[]>;
   ids: string[];
@@ -250,7 +253,8 @@ const emptySteps = () => Object.fromEntries(ACTIONS.map((a) => [a, []])) as unkn
  * second — lifecycle equivalents, free of the tail of the last lifecycles.
  */
 async function runRound(servers: Servers, variant: Variant, lifecycle: Lifecycle, clients: number, windowMs: number): Promise<RoundResult> {
-  const result: RoundResult = { variant, clients, tasks: 0, windowSteps: 0, allSteps: 0, windowMs, wallMs: 0, cpu: { node: 0, temporal: 0, postgres: 0 }, lifecycleMs: [], steps: emptySteps(), ids: [], failures: [] };
+  const result: RoundResult = { variant, clients, tasks: 0, windowSteps: 0, allSteps: 0, windowMs, wallMs: 0, cpu: { node: 0, temporal: 0, postgres: 0 }, statements: 0, lifecycleMs: [], steps: emptySteps(), ids: [], failures: [] };
+  const statementsBefore = await pgStatements(servers);
   const before = cpuNow(servers);
   const started = performance.now();
   const deadline = started + windowMs;
@@ -280,6 +284,7 @@ async function runRound(servers: Servers, variant: Variant, lifecycle: Lifecycle
   );
   result.wallMs = performance.now() - started;
   result.cpu = cpuSince(before, servers);
+  result.statements = (await pgStatements(servers)) - statementsBefore;
   return result;
 }
 
@@ -296,6 +301,7 @@ function merge(rounds: RoundResult[]): RoundResult {
     windowMs: sum((r) => r.windowMs),
     wallMs: sum((r) => r.wallMs),
     cpu: { node: sum((r) => r.cpu.node), temporal: sum((r) => r.cpu.temporal), postgres: sum((r) => r.cpu.postgres) },
+    statements: sum((r) => r.statements),
     lifecycleMs: rounds.flatMap((r) => r.lifecycleMs),
     steps: Object.fromEntries(ACTIONS.map((a) => [a, rounds.flatMap((r) => r.steps[a])])) as unknown as Record<Action, number[]>,
     ids: rounds.flatMap((r) => r.ids),
@@ -322,9 +328,9 @@ function table(headers: string[], rows: string[][], alignLeft = 1): void {
 function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   const bare = results.get('bare') ?? results.get(VARIANTS[0]!)!;
   console.log(`\n=== ${level} concurrent client${level === 1 ? '' : 's'} (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS / 1000} s per variant, alternating) ===`);
-  console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU per task: over every step run, the tails included');
+  console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU and SQL statements per task: over every step run, the tails included');
   table(
-    ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', 'failed'],
+    ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', 'SQL statements/task', 'failed'],
     VARIANTS.map((v) => {
       const r = results.get(v)!;
       return [
@@ -338,6 +344,7 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
         ms1(perTask(r.cpu.temporal, r)),
         ms1(perTask(r.cpu.postgres, r)),
         ms1(perTask(cpuTotal(r.cpu), r)),
+        perTask(r.statements, r).toFixed(1),
         String(r.failures.length),
       ];
     }),

@@ -38,6 +38,8 @@ export interface EmbeddedOptions {
   /** Delete the folder on stop (tests). */
   persistent?: boolean;
   log?: (line: string) => void;
+  /** More server settings (`-c name=value`), e.g. the benchmark's `shared_preload_libraries=pg_stat_statements`. */
+  settings?: Record<string, string>;
 }
 
 const isRoot = () => userInfo().uid === 0;
@@ -127,7 +129,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     }).initialise();
   }
 
-  const server = await spawnServer(binary, dataDir, port, ids, log);
+  const server = await spawnServer(binary, dataDir, port, ids, log, options.settings ?? {});
   try {
     await ensureDatabase({ port, user, password });
   } catch (err) {
@@ -161,8 +163,8 @@ async function ensureDatabase(login: { port: number; user: string; password: str
 
 type Server = Pick<EmbeddedDatabase, 'pid' | 'exited' | 'stop'>;
 
-async function spawnServer(binary: string, dataDir: string, port: number, ids: { uid: number; gid: number } | null, log: (line: string) => void): Promise<Server> {
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'];
+async function spawnServer(binary: string, dataDir: string, port: number, ids: { uid: number; gid: number } | null, log: (line: string) => void, settings: Record<string, string>): Promise<Server> {
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
   // detached: its own process group, so a terminal's Ctrl-C reaches the owner only
   // (which stops the server in order) and a kill can take the backends with it
   const child = spawn(binary, ['-D', dataDir, '-p', String(port), ...flags], {

@@ -10,7 +10,7 @@
  * workflow receives in its input: the answer to the order, the workflow, the row
  * and the list agree to the millisecond, also for a task started late.
  */
-import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db, Tx } from './client.js';
 import { mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
 import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
@@ -137,12 +137,18 @@ export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string
  * Projects the task's state and its new events to Postgres in one statement
  * (the row's upsert and the events' insert as data-modifying CTEs: atomic
  * without a transaction, one round trip instead of four); a late or retried
- * write changes nothing.
+ * write changes nothing. `alongside`: other inserts that must land with the
+ * events or not at all (the outbox's messages, built by their own module).
  */
-export async function projectTask(db: Db, task: TaskState, events: TaskEvent[]): Promise<void> {
-  const upsert = taskUpsert(db, task);
-  if (events.length === 0) return void (await upsert);
-  await db.execute(sql`with projected as (${upsert.getSQL()}) ${eventsInsert(db, task, events).getSQL()}`);
+export async function projectTask(db: Db, task: TaskState, events: TaskEvent[], alongside: SQLWrapper[] = []): Promise<void> {
+  const parts: SQLWrapper[] = [taskUpsert(db, task), ...(events.length > 0 ? [eventsInsert(db, task, events)] : []), ...alongside];
+  const last = parts.pop()!;
+  if (parts.length === 0) return void (await db.execute(last.getSQL()));
+  const ctes = sql.join(
+    parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part.getSQL()})`),
+    sql`, `,
+  );
+  await db.execute(sql`with ${ctes} ${last.getSQL()}`);
 }
 
 /** projectTask inside a caller's transaction (the projection activity settles the escrow in the same one). */

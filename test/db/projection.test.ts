@@ -1,15 +1,16 @@
 /**
  * The task read model's projection (db/tasks.ts) on a real PostgreSQL. Most
- * events carry neither money nor messages; the projection activity writes those
- * in one statement (the row's upsert and the events' insert as CTEs, no
- * transaction). The guarantees are those of the transaction it replaces: never
+ * events move no money; the projection activity writes those in one statement
+ * (the row's upsert, the events' insert and their messages' insert into the
+ * outbox as CTEs, no transaction). The guarantees are those of the transaction it replaces: never
  * backwards, a retry adds nothing, and the row and its events land together or
  * not at all.
  */
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectTask, projectTaskIn, taskById } from '../../db/tasks.js';
-import { taskEvents } from '../../db/schema/index.js';
+import { notifications, taskEvents } from '../../db/schema/index.js';
+import { notificationsInsert, type QueuedMessage } from '../../activities/outbox.js';
 import { decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
 import { CREATOR, order } from '../helpers/tasks.js';
 import { startPostgres, type Postgres } from '../helpers/stack.js';
@@ -77,4 +78,22 @@ it('the row and its events land together or not at all: an event Postgres refuse
   await expect(projectTask(db(), accepted!.state, [bad])).rejects.toThrow();
   expect(await taskById(db(), taskId)).toMatchObject({ status: 'awaiting_acceptance', version: 1 });
   expect((await eventsOfTask(taskId)).map((e) => e.type)).toEqual(['ordered']);
+});
+
+it("R-ACCEPT-NOTIFY: an event's messages go into the outbox in the projection's statement, and not at all when the statement fails", async () => {
+  const [ordered, accepted] = lifecycle();
+  const taskId = ordered!.state.taskId;
+  const sms = (seq: number): QueuedMessage => ({ idempotencyKey: `${taskId}:${seq}`, taskId, channel: 'sms', recipient: { role: 'creator', id: CREATOR.id }, template: 'task_arrived', params: { taskId } });
+  const queued = () => db().select().from(notifications).where(eq(notifications.taskId, taskId));
+  await projectTask(db(), ordered!.state, ordered!.events, [notificationsInsert(db(), [sms(1)])]);
+  expect(await taskById(db(), taskId)).toMatchObject({ version: 1 });
+  expect((await queued()).map((n) => n.key)).toEqual([`${taskId}:1`]);
+  // retried: nothing twice
+  await projectTask(db(), ordered!.state, ordered!.events, [notificationsInsert(db(), [sms(1)])]);
+  expect(await queued()).toHaveLength(1);
+  // the events' insert fails: neither the row nor the message is written
+  const bad = { ...accepted!.events[0]!, payload: { note: 'bad\u0000byte' } } as unknown as TaskEvent;
+  await expect(projectTask(db(), accepted!.state, [bad], [notificationsInsert(db(), [sms(2)])])).rejects.toThrow();
+  expect(await taskById(db(), taskId)).toMatchObject({ version: 1 });
+  expect((await queued()).map((n) => n.key)).toEqual([`${taskId}:1`]);
 });
