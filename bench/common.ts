@@ -515,7 +515,7 @@ export async function must(what: string, answer: Promise<Answer>): Promise<Answe
 }
 
 /** Orders a Douyin video from `creator` for `client` (POST /v1/tasks with an Idempotency-Key); the task id. */
-export async function order(starmap: Starmap, client: Actor, creator: Actor, key: string): Promise<string> {
+export async function order(starmap: Pick<Starmap, 'baseUrl'>, client: Actor, creator: Actor, key: string): Promise<string> {
   const answer = await must(
     'order',
     http(starmap.baseUrl, 'POST', '/v1/tasks', client.token, { creatorId: creator.actor.id, taskType: 'douyin_video', brief: `Benchmark ${key}`, scriptRequired: false, retentionDays: 30, priceFen: PRICE_FEN }, { 'idempotency-key': key }),
@@ -524,7 +524,7 @@ export async function order(starmap: Starmap, client: Actor, creator: Actor, key
 }
 
 /** The platform's signed "published" callback (POST /v1/platform/events), as the content platform sends it. */
-export function platformPublished(starmap: Starmap, taskId: string, itemId: string): Promise<Answer> {
+export function platformPublished(starmap: Pick<Starmap, 'baseUrl' | 'platformSecret'>, taskId: string, itemId: string): Promise<Answer> {
   const event = JSON.stringify({ eventId: `${taskId}-published`, taskId, itemId, kind: 'published', occurredAt: new Date().toISOString() });
   const ts = Math.floor(Date.now() / 1000);
   return http(starmap.baseUrl, 'POST', '/v1/platform/events', null, event, { 'x-starmap-timestamp': String(ts), 'x-starmap-signature': signPlatformBody(starmap.platformSecret, ts, event) });

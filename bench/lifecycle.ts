@@ -17,9 +17,11 @@
  *
  * At 1, 10 and 30 concurrent clients (each runs lifecycles back to back for a
  * round's duration). Prints tasks/s, per-action p50/p99 with their ratios to
- * bare, CPU ms per task per process (this node process — driver, API and
- * workers; the Temporal dev server; the PostgreSQL cluster, from /proc) and
- * history events per task (a sample of histories fetched at the end).
+ * bare, CPU ms per task per process (this node process — the API and the
+ * workers; the Temporal dev server; the PostgreSQL cluster, from /proc; the load
+ * driver runs in a process of its own, bench/driver.ts, whose CPU is shown apart
+ * and counted in no variant's), PostgreSQL statements per task and history
+ * events per task (a sample of histories fetched at the end).
  *
  *   npm run bench:lifecycle [-- --clients 1,10,30 --rounds 3 --seconds 20 --warmup 3 --samples 5]
  *   npm run bench:lifecycle -- --quick   # 1 round of 6 s per variant and level: under 3 minutes here
@@ -32,6 +34,7 @@
  * Exits non-zero only when the benchmark itself fails (a variant without one
  * completed lifecycle, a server that does not start), never on the figures.
  */
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -49,13 +52,9 @@ import {
   pgStatements,
   elapsed,
   fmt,
-  http,
   isStopping,
-  must,
   onCleanup,
-  order,
   percentile,
-  platformPublished,
   PRICE_FEN,
   runBenchmark,
   sleep,
@@ -63,19 +62,8 @@ import {
   startStarmap,
   type CpuSample,
   type Servers,
-  type Starmap,
 } from './common.js';
-import {
-  bareAcceptDeliveryUpdate,
-  bareAcceptUpdate,
-  bareConfirmContentUpdate,
-  barePlatformSignal,
-  barePublishUpdate,
-  bareReviewContentUpdate,
-  bareStateQuery,
-  bareSubmitContentUpdate,
-  bareTaskWorkflow,
-} from './workflows/bare.js';
+import { ACTIONS, ALL_VARIANTS, BARE_QUEUE, type Action, type DriverReply, type DriverRequest, type LanesResult, type Variant } from './lanes.js';
 
 // ---------------------------------------------------------------- options
 
@@ -114,18 +102,12 @@ const WARMUP = Math.round(positiveInt('warmup', args.warmup ?? preset.warmup));
 const SAMPLES = Math.round(positiveInt('samples', args.samples));
 const MAX_CLIENTS = Math.max(...LEVELS);
 const HEADLINE = LEVELS.includes(10) ? 10 : LEVELS[Math.floor(LEVELS.length / 2)]!;
-const BARE_QUEUE = 'bench-bare';
-/** How often a lifecycle looks whether the platform's callback has reached the task (the same for every variant). */
-const POLL_MS = 20;
-const POLL_LIMIT_MS = 60_000;
 const MODE = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
 
 const say = (line: string) => console.log(`[lifecycle ${elapsed().padStart(7)}] ${line}`);
 
 // ---------------------------------------------------------------- the variants
 
-const ACTIONS = ['order', 'accept', 'content', 'review', 'confirm', 'publish', 'platform', 'acceptance'] as const;
-type Action = (typeof ACTIONS)[number];
 const ACTION_NOTES: Record<Action, string> = {
   order: 'POST /v1/tasks | workflow start',
   accept: 'creator accepts (Update)',
@@ -136,8 +118,6 @@ const ACTION_NOTES: Record<Action, string> = {
   platform: 'platform "published" (Signal) until visible',
   acceptance: 'client acceptance (Update)',
 };
-const ALL_VARIANTS = ['bare', 'bare+LA', 'Starmap'] as const;
-type Variant = (typeof ALL_VARIANTS)[number];
 /** `--variants Starmap` runs only some (to profile one, e.g. with `node --cpu-prof`); the ratios need bare. */
 const VARIANTS: readonly Variant[] = args.variants
   ? args.variants.split(',').map((v) => {
@@ -150,142 +130,67 @@ const VARIANTS: readonly Variant[] = args.variants
     })
   : ALL_VARIANTS;
 
-/** Told each step's time as the step completes. */
-type Steps = (action: Action, ms: number) => void;
-/** One lifecycle: its task (workflow) id once ordered; each step's time is reported as it completes. */
-type Lifecycle = (lane: number, n: number, steps: Steps, onId: (id: string) => void) => Promise<void>;
+// ---------------------------------------------------------------- the driver
 
 const run = randomBytes(3).toString('hex');
-/** Numbers every lifecycle of the run: task ids and Idempotency-Keys never repeat across rounds. */
-let counter = 0;
 
-async function untilVisible(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + POLL_LIMIT_MS;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what}: not visible after ${POLL_LIMIT_MS / 1000} s`);
-    await sleep(POLL_MS);
-  }
+/** The load driver (bench/driver.ts) in a process of its own: one request at a time. */
+interface Driver {
+  ask(request: DriverRequest): Promise<DriverReply>;
 }
 
-/** Times `fn` as `action`. */
-async function timed<T>(steps: Steps, action: Action, fn: () => Promise<T>): Promise<T> {
-  const t = performance.now();
-  const result = await fn();
-  steps(action, performance.now() - t);
-  return result;
-}
-
-function bareLifecycle(temporal: Client, localActivity: boolean): Lifecycle {
-  return async (lane, n, steps, onId) => {
-    const taskId = `bare${localActivity ? '-la' : ''}-${run}-${lane}-${n}`;
-    const creator = { actor: { role: 'creator', id: `creator-${lane}` } };
-    const client = { actor: { role: 'client', id: `client-${lane}` } };
-    const operator = { actor: { role: 'operator', id: 'operator' } };
-    const handle = await timed(steps, 'order', () => temporal.workflow.start(bareTaskWorkflow, { taskQueue: BARE_QUEUE, workflowId: taskId, args: [{ taskId, localActivity }] }));
-    onId(taskId);
-    await timed(steps, 'accept', () => handle.executeUpdate(bareAcceptUpdate, { args: [creator] }));
-    await timed(steps, 'content', () => handle.executeUpdate(bareSubmitContentUpdate, { args: [{ ...creator, body: `media://video/${taskId}` }] }));
-    await timed(steps, 'review', () => handle.executeUpdate(bareReviewContentUpdate, { args: [{ ...operator, decision: 'pass' }] }));
-    await timed(steps, 'confirm', () => handle.executeUpdate(bareConfirmContentUpdate, { args: [{ ...client, decision: 'confirm' }] }));
-    const itemId = `douyin-${taskId}`;
-    await timed(steps, 'publish', () => handle.executeUpdate(barePublishUpdate, { args: [{ ...creator, platformItemId: itemId }] }));
-    await timed(steps, 'platform', async () => {
-      await handle.signal(barePlatformSignal, { eventId: `${taskId}-published`, kind: 'published', itemId });
-      await untilVisible('published', async () => (await handle.query(bareStateQuery)).status === 'awaiting_client_acceptance');
-    });
-    await timed(steps, 'acceptance', () => handle.executeUpdate(bareAcceptDeliveryUpdate, { args: [client] }));
-  };
-}
-
-function starmapLifecycle(starmap: Starmap): Lifecycle {
-  return async (lane, n, steps, onId) => {
-    const client = starmap.clients[lane % starmap.clients.length]!;
-    const creator = starmap.creators[lane % starmap.creators.length]!;
-    const operator = starmap.operator;
-    const id = await timed(steps, 'order', () => order(starmap, client, creator, `bench-${run}-${lane}-${n}`));
-    onId(id);
-    const act = (action: Action, who: { token: string }, path: string, body: unknown) =>
-      timed(steps, action, () => must(path, http(starmap.baseUrl, 'POST', `/v1/tasks/${id}/${path}`, who.token, body)));
-    await act('accept', creator, 'accept', {});
-    await act('content', creator, 'content', { body: `media://video/${id}` });
-    await act('review', operator, 'content/review', { decision: 'pass' });
-    await act('confirm', client, 'content/decision', { decision: 'confirm' });
-    const itemId = `douyin-${id.slice(4)}`;
-    await act('publish', creator, 'publication', { platformItemId: itemId });
-    await timed(steps, 'platform', async () => {
-      await must('platform callback', platformPublished(starmap, id, itemId));
-      await untilVisible('published', async () => {
-        const a = await must('GET task', http(starmap.baseUrl, 'GET', `/v1/tasks/${id}`, client.token));
-        return (a.body as { task?: { status?: string } }).task?.status === 'awaiting_client_acceptance';
-      });
-    });
-    await act('acceptance', client, 'acceptance', {});
+function startDriver(): Driver {
+  const child = fork(fileURLToPath(new URL('./driver.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  let pending: { resolve: (reply: DriverReply) => void; reject: (err: Error) => void } | undefined;
+  child.on('message', (reply: DriverReply) => {
+    const waiting = pending;
+    pending = undefined;
+    if (reply.type === 'error') waiting?.reject(new Error(`the load driver: ${reply.message}`));
+    else waiting?.resolve(reply);
+  });
+  child.once('exit', (code, signal) => pending?.reject(new Error(`the load driver exited (${signal ?? code})`)));
+  onCleanup('the load driver', async () => {
+    if (child.connected) child.disconnect();
+    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  });
+  return {
+    ask: (request) =>
+      new Promise<DriverReply>((resolve, reject) => {
+        if (pending) return reject(new Error('the load driver is busy'));
+        pending = { resolve, reject };
+        child.send(request);
+      }),
   };
 }
 
 // ---------------------------------------------------------------- rounds
 
-interface RoundResult {
+interface RoundResult extends LanesResult {
   variant: Variant;
   clients: number;
-  /** Completed lifecycles (those in flight at the end of the window finish, and count here). */
-  tasks: number;
-  /** Steps completed within the window, and in all (the window's in-flight lifecycles finish after it). */
-  windowSteps: number;
-  allSteps: number;
   windowMs: number;
-  wallMs: number;
+  /** The API's and the workers' process (node), the Temporal dev server, PostgreSQL. */
   cpu: CpuSample;
+  /** The load driver's process (not counted as the variant's). */
+  driverCpu: number;
   /** PostgreSQL statements run during the round (pg_stat_statements), by every process. */
   statements: number;
-  lifecycleMs: number[];
-  steps: Record<Action, number[]>;
-  ids: string[];
-  failures: string[];
 }
 
-const emptySteps = () => Object.fromEntries(ACTIONS.map((a) => [a, []])) as unknown as Record<Action, number[]>;
-
 /**
- * `clients` lanes run lifecycles back to back for `windowMs`; a lifecycle in
- * flight at the end finishes (its steps count for the latencies and the CPU,
- * not for the rate). The rate is steps completed within the window ÷ 8 per
- * second — lifecycle equivalents, free of the tail of the last lifecycles.
+ * The driver's `clients` lanes run lifecycles back to back for `windowMs` (a
+ * lifecycle in flight at the end finishes: its steps count for the latencies
+ * and the CPU, not for the rate); measured around them: the CPU of every
+ * process and the statements PostgreSQL ran.
  */
-async function runRound(servers: Servers, variant: Variant, lifecycle: Lifecycle, clients: number, windowMs: number): Promise<RoundResult> {
-  const result: RoundResult = { variant, clients, tasks: 0, windowSteps: 0, allSteps: 0, windowMs, wallMs: 0, cpu: { node: 0, temporal: 0, postgres: 0 }, statements: 0, lifecycleMs: [], steps: emptySteps(), ids: [], failures: [] };
+async function runRound(servers: Servers, driver: Driver, variant: Variant, clients: number, windowMs: number): Promise<RoundResult> {
   const statementsBefore = await pgStatements(servers);
   const before = cpuNow(servers);
-  const started = performance.now();
-  const deadline = started + windowMs;
-  const steps: Steps = (action, ms) => {
-    result.steps[action].push(ms);
-    result.allSteps++;
-    if (performance.now() <= deadline) result.windowSteps++;
-  };
-  await Promise.all(
-    Array.from({ length: clients }, async (_, lane) => {
-      while (performance.now() < deadline && !isStopping()) {
-        let id: string | undefined;
-        const t = performance.now();
-        try {
-          await lifecycle(lane, counter++, steps, (taskId) => (id = taskId));
-        } catch (err) {
-          if (isStopping()) return;
-          result.failures.push(`${id ?? '(no task)'}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 400));
-          await sleep(100); // a failing stack is not hammered in a tight loop
-          continue;
-        }
-        result.tasks++;
-        result.lifecycleMs.push(performance.now() - t);
-        result.ids.push(id!);
-      }
-    }),
-  );
-  result.wallMs = performance.now() - started;
-  result.cpu = cpuSince(before, servers);
-  result.statements = (await pgStatements(servers)) - statementsBefore;
-  return result;
+  const reply = await driver.ask({ type: 'round', variant, clients, windowMs });
+  if (reply.type !== 'round') throw new Error(`the load driver answered ${reply.type}`);
+  const cpu = cpuSince(before, servers);
+  const statements = (await pgStatements(servers)) - statementsBefore;
+  return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements };
 }
 
 /** The rounds of one variant at one level, merged. */
@@ -301,9 +206,10 @@ function merge(rounds: RoundResult[]): RoundResult {
     windowMs: sum((r) => r.windowMs),
     wallMs: sum((r) => r.wallMs),
     cpu: { node: sum((r) => r.cpu.node), temporal: sum((r) => r.cpu.temporal), postgres: sum((r) => r.cpu.postgres) },
+    driverCpu: sum((r) => r.driverCpu),
     statements: sum((r) => r.statements),
     lifecycleMs: rounds.flatMap((r) => r.lifecycleMs),
-    steps: Object.fromEntries(ACTIONS.map((a) => [a, rounds.flatMap((r) => r.steps[a])])) as unknown as Record<Action, number[]>,
+    steps: Object.fromEntries(ACTIONS.map((a) => [a, rounds.flatMap((r) => r.steps[a])])) as LanesResult['steps'],
     ids: rounds.flatMap((r) => r.ids),
     failures: rounds.flatMap((r) => r.failures),
   };
@@ -328,9 +234,10 @@ function table(headers: string[], rows: string[][], alignLeft = 1): void {
 function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   const bare = results.get('bare') ?? results.get(VARIANTS[0]!)!;
   console.log(`\n=== ${level} concurrent client${level === 1 ? '' : 's'} (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS / 1000} s per variant, alternating) ===`);
-  console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU and SQL statements per task: over every step run, the tails included');
+  console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU and SQL statements per task: over every step run, the tails included;');
+  console.log('node: the API and the workers; the load driver (its own process) is shown apart, counted in no variant\'s CPU');
   table(
-    ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', 'SQL statements/task', 'failed'],
+    ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', '(driver)', 'SQL statements/task', 'failed'],
     VARIANTS.map((v) => {
       const r = results.get(v)!;
       return [
@@ -344,6 +251,7 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
         ms1(perTask(r.cpu.temporal, r)),
         ms1(perTask(r.cpu.postgres, r)),
         ms1(perTask(cpuTotal(r.cpu), r)),
+        `(${ms1(perTask(r.driverCpu, r))})`,
         perTask(r.statements, r).toFixed(1),
         String(r.failures.length),
       ];
@@ -412,18 +320,16 @@ async function main(): Promise<string | undefined> {
     await bareRunning.catch(() => undefined);
   });
   say(`bare worker polling ${BARE_QUEUE} (bench/workflows/bare.ts, its own bundle) after ${((performance.now() - bareStarted) / 1000).toFixed(1)} s`);
-  const lifecycles: Record<Variant, Lifecycle> = {
-    bare: bareLifecycle(starmap.temporal, false),
-    'bare+LA': bareLifecycle(starmap.temporal, true),
-    Starmap: starmapLifecycle(starmap),
-  };
+  // the load driver: the clients, in a process of their own (bench/driver.ts)
+  const driverStarted = performance.now();
+  const driver = startDriver();
+  const { baseUrl, platformSecret, clients, creators, operator } = starmap;
+  await driver.ask({ type: 'setup', temporalAddress: servers.temporalAddress, starmap: { baseUrl, platformSecret, clients, creators, operator }, run });
+  say(`load driver (bench/driver.ts) ready in a process of its own after ${((performance.now() - driverStarted) / 1000).toFixed(1)} s`);
 
   // warm-up: JIT, the bundles loaded into the workflow sandboxes, connection pools (2 at a time, not timed)
   for (const v of VARIANTS) {
-    let next = 0;
-    await Promise.all([0, 1].map(async (lane) => {
-      while (next++ < WARMUP) await lifecycles[v](lane, counter++, () => {}, () => {});
-    }));
+    await driver.ask({ type: 'warmup', variant: v, count: WARMUP });
     say(`warm-up: ${WARMUP} ${v} lifecycle(s) done`);
   }
 
@@ -436,7 +342,7 @@ async function main(): Promise<string | undefined> {
       // alternate, and rotate who goes first, so a disturbance (another job on the machine, a checkpoint) is spread
       const sequence = VARIANTS.map((_, i) => VARIANTS[(i + r + li) % VARIANTS.length]!);
       for (const v of sequence) {
-        const result = await runRound(servers, v, lifecycles[v], level, ROUND_MS);
+        const result = await runRound(servers, driver, v, level, ROUND_MS);
         if (isStopping()) return undefined;
         rounds.get(v)!.push(result);
         done++;
@@ -468,7 +374,7 @@ async function main(): Promise<string | undefined> {
   if (VARIANTS.length === ALL_VARIANTS.length) printTargets(byLevel, events.get('Starmap')!.mean);
 
   console.log(
-    `\nnotes: one machine for everything (${cpus().length} cores); node = this process: the load driver, the API, both workers; ` +
+    `\nnotes: one machine for everything (${cpus().length} cores); node = this process: the API and both workers (the load driver runs in a process of its own, not counted); ` +
       `Starmap's clients were funded through top-ups; price ${PRICE_FEN / 100} yuan per task.`,
   );
   for (const v of VARIANTS) {
