@@ -4,19 +4,19 @@
  * every write is an upsert or an insert guarded by a unique constraint, so a
  * retry never adds a second row, a second SMS or a second credit change.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ContentPlatform } from '../adapters/contentPlatform.js';
 import type { Notifier } from '../adapters/notifier.js';
 import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, settleEscrowIn, type Settlement } from '../db/ledger.js';
-import { projectTask, projectTaskIn, taskById } from '../db/tasks.js';
+import { projectTask, taskById } from '../db/tasks.js';
 import type { Db } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
-import { OutboxDispatcher, enqueueNotifications, notificationsInsert, notifyOnce } from './outbox.js';
+import { OutboxDispatcher, notificationsInsert, notifyOnce } from './outbox.js';
 import { recordMetricsPoint } from '../db/metrics.js';
-import { taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
+import { isTerminal, taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
 
 export interface ActivityDeps {
@@ -84,25 +84,28 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
     const messages = notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId }));
-    // events that move no money: the row, the events and their messages in one statement, no transaction
-    if (settlements.length === 0) await projectTask(db, task, events, messages.length > 0 ? [notificationsInsert(db, messages)] : []);
-    else await db.transaction(async (tx) => {
-      await projectTaskIn(tx, task, events);
-      await enqueueNotifications(tx, messages);
-      for (const settlement of settlements) {
-        try {
-          await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));
-        } catch (err) {
-          if (!(err instanceof InsufficientFunds || err instanceof TransferConflict)) throw err;
-          refused.push(err.message);
+    const project = async () => {
+      // the row, the events and their messages in one statement: alone for events that move no money, else in
+      // the settlement's transaction
+      if (settlements.length === 0) return projectTask(db, task, events, messages.length > 0 ? [notificationsInsert(db, messages)] : []);
+      await db.transaction(async (tx) => {
+        await projectTask(tx, task, events, messages.length > 0 ? [notificationsInsert(tx, messages)] : []);
+        for (const settlement of settlements) {
+          try {
+            await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));
+          } catch (err) {
+            if (!(err instanceof InsufficientFunds || err instanceof TransferConflict)) throw err;
+            refused.push(err.message);
+          }
         }
-      }
-    });
+      });
+    };
+    // post-campaign data: accepted content is read from the platform until retention ends. Its workflow
+    // starts beside the projection (the activity ends when both have: a retry starts it once); a first
+    // reading that finds the acceptance not yet committed is tried again (collectMetrics)
+    const accepted = startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt;
+    await Promise.all([project(), accepted ? startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt!, endsAt: task.retention.endsAt! }) : undefined]);
     if (notices.length > 0) outbox.wake();
-    // post-campaign data: accepted content is read from the platform until retention ends
-    if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
-      await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
-    }
     return { refused };
   },
 
@@ -116,6 +119,15 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     const row = await taskById(db, input.taskId);
     const task = row?.snapshot;
     if (!row || !task) throw ApplicationFailure.create({ type: 'UnknownTask', message: `no task ${input.taskId}`, nonRetryable: true });
+    // started beside the projection of the acceptance: a reading that comes first waits for its commit
+    if (!task.acceptance.acceptedAt && !isTerminal(task.status)) {
+      const { attempt } = Context.current().info;
+      throw ApplicationFailure.create({
+        type: 'AcceptanceNotProjected',
+        message: `task ${input.taskId}: the acceptance is not in the read model yet`,
+        nextRetryDelay: Math.min(60_000, 1_000 * 2 ** Math.min(attempt - 1, 6)),
+      });
+    }
     const live = task.status === 'in_retention' || task.completion?.kind === 'retention_served';
     if (!live || !task.publication.itemId) return { collecting: false };
     const at = new Date(input.at);

@@ -4,8 +4,8 @@
  * key), then marked sent. The only module that writes `notifications`.
  *
  * Two ways in:
- *   - `enqueueNotifications` (tasks of engine 3): the task projection writes the
- *     rows in the transaction that records the events causing them, and the
+ *   - `notificationsInsert` (tasks of engine 3): the task projection writes the
+ *     rows in the statement that records the events causing them, and the
  *     `OutboxDispatcher` of the worker sends them. No activity, no workflow task
  *     per message: a message exists exactly when its event does.
  *   - `notifyOnce` (older tasks' `sendNotification` activity, appeal escalations):
@@ -37,7 +37,7 @@ export async function enqueueNotifications(tx: Tx, messages: QueuedMessage[]): P
   await notificationsInsert(tx, messages);
 }
 
-/** The insert enqueueNotifications runs, not yet run: the task projection writes it in its own statement (db/tasks.ts projectTask). */
+/** The insert of enqueueNotifications, not yet run: the task projection runs it in its own statement (db/tasks.ts projectTask). */
 export const notificationsInsert = (tx: Tx, messages: QueuedMessage[]) => tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
 
 /**

@@ -4,7 +4,7 @@
  *
  *   insertOrder   the order's row, inside the order's transaction (with the escrow)
  *   projectTask   the workflow's state and new events, in one statement, never backwards
- *                 (projectTaskIn: inside a caller's transaction, beside a settlement)
+ *                 (alone, or in a caller's transaction beside a settlement)
  *
  * Every deadline on the row derives from the order's `orderedAt`, which the
  * workflow receives in its input: the answer to the order, the workflow, the row
@@ -140,7 +140,7 @@ export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string
  * write changes nothing. `alongside`: other inserts that must land with the
  * events or not at all (the outbox's messages, built by their own module).
  */
-export async function projectTask(db: Db, task: TaskState, events: TaskEvent[], alongside: SQLWrapper[] = []): Promise<void> {
+export async function projectTask(db: Tx, task: TaskState, events: TaskEvent[], alongside: SQLWrapper[] = []): Promise<void> {
   const parts: SQLWrapper[] = [taskUpsert(db, task), ...(events.length > 0 ? [eventsInsert(db, task, events)] : []), ...alongside];
   const last = parts.pop()!;
   if (parts.length === 0) return void (await db.execute(last.getSQL()));
@@ -149,12 +149,6 @@ export async function projectTask(db: Db, task: TaskState, events: TaskEvent[], 
     sql`, `,
   );
   await db.execute(sql`with ${ctes} ${last.getSQL()}`);
-}
-
-/** projectTask inside a caller's transaction (the projection activity settles the escrow in the same one). */
-export async function projectTaskIn(tx: Tx, task: TaskState, events: TaskEvent[]): Promise<void> {
-  await taskUpsert(tx, task);
-  if (events.length > 0) await eventsInsert(tx, task, events);
 }
 
 /** The row's upsert: never backwards (a lower or equal version changes nothing). */

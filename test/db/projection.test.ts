@@ -8,7 +8,7 @@
  */
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectTask, projectTaskIn, taskById } from '../../db/tasks.js';
+import { projectTask, taskById } from '../../db/tasks.js';
 import { notifications, taskEvents } from '../../db/schema/index.js';
 import { notificationsInsert, type QueuedMessage } from '../../activities/outbox.js';
 import { decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
@@ -61,9 +61,9 @@ it('one statement writes the row and the events; a retry adds nothing and an old
   expect(row!.snapshot?.version).toBe(3);
   expect((await eventsOfTask(taskId)).map((e) => e.type)).toEqual(['ordered', 'accepted', 'submitted']);
 
-  // the statement and the transaction (beside a settlement) write the same thing
+  // in a caller's transaction (beside a settlement) it writes the same thing
   const [o2, a2] = lifecycle();
-  await db().transaction((tx) => projectTaskIn(tx, o2!.state, o2!.events));
+  await db().transaction((tx) => projectTask(tx, o2!.state, o2!.events));
   await projectTask(db(), a2!.state, a2!.events);
   expect(await taskById(db(), o2!.state.taskId)).toMatchObject({ status: 'content_drafting', version: 2 });
   expect((await eventsOfTask(o2!.state.taskId)).map((e) => e.type)).toEqual(['ordered', 'accepted']);
