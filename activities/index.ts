@@ -100,12 +100,13 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
         }
       });
     };
-    // post-campaign data: accepted content is read from the platform until retention ends. Its workflow
-    // starts beside the projection (the activity ends when both have: a retry starts it once); a first
-    // reading that finds the acceptance not yet committed is tried again (collectMetrics)
-    const accepted = startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt;
-    await Promise.all([project(), accepted ? startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt!, endsAt: task.retention.endsAt! }) : undefined]);
+    await project();
     if (notices.length > 0) outbox.wake();
+    // post-campaign data: accepted content is read from the platform until retention ends (started once the
+    // acceptance is committed, so the first reading finds it: a retry of this activity starts it once)
+    if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
+      await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
+    }
     return { refused };
   },
 
@@ -119,7 +120,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     const row = await taskById(db, input.taskId);
     const task = row?.snapshot;
     if (!row || !task) throw ApplicationFailure.create({ type: 'UnknownTask', message: `no task ${input.taskId}`, nonRetryable: true });
-    // started beside the projection of the acceptance: a reading that comes first waits for its commit
+    // the read model behind the workflow (the acceptance not yet in it): tried again shortly, never the end of collection
     if (!task.acceptance.acceptedAt && !isTerminal(task.status)) {
       const { attempt } = Context.current().info;
       throw ApplicationFailure.create({

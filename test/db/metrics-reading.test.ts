@@ -1,9 +1,9 @@
 /**
- * R-RATE post-campaign data: the metrics workflow starts beside the projection
- * of the acceptance (activities/index.ts projectTask), so its first reading can
- * come before the acceptance is committed. `collectMetrics` then asks to be
- * tried again shortly instead of ending the collection; once the acceptance is
- * in the read model it reads; a task that ended without one stops it.
+ * R-RATE post-campaign data: `collectMetrics` reads the task from the read
+ * model. Should the read model be behind the workflow (the acceptance not yet in
+ * it), the reading is tried again shortly, backing off, instead of ending the
+ * collection for good; once the acceptance is there it reads; a task that ended
+ * without one stops the collection.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -59,7 +59,7 @@ const collector = () => {
   return { collectMetrics: (input: { taskId: string; reading: number; at: string }) => activities.collectMetrics(input) };
 };
 
-it('R-RATE: a first reading that comes before the acceptance is committed is tried again shortly, backing off; then it reads', async () => {
+it('R-RATE: a reading that finds the acceptance not yet in the read model is tried again shortly, backing off; then it reads', async () => {
   const { published, accepted } = tasks();
   expect(published.status).toBe('awaiting_client_acceptance');
   expect(accepted.status).toBe('in_retention');
