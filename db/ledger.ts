@@ -9,6 +9,7 @@
  * once, to one destination (`escrow:<task>:settle`).
  */
 import { and, eq, or, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from './client.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships, topUps, withdrawals } from './schema/index.js';
 
@@ -69,43 +70,53 @@ const isCheckViolation = (err: unknown) => {
  * Moves money. Must run inside a transaction (`db.transaction`): the transfer
  * row and both balances change together. Balances are updated in account-id
  * order so concurrent transfers never deadlock. Returns false when the same
- * transfer was already made.
+ * transfer was already made. Two round trips: the accounts' creation and lock
+ * sent together (pipelined on the transaction's connection, which runs them in
+ * order), then the transfer row and both balances in one statement.
  */
 export async function transfer(tx: Tx, t: Transfer): Promise<boolean> {
+  if (!(tx instanceof PgTransaction)) throw new Error(`transfer ${t.id}: must run inside a transaction`);
   if (!Number.isSafeInteger(t.amountFen) || t.amountFen <= 0) throw new Error(`transfer ${t.id}: amount must be a positive integer of fen`);
   if (t.from === t.to) throw new Error(`transfer ${t.id}: from and to are the same account`);
-  await ensureAccounts(tx, [t.from, t.to]);
   // Lock both accounts in id order before anything references them, so two
   // transfers between the same accounts queue instead of deadlocking (the
   // transfer row's foreign keys take key-share locks that would otherwise cross).
-  const locked = await tx
-    .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balanceFen })
-    .from(ledgerAccounts)
-    .where(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)))
-    .orderBy(ledgerAccounts.id)
-    .for('no key update');
-  const [inserted] = await tx
+  const [, locked] = await Promise.all([
+    ensureAccounts(tx, [t.from, t.to]),
+    tx
+      .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balanceFen })
+      .from(ledgerAccounts)
+      .where(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)))
+      .orderBy(ledgerAccounts.id)
+      .for('no key update'),
+  ]);
+  const fromBalance = locked.find((a) => a.id === t.from)?.balance ?? 0;
+  // the row, and both balances only when the row is new (a retry moves nothing twice); the CHECK constraint
+  // refuses a balance below zero, which rolls the row back with it
+  const inserted = tx
     .insert(ledgerTransfers)
     .values({ id: t.id, fromAccount: t.from, toAccount: t.to, amountFen: t.amountFen, kind: t.kind, taskId: t.taskId ?? null, withdrawalId: t.withdrawalId ?? null })
     .onConflictDoNothing({ target: ledgerTransfers.id })
     .returning({ id: ledgerTransfers.id });
-  if (!inserted) {
-    const [existing] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, t.id));
-    if (!existing || existing.fromAccount !== t.from || existing.toAccount !== t.to || existing.amountFen !== t.amountFen) throw new TransferConflict(t.id);
-    return false;
-  }
-  const fromBalance = locked.find((a) => a.id === t.from)?.balance ?? 0;
-  if (t.from !== EXTERNAL && fromBalance < t.amountFen) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
+  const moved = tx
+    .update(ledgerAccounts)
+    .set({ balanceFen: sql`${ledgerAccounts.balanceFen} + case when ${ledgerAccounts.id} = ${t.from} then ${-t.amountFen}::bigint else ${t.amountFen}::bigint end` })
+    .where(and(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)), sql`exists (select 1 from inserted)`))
+    .returning({ id: ledgerAccounts.id });
+  let balances: readonly unknown[];
   try {
-    // both balances in one statement; the CHECK constraint is the guarantee, the check above only explains the refusal
-    await tx
-      .update(ledgerAccounts)
-      .set({ balanceFen: sql`${ledgerAccounts.balanceFen} + case when ${ledgerAccounts.id} = ${t.from} then ${-t.amountFen}::bigint else ${t.amountFen}::bigint end` })
-      .where(or(eq(ledgerAccounts.id, t.from), eq(ledgerAccounts.id, t.to)));
+    balances = (await tx.execute(sql`with inserted as (${inserted.getSQL()}) ${moved.getSQL()}`)) as readonly unknown[];
   } catch (err) {
     if (isCheckViolation(err)) throw new InsufficientFunds(t.from, t.amountFen, fromBalance);
     throw err;
   }
+  if (balances.length === 0) {
+    // the same id was written before: the same movement (a retry) or another one (a conflict)
+    const [existing] = await tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.id, t.id));
+    if (!existing || existing.fromAccount !== t.from || existing.toAccount !== t.to || existing.amountFen !== t.amountFen) throw new TransferConflict(t.id);
+    return false;
+  }
+  if (balances.length !== 2) throw new Error(`transfer ${t.id}: ${balances.length} balances moved, not 2`);
   return true;
 }
 

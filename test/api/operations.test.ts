@@ -239,7 +239,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     const creator = newActor('creator');
     clientToken = await token(client);
     await ensureCreator(db, creator, { douyin_video: priceFen });
-    await paidTopUp(db, client.id, 10_000_000, `topup-${randomUUID()}`);
+    await db.transaction((tx) => paidTopUp(tx, client.id, 10_000_000, `topup-${randomUUID()}`));
     const key = `k-${randomUUID()}`;
     const send = () =>
       fetch(`${base}/v1/tasks`, {

@@ -176,3 +176,9 @@ it('the database itself refuses a negative balance, whatever the code does', asy
   await db().insert(ledgerAccounts).values({ id, kind: 'client', ownerId: 'raw' });
   await expect(db().update(ledgerAccounts).set({ balanceFen: -1 }).where(eq(ledgerAccounts.id, id))).rejects.toThrow();
 });
+
+it('R-ESCROW: a transfer outside a transaction is refused before anything is written (its statements are pipelined on one connection)', async () => {
+  const task = `tsk_${randomUUID()}`;
+  await expect(holdEscrow(db(), task, `cli_${randomUUID()}`, 100)).rejects.toThrow(/must run inside a transaction/);
+  expect(await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, task))).toHaveLength(0);
+});
