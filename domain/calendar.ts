@@ -26,13 +26,48 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Largest |epoch ms| a Date can hold. */
 const MAX_INSTANT = 8.64e15;
 
+/*
+ * Day numbers and ISO dates by arithmetic on the proleptic Gregorian calendar
+ * (H. Hinnant's civil_from_days / days_from_civil), not through Date objects:
+ * every workflow evaluates this module afresh (the SDK gives each its own
+ * module instances) and builds the calendar below, so the conversions run a
+ * few hundred times per new or replayed task.
+ */
+const floorDiv = (a: number, b: number): number => Math.floor(a / b);
+
+/** Days since 1970-01-01 of year-month-day (month 1–12). */
+const daysFromCivil = (year: number, month: number, dayOfMonth: number): number => {
+  const y = month <= 2 ? year - 1 : year;
+  const era = floorDiv(y, 400);
+  const yoe = y - era * 400;
+  const doy = floorDiv(153 * (month > 2 ? month - 3 : month + 9) + 2, 5) + dayOfMonth - 1;
+  const doe = yoe * 365 + floorDiv(yoe, 4) - floorDiv(yoe, 100) + doy;
+  return era * 146097 + doe - 719468;
+};
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
 /** ISO date of a day number (days since 1970-01-01). */
-const isoOfDay = (day: number): string => new Date(day * DAY).toISOString().slice(0, 10);
+const isoOfDay = (day: number): string => {
+  const z = day + 719468;
+  const era = floorDiv(z, 146097);
+  const doe = z - era * 146097;
+  const yoe = floorDiv(doe - floorDiv(doe, 1460) + floorDiv(doe, 36524) - floorDiv(doe, 146096), 365);
+  const doy = doe - (365 * yoe + floorDiv(yoe, 4) - floorDiv(yoe, 100));
+  const mp = floorDiv(5 * doy + 2, 153);
+  const dayOfMonth = doy - floorDiv(153 * mp + 2, 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  // outside 0000–9999 an ISO date needs a sign and six digits: as Date writes it
+  if (year < 0 || year > 9999) return new Date(day * DAY).toISOString().slice(0, -14);
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(dayOfMonth, 2)}`;
+};
 
 /** Day number of an ISO date; throws on malformed or impossible dates such as '2026-02-30'. */
 const dayOfIso = (date: string): number => {
   const m = ISO_DATE.exec(date);
-  const day = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY : NaN;
+  const day = m ? daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3])) : NaN;
+  // the round trip refuses month 13, day 0, 30 February and the like
   if (!Number.isInteger(day) || isoOfDay(day) !== date) throw new RangeError(`Not an ISO date (YYYY-MM-DD): ${JSON.stringify(date)}`);
   return day;
 };

@@ -170,3 +170,23 @@ describe('properties', () => {
     );
   });
 });
+
+describe('R-APPEAL-48WH: dates by arithmetic (each workflow builds the calendar afresh, without Date objects)', () => {
+  it('a local date is the one Date gives, from year -200 to 9999, and across the day boundary of the zone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -6_400_000_000_000_000, max: 253_402_300_799_000 - 8 * HOUR }), (ms) => {
+        expect(localDate(ms, CN_CALENDAR)).toBe(new Date(ms + 8 * HOUR).toISOString().slice(0, -14));
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(localDate(Date.parse('2026-12-31T15:59:59.999Z'), CN_CALENDAR)).toBe('2026-12-31');
+    expect(localDate(Date.parse('2026-12-31T16:00:00Z'), CN_CALENDAR)).toBe('2027-01-01');
+  });
+
+  it('impossible dates are refused, leap days only in leap years', () => {
+    for (const date of ['2026-02-29', '2100-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00', '2026-1-01', '2026-01-01T00:00']) {
+      expect(() => isWorkingDay(date, CN_CALENDAR), date).toThrow(RangeError);
+    }
+    for (const date of ['2024-02-29', '2000-02-29', '0001-01-01', '9999-12-31']) expect(() => isWorkingDay(date, CN_CALENDAR), date).not.toThrow();
+  });
+});
