@@ -143,7 +143,7 @@ export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Pro
   return row;
 }
 
-/** visibleTaskOf for an action: the task's parties and status only (no snapshot to read and parse). */
+/** visibleTaskOf for an action or a read that needs no snapshot: the parties and status only (nothing to read and parse). */
 export async function visibleTaskPartiesOf(db: Db, req: Request, actor: UserActor): Promise<TaskParties> {
   const { taskId } = TaskIdParam.parse(req.params);
   const row = await taskPartiesById(db, taskId);
@@ -154,8 +154,6 @@ export async function visibleTaskPartiesOf(db: Db, req: Request, actor: UserActo
 
 export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
   const router = Router();
-
-  const visibleTask = (req: Request, actor: UserActor) => visibleTaskOf(db, req, actor);
 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {
@@ -273,19 +271,21 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   // One task: the live state from the workflow, or the last projection once it is gone.
   router.get('/v1/tasks/:taskId', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn', 'operator');
-    const row = await visibleTask(req, actor);
+    // who may see it from the parties alone: the stored snapshot is read only when the workflow cannot answer
+    const parties = await visibleTaskPartiesOf(db, req, actor);
     // R-RATE: the creator asked to accept sees how creators rated this client (read beside the query)
-    const rating = clientRatingSummaries(db, [row.clientId]).then((r) => r.get(row.clientId)!);
+    const rating = clientRatingSummaries(db, [parties.clientId]).then((r) => r.get(parties.clientId)!);
     rating.catch(() => undefined); // awaited below on every path; never an unhandled rejection meanwhile
     try {
-      const task = await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
+      const task = await withTemporal(temporal, () => temporal.workflow.getHandle(parties.id).query(m.taskStateQuery));
       res.json({ task, source: 'workflow', clientRating: await rating });
     } catch (err) {
       const clientRating = await rating;
-      if (err instanceof WorkflowNotFoundError && row.snapshot) return void res.json({ task: row.snapshot, source: 'projection', clientRating });
+      const stored = err instanceof WorkflowNotFoundError || (err instanceof Problem && err.status === 503) ? await taskById(db, parties.id) : undefined;
+      if (err instanceof WorkflowNotFoundError && stored?.snapshot) return void res.json({ task: stored.snapshot, source: 'projection', clientRating });
       // Temporal away (or no worker answers the query in time): the last projection, marked as such
-      if (err instanceof Problem && err.status === 503 && row.snapshot) {
-        return void res.set('Warning', '110 - "Response is a stored snapshot"').json({ task: row.snapshot, source: 'snapshot', version: row.version, asOf: row.updatedAt.toISOString(), clientRating });
+      if (err instanceof Problem && err.status === 503 && stored?.snapshot) {
+        return void res.set('Warning', '110 - "Response is a stored snapshot"').json({ task: stored.snapshot, source: 'snapshot', version: stored.version, asOf: stored.updatedAt.toISOString(), clientRating });
       }
       throw err;
     }

@@ -10,6 +10,8 @@ import { createAuth, type UserActor } from '../../api/auth.js';
 import { taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { startOrphanedTasks } from '../../temporal/tasks.js';
+import { projectTask } from '../../db/tasks.js';
+import { decide, evolve, initialState, orderedEvent } from '../../domain/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 
 let api: ApiStack;
@@ -325,6 +327,24 @@ it('an order whose workflow start failed is started by the orphan sweep, once', 
   // a second sweep finds nothing left to start
   const again = await db.select().from(tasks).where(eq(tasks.version, 0));
   expect(again.map((t) => t.id)).not.toContain(id);
+});
+
+it('a task whose workflow is gone (deleted after the namespace retention) is served from the read model, to its parties only', async () => {
+  // a task the read model holds but Temporal no longer does: projected as the workflow would have, never started here
+  const id = `tsk_${randomUUID()}`;
+  const orderedAt = Date.now() - 3_600_000;
+  const state = initialState({ taskId: id, type: 'douyin_video', clientId: client.id, creatorId: creator.id, brief: 'b', scriptRequired: false, retentionDays: 30, priceFen: 880_000, orderedAt: new Date(orderedAt).toISOString() }, orderedAt);
+  const events = [evolve(state, orderedEvent(state), orderedAt)];
+  events.push(evolve(state, decide(state, { type: 'accept', actor: creator }, orderedAt + 60_000), orderedAt + 60_000));
+  await projectTask(api.postgres.database.db, state, events);
+  const detail = await api.call('GET', `/v1/tasks/${id}`, { as: client });
+  expect(detail.status).toBe(200);
+  expect(detail.body.source).toBe('projection');
+  expect(detail.body.task).toMatchObject({ taskId: id, status: 'content_drafting', version: 2 });
+  expect(detail.body.clientRating).toBeDefined();
+  expect((await api.call('GET', `/v1/tasks/${id}`, { as: creator })).body.source).toBe('projection');
+  expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: otherClient }), 404);
+  expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: otherCreator }), 404);
 });
 
 describe('task types', () => {
