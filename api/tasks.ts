@@ -172,9 +172,6 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     const body = CreateTaskBody.parse(req.body);
     const requestHash = sha256Hex(JSON.stringify(body));
     const byKey = () => taskByKey(db, actor.id, key);
-    // a retry answers the first order, whatever changed since (quote, accepting switch)
-    const earlier = await byKey();
-    if (earlier) return replayOrder(res, earlier, requestHash, key);
 
     // one clock for the order: the answer, the row, the workflow and every deadline count from it
     const orderedAtMs = Date.now();
@@ -184,14 +181,17 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
     let warning: { code: string; observationEndsAt: string } | undefined;
     try {
       inserted = await db.transaction(async (tx) => {
-        // R-DISCOVERABLE, R-ACCEPTING-SWITCH: checked under a share lock on the offer. The three reads are
-        // sent together (pipelined on the transaction's connection, which runs them in this order)
-        const [offer, observationEnd, payoutAccount] = await Promise.all([
+        // The reads are sent together (pipelined on the transaction's connection, which runs them in this
+        // order). R-DISCOVERABLE, R-ACCEPTING-SWITCH: the offer is checked under a share lock
+        const [earlier, offer, observationEnd, payoutAccount] = await Promise.all([
+          taskByKey(tx, actor.id, key),
           offerForOrder(tx, body.creatorId, body.taskType),
           observationEndsAt(tx, body.creatorId, now),
           // R-PAYOUT: the payout destination (creator or its MCN) is fixed when the escrow is held
           payoutAccountOf(tx, body.creatorId),
         ]);
+        // a retry answers the first order, whatever changed since (quote, accepting switch): nothing is written
+        if (earlier) throw new EarlierOrder(earlier);
         const refusal = orderRefusal(offer, body.taskType);
         if (refusal) throw refusal;
         const quoteFen = offer!.quoteFen!;
@@ -219,6 +219,7 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
         return row;
       });
     } catch (err) {
+      if (err instanceof EarlierOrder) return replayOrder(res, err.row, requestHash, key);
       if (err instanceof InsufficientFunds) throw insufficient(err);
       if (err instanceof DomainError) throw fromDomainError(err);
       throw err;
@@ -334,6 +335,13 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
   }
 
   return router;
+}
+
+/** Ends the order's transaction when its Idempotency-Key already placed a task: that task is the answer. */
+class EarlierOrder extends Error {
+  constructor(readonly row: TaskRow) {
+    super(`the key already placed task ${row.id}`);
+  }
 }
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');

@@ -105,6 +105,28 @@ describe('placing an order', () => {
     expect(events.filter((e) => e.type === 'ordered')).toHaveLength(1);
   });
 
+  it('a retried order answers the first task whatever changed since: the creator stopped accepting, the quote moved', async () => {
+    const seller: UserActor = { role: 'creator', id: `creator-${randomUUID().slice(0, 8)}` };
+    await api.account(seller);
+    await api.creator(seller, { douyin_video: 500_000 });
+    const body = orderBody({ creatorId: seller.id, priceFen: 500_000 });
+    const k = key();
+    const first = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': k } });
+    expect(first.status).toBe(201);
+    const closed = await api.call('PATCH', '/v1/creators/me/offers/douyin_video', { as: seller, body: { accepting: false, quoteFen: 600_000 } });
+    expect(closed.status).toBe(200);
+    const before = await taskCount();
+    const again = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': k } });
+    expect(again.status).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toMatchObject({ id: first.body.id, priceFen: 500_000 });
+    expect(await taskCount()).toBe(before);
+    // a new key is a new order, and that one is refused now
+    const fresh = await api.call('POST', '/v1/tasks', { as: client, body, headers: { 'idempotency-key': key() } });
+    expect(fresh.status).toBeGreaterThanOrEqual(400);
+    expect(await taskCount()).toBe(before);
+  });
+
   it('refuses the same Idempotency-Key with a different body (422) and creates nothing', async () => {
     const k = key();
     await api.call('POST', '/v1/tasks', { as: client, body: orderBody(), headers: { 'idempotency-key': k } });
