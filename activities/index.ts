@@ -11,7 +11,7 @@ import type { PayoutProvider } from '../adapters/payouts.js';
 import { PayoutRejected } from '../adapters/payouts.js';
 import { InsufficientFunds, TransferConflict, finishWithdrawal, settleEscrow, settleEscrowIn, type Settlement } from '../db/ledger.js';
 import { projectTask, taskById } from '../db/tasks.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
 import { OutboxDispatcher, notificationsInsert, notifyOnce } from './outbox.js';
@@ -84,12 +84,13 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
     const messages = notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId }));
-    const project = async () => {
-      // the row, the events and their messages in one statement: alone for events that move no money, else in
-      // the settlement's transaction
-      if (settlements.length === 0) return projectTask(db, task, events, messages.length > 0 ? [notificationsInsert(db, messages)] : []);
+    const withMessages = (tx: Tx) => (messages.length > 0 ? [notificationsInsert(tx, messages)] : []);
+    // the row, the events and their messages in one statement: alone for events that move no money, else in
+    // the settlement's transaction
+    if (settlements.length === 0) await projectTask(db, task, events, withMessages(db));
+    else
       await db.transaction(async (tx) => {
-        await projectTask(tx, task, events, messages.length > 0 ? [notificationsInsert(tx, messages)] : []);
+        await projectTask(tx, task, events, withMessages(tx));
         for (const settlement of settlements) {
           try {
             await tx.transaction((savepoint) => settleEscrowIn(savepoint, settlement));
@@ -99,8 +100,6 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
           }
         }
       });
-    };
-    await project();
     if (notices.length > 0) outbox.wake();
     // post-campaign data: accepted content is read from the platform until retention ends (started once the
     // acceptance is committed, so the first reading finds it: a retry of this activity starts it once)

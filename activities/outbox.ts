@@ -31,13 +31,10 @@ const rowOf = (message: QueuedMessage) => ({
   params: message.params,
 });
 
-/** Records messages in the outbox inside the caller's transaction; a key already there is left as it is. */
-export async function enqueueNotifications(tx: Tx, messages: QueuedMessage[]): Promise<void> {
-  if (messages.length === 0) return;
-  await notificationsInsert(tx, messages);
-}
-
-/** The insert of enqueueNotifications, not yet run: the task projection runs it in its own statement (db/tasks.ts projectTask). */
+/**
+ * Records messages in the outbox (at least one); a key already there is left as it is. Not yet run: the task
+ * projection runs it in its own statement (db/tasks.ts projectTask); awaited, it runs alone.
+ */
 export const notificationsInsert = (tx: Tx, messages: QueuedMessage[]) => tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
 
 /**

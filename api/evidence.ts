@@ -18,7 +18,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { errors as joseErrors } from 'jose';
 import type { Db } from '../db/client.js';
-import { activeAccount } from '../db/accounts.js';
+import { isActiveAccount } from '../db/accounts.js';
 import { evidenceRecordOf } from '../db/evidence.js';
 import { actorOf, authenticate, type Auth, type UserActor } from './auth.js';
 import { exportEvidence, type EvidenceExport } from './evidenceBundle.js';
@@ -99,7 +99,7 @@ export function evidencePageRoutes({ db, auth }: EvidenceDeps): Router {
     } catch (err) {
       throw unauthorized(err instanceof joseErrors.JWTExpired ? 'The link has expired; ask for a new one' : 'The link is not valid for this page');
     }
-    if (!(await activeAccount(db, actor.id, actor.role))) throw unauthorized('The account does not exist or is disabled');
+    if (!(await isActiveAccount(db, actor.id, actor.role))) throw unauthorized('The account does not exist or is disabled');
     req.actor = actor;
     next();
   }

@@ -1,6 +1,6 @@
 /** Accounts: sign-up, sign-in lookups, and the check every authenticated request makes. */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db, Tx } from './client.js';
+import { preparedOnce, type Db, type Tx } from './client.js';
 import { accounts, clientContacts, creatorProfiles, type AccountRow } from './schema/index.js';
 
 export type AccountRole = 'client' | 'creator' | 'mcn' | 'operator';
@@ -40,20 +40,17 @@ export async function accountByLogin(db: Db, login: string): Promise<AccountRow 
  * query is built once per database (a prepared query) and reads the key only.
  */
 export async function isActiveAccount(db: Db, id: string, role: AccountRole): Promise<boolean> {
-  let query = activeAccountQueries.get(db);
-  if (!query) {
-    query = db
-      .select({ id: accounts.id })
-      .from(accounts)
-      .where(and(eq(accounts.id, sql.placeholder('id')), eq(accounts.role, sql.placeholder('role')), isNull(accounts.disabledAt)))
-      .prepare('active_account');
-    activeAccountQueries.set(db, query);
-  }
-  return (await query.execute({ id, role })).length > 0;
+  return (await activeAccountQuery(db).execute({ id, role })).length > 0;
 }
-const activeAccountQueries = new WeakMap<Db, { execute(values: { id: string; role: AccountRole }): Promise<{ id: string }[]> }>();
+const activeAccountQuery = preparedOnce((db) =>
+  db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(and(eq(accounts.id, sql.placeholder('id')), eq(accounts.role, sql.placeholder('role')), isNull(accounts.disabledAt)))
+    .prepare('active_account'),
+);
 
-/** The enabled account with this id and role, if any: a token is honoured only while this holds. */
+/** The enabled account's row (isActiveAccount when only the answer matters). */
 export async function activeAccount(db: Db, id: string, role: AccountRole): Promise<AccountRow | undefined> {
   return (await db.select().from(accounts).where(and(eq(accounts.id, id), eq(accounts.role, role), isNull(accounts.disabledAt))))[0];
 }

@@ -8,6 +8,22 @@ export type Db = PostgresJsDatabase<typeof schema>;
 export type Tx = Db | PgTransaction<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
+ * A query built and prepared once per database (drizzle's `.prepare()`), for the
+ * statements every request runs: `build` runs at the first call with each `db`.
+ */
+export function preparedOnce<Q>(build: (db: Db) => Q): (db: Db) => Q {
+  const prepared = new WeakMap<Db, Q>();
+  return (db) => {
+    let query = prepared.get(db);
+    if (query === undefined) {
+      query = build(db);
+      prepared.set(db, query);
+    }
+    return query;
+  };
+}
+
+/**
  * Whether a Postgres error (or the driver's wrapper of it, at any depth) is a
  * unique violation (23505), of `constraint` when one is named.
  */

@@ -11,7 +11,7 @@
  * and the list agree to the millisecond, also for a task started late.
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import type { Db, Tx } from './client.js';
+import { preparedOnce, type Db, type Tx } from './client.js';
 import { mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
 import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
 
@@ -115,18 +115,15 @@ export type TaskParties = Pick<TaskRow, 'id' | 'clientId' | 'creatorId' | 'statu
 
 /** A task's parties and status (a prepared query: every action asks it). */
 export async function taskPartiesById(db: Db, taskId: string): Promise<TaskParties | undefined> {
-  let query = partiesQueries.get(db);
-  if (!query) {
-    query = db
-      .select({ id: tasks.id, clientId: tasks.clientId, creatorId: tasks.creatorId, status: tasks.status, closedAt: tasks.closedAt })
-      .from(tasks)
-      .where(eq(tasks.id, sql.placeholder('taskId')))
-      .prepare('task_parties');
-    partiesQueries.set(db, query);
-  }
-  return (await query.execute({ taskId }))[0];
+  return (await partiesQuery(db).execute({ taskId }))[0];
 }
-const partiesQueries = new WeakMap<Db, { execute(values: { taskId: string }): Promise<TaskParties[]> }>();
+const partiesQuery = preparedOnce((db) =>
+  db
+    .select({ id: tasks.id, clientId: tasks.clientId, creatorId: tasks.creatorId, status: tasks.status, closedAt: tasks.closedAt })
+    .from(tasks)
+    .where(eq(tasks.id, sql.placeholder('taskId')))
+    .prepare('task_parties'),
+);
 
 export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string): Promise<TaskRow | undefined> {
   const [row] = await db.select().from(tasks).where(and(eq(tasks.clientId, clientId), eq(tasks.idempotencyKey, idempotencyKey)));

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeNotifier, type Notifier, type OutboundMessage } from '../../adapters/notifier.js';
-import { OutboxDispatcher, enqueueNotifications, notifyOnce, type QueuedMessage } from '../../activities/outbox.js';
+import { OutboxDispatcher, notificationsInsert, notifyOnce, type QueuedMessage } from '../../activities/outbox.js';
 import { notifications } from '../../db/schema/index.js';
 import { until } from '../helpers/poll.js';
 import { startPostgres, type Postgres } from '../helpers/stack.js';
@@ -35,8 +35,8 @@ it('R-ACCEPT-NOTIFY: messages written with the events go out once each, even wit
   const notifier = new FakeNotifier();
   const tasks = Array.from({ length: 10 }, () => `task-${randomUUID()}`);
   await db().transaction(async (tx) => {
-    for (const t of tasks) await enqueueNotifications(tx, [message(t, 1), message(t, 2), message(t, 3)]);
-    await enqueueNotifications(tx, [message(tasks[0]!, 1)]); // a retried projection writes the same key again: nothing new
+    for (const t of tasks) await notificationsInsert(tx, [message(t, 1), message(t, 2), message(t, 3)]);
+    await notificationsInsert(tx, [message(tasks[0]!, 1)]); // a retried projection writes the same key again: nothing new
   });
   const dispatchers = [1, 2, 3].map(() => new OutboxDispatcher({ db: db(), notifier, ...fast }));
   for (const d of dispatchers) d.wake();
@@ -59,7 +59,7 @@ it('R-DECISION-NOTIFY: a provider that is down delays a task\'s later messages b
   const notifier = new FakeNotifier();
   notifier.failNext(3);
   const taskId = `task-${randomUUID()}`;
-  await db().transaction((tx) => enqueueNotifications(tx, [message(taskId, 1, 'script_rejected'), message(taskId, 2, 'script_confirmed')]));
+  await db().transaction((tx) => notificationsInsert(tx, [message(taskId, 1, 'script_rejected'), message(taskId, 2, 'script_confirmed')]));
   const outbox = new OutboxDispatcher({ db: db(), notifier, ...fast });
   outbox.wake();
   try {
@@ -73,7 +73,7 @@ it('R-DECISION-NOTIFY: a provider that is down delays a task\'s later messages b
 
 it('a message claimed by a dispatcher that died before sending is sent again once its lease ended; activity-owned rows are left to their activity', async () => {
   const taskId = `task-${randomUUID()}`;
-  await db().transaction((tx) => enqueueNotifications(tx, [message(taskId, 1)]));
+  await db().transaction((tx) => notificationsInsert(tx, [message(taskId, 1)]));
   // a dispatcher claimed it (attempt counted, next try in the future) and died: the provider never got it
   await db().update(notifications).set({ attempts: 1, nextAttemptAt: sql`now() + interval '300 milliseconds'` }).where(eq(notifications.taskId, taskId));
   // an older task's sendNotification activity whose provider call fails keeps retrying on its own
