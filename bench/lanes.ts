@@ -120,7 +120,7 @@ export interface LanesResult {
   failures: string[];
 }
 
-export const emptySteps = () => Object.fromEntries(ACTIONS.map((a) => [a, []])) as unknown as Record<Action, number[]>;
+const emptySteps = () => Object.fromEntries(ACTIONS.map((a) => [a, []])) as unknown as Record<Action, number[]>;
 
 /**
  * `clients` lanes run lifecycles back to back for `windowMs`; a lifecycle in
