@@ -275,22 +275,23 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   }
 }
 
-async function historyEvents(temporal: Client, ids: string[], count: number): Promise<{ mean: number; n: number; kinds: Map<string, number> }> {
+async function historyEvents(temporal: Client, ids: string[], count: number): Promise<{ mean: number; n: number; min: number; max: number; kinds: Map<string, number>; longest: string }> {
   const sample = [...ids].sort(() => Math.random() - 0.5).slice(0, count);
   const kinds = new Map<string, number>();
-  let total = 0;
+  const lengths: number[] = [];
+  let longest: string[] = [];
   for (const id of sample) {
     const history = await temporal.workflow.getHandle(id).fetchHistory();
-    const events = history.events ?? [];
-    total += events.length;
-    if (id === sample[0]) {
-      for (const e of events) {
-        const name = (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
-        kinds.set(name, (kinds.get(name) ?? 0) + 1);
-      }
-    }
+    const names = (history.events ?? []).map((e) => (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+    lengths.push(names.length);
+    if (id === sample[0]) for (const name of names) kinds.set(name, (kinds.get(name) ?? 0) + 1);
+    if (names.length > longest.length) longest = names;
   }
-  return { mean: sample.length ? total / sample.length : NaN, n: sample.length, kinds };
+  // the longest history as a sequence, workflow tasks abbreviated (where the extra events of a long one are)
+  const abbreviations: Record<string, string> = { WORKFLOW_TASK_SCHEDULED: 'S', WORKFLOW_TASK_STARTED: 'T', WORKFLOW_TASK_COMPLETED: 'C' };
+  const sequence = longest.map((name) => abbreviations[name] ?? ` ${name} `).join('').replace(/\s+/g, ' ').trim();
+  const mean = lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : NaN;
+  return { mean, n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), kinds, longest: sequence };
 }
 
 // ---------------------------------------------------------------- main
@@ -368,7 +369,8 @@ async function main(): Promise<string | undefined> {
   console.log('\nhistory events per task (sampled histories; Starmap: the task workflow only, not its metrics workflow):');
   for (const v of VARIANTS) {
     const e = events.get(v)!;
-    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events (mean of ${e.n}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`          the longest (S/T/C: workflow task scheduled/started/completed): ${e.longest}`);
   }
 
   if (VARIANTS.length === ALL_VARIANTS.length) printTargets(byLevel, events.get('Starmap')!.mean);
