@@ -38,7 +38,8 @@ async function failedTaskMessage(h: WorkflowHandle): Promise<string> {
 for (const where of ['handler', 'condition'] as const) {
   it(`#14: workflow code that never yields (in a ${where === 'handler' ? 'signal handler: activate' : "condition's function: tryUnblockConditions"}) is stopped by the isolate execution timeout; the worker goes on`, async () => {
     const taskQueue = `spin-${where}-${Date.now()}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, isolateExecutionTimeout: '1 second' });
+    // isolateExecutionTimeout (default 5 s) is read by the worker but not in the public WorkerOptions type
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, ...({ isolateExecutionTimeout: '1 second' } as object) });
     await worker.runUntil(async () => {
       const stuck = await env.client.workflow.start(spinWorkflow, { taskQueue, workflowId: `stuck-${taskQueue}`, args: [where] });
       const healthy = await env.client.workflow.start(spinWorkflow, { taskQueue, workflowId: `healthy-${taskQueue}`, args: ['never'] });
