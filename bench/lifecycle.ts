@@ -77,11 +77,13 @@ const { values: args } = parseArgs({
     variants: { type: 'string' },
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap]');
+  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap] [--statements]');
+  console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
   console.log('       npm run bench:lifecycle -- --smoke   (1 round of 3 s each at 1 and 10 clients: the CI smoke test)');
   process.exit(0);
@@ -294,6 +296,15 @@ async function historyEvents(temporal: Client, ids: string[], count: number): Pr
   return { mean, n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), kinds, longest: sequence };
 }
 
+/** `--statements`: what PostgreSQL ran most since it started (warm-ups included), per lifecycle of every variant run. */
+async function printStatements(servers: Servers, lifecycles: number): Promise<void> {
+  const rows = await servers.database.sql<{ calls: string; query: string }[]>`
+    select s.calls::text as calls, regexp_replace(s.query, '[[:space:]]+', ' ', 'g') as query from pg_stat_statements s
+    where s.query not like '%pg_stat_statements%' order by s.calls desc limit 25`;
+  console.log(`\nSQL statements PostgreSQL ran most, per lifecycle (${lifecycles} lifecycles and the warm-ups):`);
+  for (const row of rows) console.log(`  ${(Number(row.calls) / lifecycles).toFixed(2).padStart(6)}  ${row.query.slice(0, 150)}`);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<string | undefined> {
@@ -359,6 +370,8 @@ async function main(): Promise<string | undefined> {
   }
 
   for (const [level, results] of byLevel) printLevel(level, results);
+
+  if (args.statements) await printStatements(servers, [...byLevel.values()].reduce((n, m) => n + [...m.values()].reduce((k, r) => k + r.tasks, 0), 0));
 
   // history events per task, from a sample of each variant's tasks
   const events = new Map<Variant, Awaited<ReturnType<typeof historyEvents>>>();
