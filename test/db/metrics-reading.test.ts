@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
@@ -18,14 +18,9 @@ import { taskMetrics } from '../../db/schema/index.js';
 import { projectTask } from '../../db/tasks.js';
 import { decide, evolve, initialState, orderedEvent, type Actor, type TaskCommand, type TaskState } from '../../domain/index.js';
 import { CLIENT, CREATOR, OPERATOR, order } from '../helpers/tasks.js';
-import { startPostgres, type Postgres } from '../helpers/stack.js';
+import { usePostgres } from '../helpers/harness.js';
 
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.stop());
-const db = () => pg.database.db;
+const { db } = usePostgres();
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');
 const PLATFORM: Actor = { role: 'platform', id: 'content-platform' };

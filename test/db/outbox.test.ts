@@ -6,19 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FakeNotifier, type Notifier, type OutboundMessage } from '../../adapters/notifier.js';
 import { OutboxDispatcher, notificationsInsert, notifyOnce, type QueuedMessage } from '../../activities/outbox.js';
 import { notifications } from '../../db/schema/index.js';
 import { until } from '../helpers/poll.js';
-import { startPostgres, type Postgres } from '../helpers/stack.js';
+import { usePostgres } from '../helpers/harness.js';
 
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.stop());
-const db = () => pg.database.db;
+const { db } = usePostgres();
 const fast = { pollMs: 50, backoff: { firstMs: 30, maxMs: 200 }, leaseMs: 2_000 };
 
 const message = (taskId: string, seq: number, template = `t${seq}`): QueuedMessage => ({

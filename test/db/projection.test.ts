@@ -7,20 +7,15 @@
  * not at all.
  */
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { projectTask, taskById } from '../../db/tasks.js';
 import { notifications, taskEvents } from '../../db/schema/index.js';
 import { notificationsInsert, type QueuedMessage } from '../../activities/outbox.js';
 import { decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
 import { CREATOR, order } from '../helpers/tasks.js';
-import { startPostgres, type Postgres } from '../helpers/stack.js';
+import { usePostgres } from '../helpers/harness.js';
 
-let pg: Postgres;
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-afterAll(() => pg?.stop());
-const db = () => pg.database.db;
+const { db } = usePostgres();
 
 const T0 = Date.parse('2026-03-02T08:00:00Z');
 

@@ -1,9 +1,19 @@
 /** Per-file harness for workflow tests: one stack, a fresh worker and task per test, time skips that settle first. */
 import { afterAll, beforeAll } from 'vitest';
-import { startWorkflowStack, type WorkflowStack } from './stack.js';
+import { startPostgres, startWorkflowStack, type Postgres, type WorkflowStack } from './stack.js';
 import { isTerminal } from '../../domain/index.js';
 import { metricsWorkflowId } from '../../temporal/ids.js';
 import { act, settle, startTask, type TaskHandle } from './tasks.js';
+
+/** Per-file harness for database tests: one migrated PostgreSQL for the file, stopped after it. */
+export function usePostgres() {
+  let pg: Postgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(async () => pg?.stop());
+  return { postgres: () => pg, db: () => pg.database.db };
+}
 
 export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[0] = {}) {
   let stack: WorkflowStack;

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, like, sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   InsufficientFunds,
   TransferConflict,
@@ -22,14 +22,9 @@ import {
   paidTopUp,
 } from '../../db/ledger.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships } from '../../db/schema/index.js';
-import { startPostgres, type Postgres } from '../helpers/stack.js';
+import { usePostgres } from '../helpers/harness.js';
 
-let pg: Postgres;
-const db = () => pg.database.db;
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => pg?.stop());
+const { db } = usePostgres();
 
 type Cmd =
   | { op: 'topUp'; client: number; amount: number }

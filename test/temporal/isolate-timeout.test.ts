@@ -14,6 +14,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { aliveQuery, releaseSignal, spinSignal, spinWorkflow } from '../fixtures/workflows/spin.js';
+import type { temporal } from '@temporalio/proto';
+import { until } from '../helpers/poll.js';
 import { toolPath } from '../helpers/tools.js';
 
 let env: TestWorkflowEnvironment;
@@ -24,15 +26,11 @@ beforeAll(async () => {
 });
 afterAll(async () => env?.teardown());
 
-/** The first failed workflow task's message, once the history has one. */
+/** The first failed workflow task's message, once the history has one ('' if none came). */
 async function failedTaskMessage(h: WorkflowHandle): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const events = (await h.fetchHistory()).events ?? [];
-    const failed = events.find((e) => e.workflowTaskFailedEventAttributes);
-    if (failed) return failed.workflowTaskFailedEventAttributes?.failure?.message ?? '';
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${h.workflowId}: no failed workflow task`);
+  const failed = (events: temporal.api.history.v1.IHistoryEvent[]) => events.find((e) => e.workflowTaskFailedEventAttributes);
+  const events = await until(async () => (await h.fetchHistory()).events ?? [], (e) => failed(e) !== undefined);
+  return failed(events)?.workflowTaskFailedEventAttributes?.failure?.message ?? '';
 }
 
 for (const where of ['handler', 'condition'] as const) {
