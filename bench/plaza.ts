@@ -11,6 +11,8 @@
  * the end (Ctrl-C included). With DATABASE_URL it needs --yes, as it inserts
  * lots of rows there; it deletes its rows (logins bench-creator-N@bench.invalid)
  * before seeding and again at the end unless --keep is given.
+ * `--reuse` (with DATABASE_URL and --keep, for trying query plans at a million
+ * creators without seeding again): rows an earlier run kept are used as they are.
  * `--sql "<statement>"` (repeatable) runs after seeding, before ANALYZE: a way to
  * try a candidate index or setting before changing db/schema. `--explain-all`
  * prints the plan of every shape, not only the slowest.
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     yes: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
     sql: { type: 'string', multiple: true, default: [] },
     'explain-all': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -58,6 +61,7 @@ if (args.help) {
   console.log('usage: npm run bench:plaza -- [--creators N] [--queries N per shape] [--warmup N per shape] [--seed N] [--yes] [--keep]');
   console.log('         [--sql "create index ..."]...  run after seeding, before ANALYZE (try an index before changing the schema)');
   console.log('         [--explain-all]                 print the plan of every shape, not only the slowest');
+  console.log('         [--reuse]                       with DATABASE_URL and --keep: use the rows an earlier --keep run left (no seeding)');
   process.exit(0);
 }
 const CREATORS = positiveInt('creators', args.creators);
@@ -65,6 +69,10 @@ const QUERIES = positiveInt('queries', args.queries);
 const WARMUP = positiveInt('warmup', args.warmup);
 const SEED = positiveInt('seed', args.seed);
 const EXTERNAL_URL = process.env['DATABASE_URL'];
+if (args.reuse && !(EXTERNAL_URL && args.keep)) {
+  console.error('--reuse needs DATABASE_URL and --keep (the rows of an earlier --keep run on that database).');
+  process.exit(2);
+}
 if (EXTERNAL_URL && !args.yes) {
   console.error(`DATABASE_URL is set: this benchmark would insert ${CREATORS.toLocaleString('en-US')} creators and their offers there.`);
   console.error('Pass --yes to go ahead (npm run bench:plaza -- --yes), or unset DATABASE_URL to use a throwaway embedded PostgreSQL.');
@@ -244,6 +252,22 @@ async function deleteBenchRows(sql: postgres.Sql, when: string) {
     const deleted = await tx`delete from accounts where login like ${BENCH_LOGIN_LIKE}`;
     if (deleted.count > 0) console.log(`[bench] removed ${fmt(deleted.count)} bench creators ${when}`);
   });
+}
+
+/** The ids of the bench creators an earlier `--keep` run left, in seeding order (--reuse); [] when there are not exactly --creators of them. */
+async function keptCreators(sql: postgres.Sql): Promise<string[]> {
+  const rows = await sql<Array<{ id: string }>>`select id from accounts where login like ${BENCH_LOGIN_LIKE} order by id`;
+  if (rows.length === CREATORS) return rows.map((r) => r.id);
+  if (rows.length > 0) console.log(`[bench] --reuse: ${fmt(rows.length)} bench creators kept, not ${fmt(CREATORS)}: seeding again`);
+  return [];
+}
+
+async function keptStats(sql: postgres.Sql, accounts: number): Promise<SeedStats> {
+  const [row] = await sql<Array<{ platform_accounts: string; offers: string; discoverable: string }>>`
+    select (select count(*) from platform_accounts p join accounts a on a.id = p.creator_id where a.login like ${BENCH_LOGIN_LIKE}) as platform_accounts,
+           count(*) as offers, count(*) filter (where discoverable) as discoverable
+    from creator_offers o join accounts a on a.id = o.creator_id where a.login like ${BENCH_LOGIN_LIKE}`;
+  return { accounts, platformAccounts: Number(row?.platform_accounts), offers: Number(row?.offers), discoverable: Number(row?.discoverable), ms: 0 };
 }
 
 async function seed(sql: postgres.Sql, creatorIds: string[]): Promise<SeedStats> {
@@ -498,13 +522,14 @@ async function main() {
   const [buffers] = await sql<Array<{ shared_buffers: string }>>`show shared_buffers`;
   console.log(`[bench] ${where}`);
   console.log(`[bench] PostgreSQL ${version?.server_version}, shared_buffers ${buffers?.shared_buffers}; seed ${SEED}`);
-  if (EXTERNAL_URL) {
+  const kept = args.reuse ? await keptCreators(sql) : [];
+  if (EXTERNAL_URL && kept.length === 0) {
     await deleteBenchRows(sql, 'left by an earlier run');
     if (!args.keep) cleanups.push((hurry) => (hurry ? Promise.resolve() : deleteBenchRows(sql, 'seeded by this run')));
   }
-
-  const creatorIds: string[] = [];
-  const stats = await seed(sql, creatorIds);
+  if (kept.length > 0) console.log(`[bench] --reuse: ${fmt(kept.length)} bench creators kept by an earlier run, not seeded again`);
+  const creatorIds: string[] = kept; // seed() fills it when nothing was kept
+  const stats = kept.length > 0 ? await keptStats(sql, kept.length) : await seed(sql, creatorIds);
   for (const statement of args.sql) {
     const started = performance.now();
     await sql.unsafe(statement);

@@ -10,6 +10,7 @@ import {
   DomainError,
   averageRecentPlays,
   contactComplete,
+  TASK_TYPE_IDS,
   taskTypeOf,
   unmetConditions,
   type OfferFacts,
@@ -243,60 +244,164 @@ export interface PlazaCursor {
 }
 
 const rating = sql<number>`coalesce(${creatorOffers.ratingCentis}, -1)`;
-/** Each sort: its key and direction; ties break on (creator, task type) in the same direction, so one index serves both. */
-const SORT_KEY: Record<PlazaSort, { key: SQL | AnyPgColumn; desc: boolean }> = {
-  fans_desc: { key: creatorOffers.fans, desc: true },
-  plays_desc: { key: creatorOffers.averageRecentPlays, desc: true },
-  price_asc: { key: creatorOffers.quoteFen, desc: false },
-  price_desc: { key: creatorOffers.quoteFen, desc: true },
-  rating_desc: { key: rating, desc: true },
+
+/**
+ * A sort key's band: its natural log in eighths (×1.13 a band), so a band only
+ * ever holds keys of one range and ordering by (band, key) is ordering by key.
+ * The banded indexes (migration 0015) are built on these very expressions; a
+ * query must spell them the same way for PostgreSQL to use them, so the
+ * constants are in the text, never parameters.
+ */
+const bandOf = (key: SQL | AnyPgColumn) => sql<number>`floor(ln(greatest(${key}, 1)::float8) * 8)::int`;
+/** The same band of a value (a cursor's, a range's bound). */
+const bandOfValue = (value: number) => sql<number>`floor(ln(greatest(${value}::bigint, 1)::float8) * 8)::int`;
+
+type RangeColumn = 'price' | 'fans' | 'plays';
+/** The band of a rating: tenths of a star (unrated, -1, is band -1; ratings are 100–500 centis). */
+const ratingBand = sql<number>`(coalesce(${creatorOffers.ratingCentis}, -10) / 10)`;
+
+/** Each sort: its key and direction, the column whose range filter is its own, and its band. */
+const SORT_KEY: Record<PlazaSort, { key: SQL | AnyPgColumn; desc: boolean; own: RangeColumn | null; band: SQL<number> }> = {
+  fans_desc: { key: creatorOffers.fans, desc: true, own: 'fans', band: bandOf(creatorOffers.fans) },
+  plays_desc: { key: creatorOffers.averageRecentPlays, desc: true, own: 'plays', band: bandOf(creatorOffers.averageRecentPlays) },
+  price_asc: { key: creatorOffers.quoteFen, desc: false, own: 'price', band: bandOf(creatorOffers.quoteFen) },
+  price_desc: { key: creatorOffers.quoteFen, desc: true, own: 'price', band: bandOf(creatorOffers.quoteFen) },
+  rating_desc: { key: rating, desc: true, own: null, band: ratingBand },
 };
+
+/** The range filters a query sets, by column. */
+function rangesOf(q: PlazaQuery): Record<RangeColumn, boolean> {
+  return { price: q.minPriceFen !== undefined || q.maxPriceFen !== undefined, fans: q.minFans !== undefined, plays: q.minAveragePlays !== undefined };
+}
 
 /**
  * Searches discoverable offers, ordered by `sort` then (creator, task type), a
- * page at a time. Each sort has partial indexes led by the task type, the
- * platform, or nothing (db/schema/creators.ts), so a page is one index range
- * scan. Offers of disabled accounts are left out.
+ * page at a time. Offers of disabled accounts are left out.
+ *
+ * Two plans, chosen by the query's shape (db/schema/creators.ts has the indexes):
+ * - **Walk** (no range filter on another column than the sort's): one index led
+ *   by the task type, the platform or the key; a page is one index range scan
+ *   that stops after `limit + 1` rows.
+ * - **Banded** (a range on another column: a price range sorted by fans, a fans
+ *   floor sorted by price, …). Price rises with reach, so walking the sort's
+ *   index skips most offers (a budget sorted by fans starts among the famous and
+ *   expensive: 43,000 offers walked for 20 at a million creators). Instead an
+ *   index on (band of the key, task type, the filtered column) is read band by
+ *   band in the sort's order, jumping to the filter's range in each (PostgreSQL
+ *   18's skip scan), sorting within the band (incremental sort) and stopping
+ *   when the page is full; the index covers every filter, so only the page's
+ *   rows are read from the table.
  */
 export async function searchPlaza(db: Db, q: PlazaQuery) {
   const spec = SORT_KEY[q.sort];
-  const where: SQL[] = [eq(creatorOffers.discoverable, true), sql`not exists (select 1 from ${accounts} where ${accounts.id} = ${creatorOffers.creatorId} and ${accounts.disabledAt} is not null)`];
-  if (q.platform) where.push(eq(creatorOffers.platform, q.platform));
-  if (q.taskType) where.push(eq(creatorOffers.taskType, q.taskType));
+  const ranges = rangesOf(q);
+  const banded = (Object.keys(ranges) as RangeColumn[]).some((column) => ranges[column] && column !== spec.own);
+  const rows = banded ? await bandedPage(db, q) : await walkedPage(db, q);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  const next: PlazaCursor | null = rows.length > q.limit && last ? { v: last.sortValue, c: last.creatorId, t: last.taskType } : null;
+  return { items: page.map(({ sortValue: _s, ...item }) => item), next };
+}
+
+const dirOf = (d: boolean) => (d ? desc : asc);
+const notDisabled = sql`not exists (select 1 from ${accounts} where ${accounts.id} = ${creatorOffers.creatorId} and ${accounts.disabledAt} is not null)`;
+
+/** The filters both plans share: discoverable, not disabled, the ranges, accepting; the lead (type, platform) is each plan's. */
+function filtersOf(q: PlazaQuery): SQL[] {
+  const where: SQL[] = [eq(creatorOffers.discoverable, true), notDisabled];
   if (q.minPriceFen !== undefined) where.push(gte(creatorOffers.quoteFen, q.minPriceFen));
   if (q.maxPriceFen !== undefined) where.push(lte(creatorOffers.quoteFen, q.maxPriceFen));
   if (q.minFans !== undefined) where.push(gte(creatorOffers.fans, q.minFans));
   if (q.minAveragePlays !== undefined) where.push(gte(creatorOffers.averageRecentPlays, q.minAveragePlays));
   if (q.acceptingOnly) where.push(eq(creatorOffers.accepting, true));
-  if (q.after) {
-    // keyset: one row comparison in the sort's direction, an index bound
-    const { v, c, t } = q.after;
-    const row = sql`(${spec.key}, ${creatorOffers.creatorId}, ${creatorOffers.taskType})`;
-    where.push(spec.desc ? sql`${row} < (${v}, ${c}, ${t})` : sql`${row} > (${v}, ${c}, ${t})`);
-  }
-  const dir = (d: boolean) => (d ? desc : asc);
-  const rows = await db
-    .select({
-      creatorId: creatorOffers.creatorId,
-      displayName: creatorOffers.displayName,
-      taskType: creatorOffers.taskType,
-      platform: creatorOffers.platform,
-      quoteFen: creatorOffers.quoteFen,
-      accepting: creatorOffers.accepting,
-      fans: creatorOffers.fans,
-      averageRecentPlays: creatorOffers.averageRecentPlays,
-      ratingCentis: creatorOffers.ratingCentis,
-      ratingCount: creatorOffers.ratingCount,
-      sortValue: sql<string>`${spec.key}`.mapWith(Number),
-    })
+  return where;
+}
+
+/** Keyset: one row comparison in the sort's direction, an index bound. */
+function afterCursor(q: PlazaQuery): SQL | null {
+  if (!q.after) return null;
+  const spec = SORT_KEY[q.sort];
+  const { v, c, t } = q.after;
+  const row = sql`(${spec.key}, ${creatorOffers.creatorId}, ${creatorOffers.taskType})`;
+  return spec.desc ? sql`${row} < (${v}, ${c}, ${t})` : sql`${row} > (${v}, ${c}, ${t})`;
+}
+
+const PAGE_COLUMNS = {
+  creatorId: creatorOffers.creatorId,
+  displayName: creatorOffers.displayName,
+  taskType: creatorOffers.taskType,
+  platform: creatorOffers.platform,
+  quoteFen: creatorOffers.quoteFen,
+  accepting: creatorOffers.accepting,
+  fans: creatorOffers.fans,
+  averageRecentPlays: creatorOffers.averageRecentPlays,
+  ratingCentis: creatorOffers.ratingCentis,
+  ratingCount: creatorOffers.ratingCount,
+};
+
+async function walkedPage(db: Db, q: PlazaQuery) {
+  const spec = SORT_KEY[q.sort];
+  const where = filtersOf(q);
+  if (q.platform) where.push(eq(creatorOffers.platform, q.platform));
+  if (q.taskType) where.push(eq(creatorOffers.taskType, q.taskType));
+  const after = afterCursor(q);
+  if (after) where.push(after);
+  const dir = dirOf(spec.desc);
+  return db
+    .select({ ...PAGE_COLUMNS, sortValue: sql<string>`${spec.key}`.mapWith(Number) })
     .from(creatorOffers)
     .where(and(...where))
-    .orderBy(dir(spec.desc)(spec.key), dir(spec.desc)(creatorOffers.creatorId), dir(spec.desc)(creatorOffers.taskType))
+    .orderBy(dir(spec.key), dir(creatorOffers.creatorId), dir(creatorOffers.taskType))
     .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  const next: PlazaCursor | null = rows.length > q.limit && last ? { v: last.sortValue, c: last.creatorId, t: last.taskType } : null;
-  return { items: page.map(({ sortValue: _s, ...item }) => item), next };
+}
+
+async function bandedPage(db: Db, q: PlazaQuery) {
+  const spec = SORT_KEY[q.sort];
+  // the lead as task types (an offer's platform is its type's, set from the catalogue when opened):
+  // the banded indexes start with the band, then the type
+  const types = TASK_TYPE_IDS.filter((id) => (!q.taskType || id === q.taskType) && (!q.platform || taskTypeOf(id).platform === q.platform));
+  if (types.length === 0) return [];
+  const where = filtersOf(q);
+  if (types.length < TASK_TYPE_IDS.length) where.push(inArray(creatorOffers.taskType, types));
+  const after = afterCursor(q);
+  if (after) where.push(after);
+  const band = spec.band;
+  // bounds on the band from the key's own bounds and the cursor, so whole bands are skipped without a probe
+  const { min, max } = ownBounds(q);
+  if (min !== undefined) where.push(gte(band, bandOfValue(min)));
+  if (max !== undefined) where.push(lte(band, bandOfValue(max)));
+  if (q.after && spec.own) where.push(spec.desc ? lte(band, bandOfValue(q.after.v)) : gte(band, bandOfValue(q.after.v)));
+  if (q.after && !spec.own) where.push(lte(band, sql`(${q.after.v}::int / 10)`)); // rating: the cursor's band (unrated, -1: 0 in integer division, which keeps band -1 in)
+  const dir = dirOf(spec.desc);
+  // the page's keys from the covering index, then the page's rows from the table
+  const top = db.$with('plaza_top').as(
+    db
+      .select({ creatorId: creatorOffers.creatorId, taskType: creatorOffers.taskType, sortValue: sql<number>`${spec.key}`.as('sort_value') })
+      .from(creatorOffers)
+      .where(and(...where))
+      .orderBy(dir(band), dir(spec.key), dir(creatorOffers.creatorId), dir(creatorOffers.taskType))
+      .limit(q.limit + 1),
+  );
+  return db
+    .with(top)
+    .select({ ...PAGE_COLUMNS, sortValue: sql<string>`${top.sortValue}`.mapWith(Number) })
+    .from(top)
+    .innerJoin(creatorOffers, and(eq(creatorOffers.creatorId, top.creatorId), eq(creatorOffers.taskType, top.taskType)))
+    .orderBy(dir(top.sortValue), dir(top.creatorId), dir(top.taskType));
+}
+
+/** The bounds a query puts on its sort's own key (a price range sorted by price, a fans floor sorted by fans). */
+function ownBounds(q: PlazaQuery): { min?: number; max?: number } {
+  switch (SORT_KEY[q.sort].own) {
+    case 'price':
+      return { ...(q.minPriceFen !== undefined ? { min: q.minPriceFen } : {}), ...(q.maxPriceFen !== undefined ? { max: q.maxPriceFen } : {}) };
+    case 'fans':
+      return q.minFans !== undefined ? { min: q.minFans } : {};
+    case 'plays':
+      return q.minAveragePlays !== undefined ? { min: q.minAveragePlays } : {};
+    default:
+      return {};
+  }
 }
 
 // ---------------------------------------------------------------- virtual numbers (R-CONTACT)

@@ -90,10 +90,17 @@ export const creatorOffers = pgTable(
         ['rating', sql`coalesce(${t.ratingCentis}, -1)`],
       ] as const
     ).flatMap(([name, key]) => [
-      index(`plaza_type_${name}`).on(t.taskType, key, t.creatorId).where(sql`${t.discoverable}`),
-      index(`plaza_platform_${name}`).on(t.platform, key, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
+      // price: the covering indexes of migration 0008 (same keys, hand-written with INCLUDE) are the type's and the platform's
+      ...(name === 'price'
+        ? []
+        : [
+            index(`plaza_type_${name}`).on(t.taskType, key, t.creatorId).where(sql`${t.discoverable}`),
+            index(`plaza_platform_${name}`).on(t.platform, key, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
+          ]),
       index(`plaza_all_${name}`).on(key, t.creatorId, t.taskType).where(sql`${t.discoverable}`),
     ]),
+    // and, hand-written in migration 0015, the banded indexes of searchPlaza's banded plan (a range on another
+    // column than the sort's): (band of the key, task type, filtered column) covering every filter
     index('creator_offers_account').on(t.platformAccountId),
   ],
 );
