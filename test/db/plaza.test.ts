@@ -10,6 +10,7 @@
  * expressions must match character for character in meaning, or the planner silently falls back
  * to walking (seconds at a million creators). The plan check fails if either side drifts.
  */
+import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { describe, expect, it } from 'vitest';
@@ -227,5 +228,14 @@ describe('the plaza search', () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it("runs on PostgreSQL 18 here and in docker-compose (the skip scan the banded plan needs), with compose's volume where 18's image keeps its data", async () => {
+    const [row] = await pg().database.sql<Array<{ server_version_num: string }>>`show server_version_num`;
+    expect(Number(row?.server_version_num)).toBeGreaterThanOrEqual(180_000);
+    const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+    const service = compose.slice(compose.indexOf('\n  starmap-db:'), compose.indexOf('\n  migrate:'));
+    expect(service).toMatch(/image: postgres:(1[89]|[2-9]\d)[.-]/);
+    expect(service).toMatch(/- starmap-db:\/var\/lib\/postgresql\n/);
   });
 });
