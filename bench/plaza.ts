@@ -31,6 +31,7 @@ import type { EmbeddedDatabase } from '../db/embedded.js';
 import { runMigrations } from '../db/migrate.js';
 import * as schema from '../db/schema/index.js';
 import { PLATFORMS, TASK_TYPE_IDS, TASK_TYPES, type Platform, type TaskTypeId } from '../domain/taskTypes.js';
+import { Rng } from '../scripts/random.js';
 import { BENCH_SIGNALS, positiveInt, importEmbedded } from './args.js';
 
 const TARGET_P95_MS = 50;
@@ -84,48 +85,6 @@ if (EXTERNAL_URL && !args.yes) {
 const fmt = (n: number) => n.toLocaleString('en-US');
 const ms = (n: number) => n.toFixed(2);
 const seconds = (fromMs: number) => `${((performance.now() - fromMs) / 1000).toFixed(1)} s`;
-
-/** mulberry32: a small seeded PRNG, so every run seeds the same rows and runs the same queries. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  constructor(readonly next: () => number) {}
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    const u = 1 - this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-  hex(chars: number): string {
-    let out = '';
-    while (out.length < chars) out += Math.floor(this.next() * 0x10000).toString(16).padStart(4, '0');
-    return out.slice(0, chars);
-  }
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
-}
 
 /** Same shape as api/ids.ts (prefix + UUIDv7, time-ordered), but from the seeded PRNG. */
 function benchId(rng: Rng, prefix: string, at: number): string {
@@ -271,7 +230,7 @@ async function keptStats(sql: postgres.Sql, accounts: number): Promise<SeedStats
 }
 
 async function seed(sql: postgres.Sql, creatorIds: string[]): Promise<SeedStats> {
-  const rng = new Rng(mulberry32(SEED));
+  const rng = new Rng(SEED);
   const stats: SeedStats = { accounts: 0, platformAccounts: 0, offers: 0, discoverable: 0, ms: 0 };
   const started = performance.now();
   const tty = process.stdout.isTTY;
@@ -550,7 +509,7 @@ async function main() {
   console.log(`[bench] database size ${size?.db}; creator_offers ${size?.offers} + indexes ${size?.offers_indexes}`);
 
   const all = shapes(creatorIds);
-  const rng = new Rng(mulberry32(SEED + 1));
+  const rng = new Rng(SEED + 1);
   const warmStarted = performance.now();
   let warmQueries = 0;
   for (let i = 0; i < WARMUP; i++) {

@@ -24,6 +24,7 @@ import { paidTopUp } from '../db/ledger.js';
 import { accounts, mcnMemberships } from '../db/schema/index.js';
 import { DomainError, TASK_TYPES, type Platform } from '../domain/index.js';
 import { dataDir, devSecrets } from './dev.js';
+import { Rng } from './random.js';
 
 export const DEMO_PASSWORD = 'starmap-demo-password';
 export const DEMO_ACCOUNTS = {
@@ -33,25 +34,6 @@ export const DEMO_ACCOUNTS = {
   mcn: { id: 'demo-mcn', login: 'mcn@demo.starmap', displayName: '星河 MCN' },
   operator: { id: 'demo-operator', login: 'operator@demo.starmap', displayName: 'Starmap operator' },
 } as const;
-
-/** Deterministic PRNG (mulberry32): the same seed makes the same marketplace. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    /** log-uniform between min and max: many small accounts, few big ones */
-    logUniform: (min: number, max: number) => Math.round(Math.exp(Math.log(min) + next() * (Math.log(max) - Math.log(min)))),
-  };
-}
 
 const NAME_A = ['阿杰', '小鹿', '大橙子', '木子', '老王', '七七', '糖糖', '一帆', '野猫', '晴天', '胖虎', '思思', '阿楠', '豆豆', '老陈'];
 const NAME_B = ['的数码日常', '爱做饭', '去旅行', '测评室', '穿搭笔记', '聊汽车', '讲历史', '的健身房', '读书会', '带娃记', '探店', '说财经', '的小院', '玩游戏'];
@@ -92,7 +74,7 @@ export async function seedMarketplace(db: Db, options: SeedOptions): Promise<See
   await addVirtualNumbers(db, pool);
 
   const platform = new FakeContentPlatform();
-  const rnd = prng(20261122);
+  const rnd = new Rng(20261122);
   const existing = (await db.select({ n: count() }).from(accounts).where(eq(accounts.role, 'creator')))[0]!.n;
   const wanted = Math.max(0, options.creators - existing);
   let offersOpened = 0;

@@ -17,25 +17,10 @@ import { describe, expect, it } from 'vitest';
 import { PLAZA_SORTS, searchPlaza, type PlazaQuery, type PlazaSort } from '../../db/creators.js';
 import * as schema from '../../db/schema/index.js';
 import { PLATFORMS, TASK_TYPE_IDS, TASK_TYPES, type TaskTypeId } from '../../domain/taskTypes.js';
+import { Rng } from '../../scripts/random.js';
 import { usePostgres } from '../helpers/harness.js';
 
 const { postgres: pg, db } = usePostgres();
-
-/** mulberry32: the same offers and queries for a seed; the seed is in the test's name. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  return { next, int, pick, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 interface Offer {
   creatorId: string;
@@ -172,7 +157,7 @@ async function pages(q: Omit<PlazaQuery, 'limit'>, limits: () => number, maxPage
 
 describe('the plaza search', () => {
   it(`R-DESIGNATED R-DISCOVERABLE: 300 random queries (every sort, lead, range and page size; seed ${SEED}) page through exactly the offers the rule lists, in its order, whichever plan, through cursors across page sizes`, async () => {
-    const rng = prng(SEED);
+    const rng = new Rng(SEED);
     const offers = await seed(rng);
     let crossFiltered = 0;
     let nonEmpty = 0;
