@@ -7,7 +7,7 @@
  * runs it in-process.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { asyncLocalStorage as activityContext, log as activityLog } from '@temporalio/activity';
 import { FakeContentPlatform, type ContentPlatform } from './adapters/contentPlatform.js';
@@ -23,7 +23,7 @@ import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep, taskEngineFromEnv } from './temporal/tasks.js';
-import { checkCacheFitsHeap, heapLimitMiB, installWorkerRuntime } from './temporal/runtime.js';
+import { checkCacheFitsHeap, heapLimitMiB, installTemporalRuntime } from './temporal/runtime.js';
 import { createLogger, describeError, type Logger } from './ops/log.js';
 
 export interface WorkerOptions {
@@ -107,7 +107,7 @@ async function main(logger: Logger): Promise<void> {
   const host = process.env['HOST'] ?? '0.0.0.0';
   const metricsPort = Number(process.env['WORKER_METRICS_PORT'] ?? 9464);
   // before any native connection or worker: the runtime is made once, with its logger and exporter
-  installWorkerRuntime({ logger, metricsBindAddress: `${host}:${metricsPort}` });
+  installTemporalRuntime({ logger, metricsBindAddress: `${host}:${metricsPort}` });
   // No SMS, payout or content-platform contract yet: the fakes stand in for them (refused in production unless allowed)
   const fakes = checkFakes(['SMS/phone notifier', 'payout provider', 'content platform']);
   if (fakes) logger.warn(fakes);
@@ -118,11 +118,11 @@ async function main(logger: Logger): Promise<void> {
   const address = temporalOptions.address;
   const namespace = temporalNamespace();
   const database = connect(url);
-  const clientConnection = await Connection.connect(temporalOptions);
-  await ensureSearchAttributes(clientConnection, namespace);
-  const client = new Client({ connection: clientConnection, namespace });
-  const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
+  // one connection (the Rust core's) for the worker and the client its activities and orphan sweep use
   const connection = await NativeConnection.connect(temporalOptions);
+  await ensureSearchAttributes(connection, namespace);
+  const client = new Client({ connection, namespace });
+  const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.
   const notifier = new FakeNotifier(notifierLog(logger));
   const outbox = startedOutbox(database.db, notifier, (line) => logger.warn(line));
@@ -138,7 +138,7 @@ async function main(logger: Logger): Promise<void> {
   });
   const healthPort = Number(process.env['WORKER_HEALTH_PORT'] ?? 3001);
   const health = await startWorkerHealth(
-    { workerState: () => worker.getState(), db: database.db, temporalPing: () => clientConnection.workflowService.getSystemInfo({}) },
+    { workerState: () => worker.getState(), db: database.db, temporalPing: () => connection.workflowService.getSystemInfo({}) },
     healthPort,
     host,
   );
@@ -153,7 +153,6 @@ async function main(logger: Logger): Promise<void> {
   health.close();
   sweep.stop();
   await connection.close();
-  await clientConnection.close();
   await database.close();
 }
 

@@ -331,12 +331,15 @@ export async function startStarmap(
   onCleanup("the worker's pool", (hurry) => (hurry ? workerDb.sql.end({ timeout: 0 }) : workerDb.close()));
   const apiDb = connect(servers.databaseUrl);
   onCleanup("the API's pool", (hurry) => (hurry ? apiDb.sql.end({ timeout: 0 }) : apiDb.close()));
-  const connection = await Connection.connect({ address: servers.temporalAddress });
-  onCleanup("the client's connection", () => connection.close());
+  // as in production: the API's client on a connection of its own, the worker's activities on the worker's
+  // (both the Rust core's, as api/main.ts and worker.ts connect)
+  const connection = await NativeConnection.connect({ address: servers.temporalAddress });
+  onCleanup("the API's connection", () => connection.close());
   await ensureSearchAttributes(connection, 'default');
   const temporal = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address: servers.temporalAddress });
   onCleanup("the worker's connection", () => native.close());
+  const workerTemporal = new Client({ connection: native, namespace: 'default' });
   const contentPlatform = new FakeContentPlatform();
   // the workflow code as production runs it: bundled ahead (npm run build:workflows, in its own process so
   // webpack's memory is not this process's), not by the worker at start
@@ -354,7 +357,7 @@ export async function startStarmap(
     notifier: new FakeNotifier(() => {}),
     payouts: new FakePayoutProvider(),
     contentPlatform,
-    temporal,
+    temporal: workerTemporal,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   const running = worker.run();

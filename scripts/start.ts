@@ -34,7 +34,7 @@ import { connect } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
-import { installWorkerRuntime } from '../temporal/runtime.js';
+import { installTemporalRuntime } from '../temporal/runtime.js';
 import { runOrphanSweep } from '../temporal/tasks.js';
 import { createLogger } from '../ops/log.js';
 import { createWorker } from '../worker.js';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   // this script owns SIGINT/SIGTERM and shuts the worker down itself, in order; the SDK's
   // warnings and errors only (its INFO lines would drown the printout), its metrics on WORKER_METRICS_PORT
   const workerMetrics = `127.0.0.1:${port('WORKER_METRICS_PORT', 9464)}`;
-  installWorkerRuntime({ logger: createLogger('worker', { level: 'warn' }), metricsBindAddress: workerMetrics, shutdownSignals: [] });
+  installTemporalRuntime({ logger: createLogger('worker', { level: 'warn' }), metricsBindAddress: workerMetrics, shutdownSignals: [] });
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
   log(`data folder: ${dir}`);
@@ -135,13 +135,11 @@ async function main(): Promise<void> {
   const db = connect(database.url);
   shutdown.add('the database pool', 3_000, () => db.close());
 
-  const clientConnection = await Connection.connect({ address: temporal.address });
-  shutdown.add("the client's connection", 3_000, () => clientConnection.close());
-  await ensureSearchAttributes(clientConnection, 'default');
-  const client = new Client({ connection: clientConnection, namespace: 'default' });
-
+  // one connection (the Rust core's) for the worker and the client of the API and the activities, as one process
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
-  shutdown.add("the worker's connection", 3_000, () => workerConnection.close());
+  shutdown.add('the Temporal connection', 3_000, () => workerConnection.close());
+  await ensureSearchAttributes(workerConnection, 'default');
+  const client = new Client({ connection: workerConnection, namespace: 'default' });
   const contentPlatform = new FakeContentPlatform();
   // the worker runs in this process; when it fails (e.g. Temporal was away too
   // long) a new one is created on the same connection, which reconnects itself

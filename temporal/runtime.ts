@@ -99,7 +99,7 @@ export class PinoTemporalLogger implements TemporalLogger {
   }
 }
 
-export interface WorkerRuntimeOptions {
+export interface TemporalRuntimeOptions {
   logger: Logger;
   /** host:port of the SDK's Prometheus exporter (WORKER_METRICS_PORT); none when left out. */
   metricsBindAddress?: string;
@@ -107,7 +107,7 @@ export interface WorkerRuntimeOptions {
   shutdownSignals?: NodeJS.Signals[];
 }
 
-export function installWorkerRuntime(options: WorkerRuntimeOptions): Runtime {
+export function installTemporalRuntime(options: TemporalRuntimeOptions): Runtime {
   return Runtime.install({
     logger: new PinoTemporalLogger(options.logger),
     telemetryOptions: {
