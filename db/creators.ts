@@ -255,10 +255,10 @@ const rating = sql<number>`coalesce(${creatorOffers.ratingCentis}, -1)`;
 const bandOf = (key: SQL | AnyPgColumn) => sql<number>`floor(ln(greatest(${key}, 1)::float8) * 8)::int`;
 /** The same band of a value (a cursor's, a range's bound). */
 const bandOfValue = (value: number) => sql<number>`floor(ln(greatest(${value}::bigint, 1)::float8) * 8)::int`;
-
-type RangeColumn = 'price' | 'fans' | 'plays';
 /** The band of a rating: tenths of a star (unrated, -1, is band -1; ratings are 100–500 centis). */
 const ratingBand = sql<number>`(coalesce(${creatorOffers.ratingCentis}, -10) / 10)`;
+
+type RangeColumn = 'price' | 'fans' | 'plays';
 
 /** Each sort: its key and direction, the column whose range filter is its own, and its band. */
 const SORT_KEY: Record<PlazaSort, { key: SQL | AnyPgColumn; desc: boolean; own: RangeColumn | null; band: SQL<number> }> = {
