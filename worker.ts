@@ -138,7 +138,7 @@ async function main(logger: Logger): Promise<void> {
   });
   const healthPort = Number(process.env['WORKER_HEALTH_PORT'] ?? 3001);
   const health = await startWorkerHealth(
-    { workerState: () => worker.getState(), db: database.db, temporalPing: () => connection.workflowService.getSystemInfo({}) },
+    { workerState: () => worker.getState(), db: database.db, temporalPing: () => connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({})) },
     healthPort,
     host,
   );
