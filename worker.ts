@@ -18,7 +18,7 @@ import { OutboxDispatcher } from './activities/outbox.js';
 import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
 import { workflowSource, type WorkflowSource } from './temporal/bundle.js';
-import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from './temporal/config.js';
+import { TASK_QUEUE, clientIdentity, temporalConnectionOptions, temporalNamespace } from './temporal/config.js';
 import { ensureSearchAttributes } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
@@ -121,7 +121,7 @@ async function main(logger: Logger): Promise<void> {
   // one connection (the Rust core's) for the worker and the client its activities and orphan sweep use
   const connection = await NativeConnection.connect(temporalOptions);
   await ensureSearchAttributes(connection, namespace);
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, identity: clientIdentity('worker') });
   const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.
   const notifier = new FakeNotifier(notifierLog(logger));

@@ -15,7 +15,7 @@ import { checkFakes } from '../adapters/fakes.js';
 import { FakePaymentProvider, type PaymentProvider } from '../adapters/payments.js';
 import { FakeTelephony, type Telephony } from '../adapters/telephony.js';
 import { connect, type Db } from '../db/client.js';
-import { TASK_QUEUE, temporalConnectionOptions, temporalNamespace } from '../temporal/config.js';
+import { TASK_QUEUE, clientIdentity, temporalConnectionOptions, temporalNamespace } from '../temporal/config.js';
 import { taskEngineFromEnv } from '../temporal/tasks.js';
 import { ENGINE } from '../workflows/task.js';
 import { createApp } from './app.js';
@@ -97,7 +97,7 @@ async function main(logger: Logger): Promise<void> {
   // "Benchmarks", session 10); its runtime logs through this process's logger, and the API handles its signals
   installTemporalRuntime({ logger, shutdownSignals: [] });
   const connection = await NativeConnection.connect(temporalConnectionOptions());
-  const temporal = new Client({ connection, namespace: temporalNamespace() });
+  const temporal = new Client({ connection, namespace: temporalNamespace(), identity: clientIdentity('api') });
   const port = Number(process.env['PORT'] ?? 3000);
   const server = await startApi({
     db: database.db,

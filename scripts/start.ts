@@ -32,7 +32,7 @@ import { FakePayoutProvider } from '../adapters/payouts.js';
 import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
-import { TASK_QUEUE } from '../temporal/config.js';
+import { TASK_QUEUE, clientIdentity } from '../temporal/config.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { runOrphanSweep } from '../temporal/tasks.js';
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   shutdown.add('the Temporal connection', 3_000, () => workerConnection.close());
   await ensureSearchAttributes(workerConnection, 'default');
-  const client = new Client({ connection: workerConnection, namespace: 'default' });
+  const client = new Client({ connection: workerConnection, namespace: 'default', identity: clientIdentity('npm-start') });
   const contentPlatform = new FakeContentPlatform();
   // the worker runs in this process; when it fails (e.g. Temporal was away too
   // long) a new one is created on the same connection, which reconnects itself

@@ -1,10 +1,17 @@
 /** Where Starmap's workers listen and its clients connect; environment first, dev defaults second. */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { TLSConfig } from '@temporalio/client';
 
 export const TASK_QUEUE = 'starmap-tasks';
 
 export const temporalNamespace = (): string => process.env['TEMPORAL_NAMESPACE'] ?? 'default';
+
+/**
+ * The identity a Starmap client gives Temporal (the SDK's default, pid@host, with what it is in front):
+ * the Temporal UI shows who started a workflow or sent a message, apart from the workers' pid@host.
+ */
+export const clientIdentity = (role: 'api' | 'worker' | 'npm-start'): string => `starmap-${role} ${process.pid}@${hostname()}`;
 
 /**
  * TLS to the Temporal frontend, from files named in the environment (PEM):

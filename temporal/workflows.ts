@@ -7,13 +7,22 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
 
 export { appealWorkflowId, metricsWorkflowId, taskWorkflowId, withdrawalWorkflowId } from './ids.js';
+
+/**
+ * Eager start: where a worker shares the client's connection (`npm start`, the worker's own activities)
+ * and has a free slot, the start's answer carries the workflow's first task straight to it, without the
+ * task queue's round trip; otherwise the SDK's core does not ask it and the task goes through the queue.
+ * Only the Rust core's connection can ask it (grpc-js's `Connection`, as in the tests' clients, cannot).
+ */
+const eagerStart = (temporal: Client): boolean => temporal.connection instanceof NativeConnection;
 
 /** Starts `workflow` once under `options.workflowId`; true when it runs now (started or found running), false when it ran and closed. */
 export async function startOnce<T extends Workflow>(temporal: Client, workflow: T, options: WorkflowStartOptions<T>): Promise<boolean> {
   try {
-    await temporal.workflow.start(workflow, { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE', ...options });
+    await temporal.workflow.start(workflow, { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE', requestEagerStart: eagerStart(temporal), ...options });
     return true;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false; // it ran and closed already

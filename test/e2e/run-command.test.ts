@@ -13,10 +13,13 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signPlatformBody } from '../../api/platform.js';
 import { freePort } from '../../db/embedded.js';
 import { devSecrets, repoRoot } from '../../scripts/dev.js';
+import { metricsWorkflowId, taskWorkflowId } from '../../temporal/ids.js';
+
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '../../scripts/seed.js';
 
 let child: ChildProcess;
@@ -149,6 +152,22 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
     'submitted', 'review_passed', 'client_confirmed',
     'publication_linked', 'published', 'delivery_accepted',
   ]);
+
+  // eager start (temporal/workflows.ts): the API and the worker share one connection here, so the order's
+  // workflow and the metrics workflow its acceptance starts got their first task with the start's answer:
+  // started under the starting client's identity, not polled by the worker (whose identity is pid@host)
+  const temporal = await Connection.connect({ address: `127.0.0.1:${ports['TEMPORAL_PORT']}` });
+  try {
+    for (const workflowId of [taskWorkflowId(id), metricsWorkflowId(id)]) {
+      const { events } = await new Client({ connection: temporal }).workflow.getHandle(workflowId).fetchHistory();
+      const starter = events!.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.identity;
+      const firstTask = events!.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity;
+      expect(starter, workflowId).toMatch(/^starmap-npm-start \d+@/);
+      expect(firstTask, workflowId).toBe(starter);
+    }
+  } finally {
+    await temporal.close();
+  }
 
   // npm run seed finds the running stack (runtime.json) and adds creators up to the number asked
   const seedOut = await new Promise<string>((resolve, reject) => {
