@@ -51,7 +51,8 @@ async function timed<T>(steps: Steps, action: Action, fn: () => Promise<T>): Pro
   return result;
 }
 
-function bareLifecycle(temporal: Client, localActivity: boolean, run: string): Lifecycle {
+/** The bare variants' lifecycle through the Temporal client (also bench:client's load). */
+export function bareLifecycle(temporal: Client, localActivity: boolean, run: string): Lifecycle {
   return async (lane, n, steps, onId) => {
     const taskId = `bare${localActivity ? '-la' : ''}-${run}-${lane}-${n}`;
     const creator = { actor: { role: 'creator', id: `creator-${lane}` } };
