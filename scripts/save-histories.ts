@@ -396,6 +396,20 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
     if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
     return m!;
   },
+  // engine 2 (readings as local activities): the same collection, one reading failed by the platform and retried
+  'metrics-v9-local-readings': async (taskQueue) => {
+    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-v9-local-readings', scriptRequired: false, retentionDays: 3 });
+    await toPublished(h, 'item-m9');
+    stack.contentPlatform.failNext(1);
+    await act(h).acceptDelivery();
+    await settle(db, h);
+    const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
+    await sleep(h, 3 * DAY + HOUR);
+    await stack.resultOf(h.workflowId);
+    const result = await stack.resultOf<{ readings: number; stoppedEarly: boolean }>(m!.workflowId);
+    if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
+    return m!;
+  },
 };
 
 const save = async (name: string, file: string, h: WorkflowHandle) => {

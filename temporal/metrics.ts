@@ -1,9 +1,9 @@
 /**
- * Starting a task's metrics workflow (workflows/metrics.ts). Idempotent
- * (temporal/workflows.ts): a retried projection starts it once.
+ * Starting a task's metrics workflow (workflows/metrics.ts), on the current
+ * engine. Idempotent (temporal/workflows.ts): a retried projection starts it once.
  */
 import type { Client } from '@temporalio/client';
-import { metricsWorkflow, type MetricsInput } from '../workflows/metrics.js';
+import { METRICS_ENGINE, metricsWorkflow, type MetricsInput } from '../workflows/metrics.js';
 import { metricsWorkflowId, startOnce } from './workflows.js';
 
 export { metricsWorkflowId };
@@ -11,5 +11,6 @@ export { metricsWorkflowId };
 export const metricsStarter =
   (temporal: Client, taskQueue: string) =>
   async (input: MetricsInput): Promise<void> => {
-    await startOnce(temporal, metricsWorkflow, { taskQueue, workflowId: metricsWorkflowId(input.taskId), args: [input] });
+    // engine 2 (workflows/metrics.ts): readings as local activities
+    await startOnce(temporal, metricsWorkflow, { taskQueue, workflowId: metricsWorkflowId(input.taskId), args: [{ ...input, engine: METRICS_ENGINE }] });
   };
