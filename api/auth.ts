@@ -9,8 +9,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Db } from '../db/client.js';
 import { isActiveAccount } from '../db/accounts.js';
+import { taskPartiesForActor, type TaskParties } from '../db/tasks.js';
 import type { Actor } from '../domain/index.js';
-import { ID_PATTERN } from './ids.js';
+import { ID_PATTERN, TASK_ID_PATTERN } from './ids.js';
 import { forbidden, unauthorized } from './problems.js';
 
 export const USER_ROLES = ['client', 'creator', 'mcn', 'operator'] as const;
@@ -86,7 +87,18 @@ export function createAuth(secret: string): Auth {
 declare module 'express-serve-static-core' {
   interface Request {
     actor?: UserActor;
+    /**
+     * On a request about one task (`/v1/tasks/{taskId}...`): that task's
+     * parties, read with the account check (undefined: no such task); see `authenticate`.
+     */
+    aboutTask?: { taskId: string; parties: TaskParties | undefined };
   }
+}
+
+/** The task a `/v1` path is about (`/tasks/{taskId}` and below), when its id is well-formed. */
+function taskIdOfPath(path: string): string | undefined {
+  const id = /^\/tasks\/([^/]+)(?:\/|$)/.exec(path)?.[1];
+  return id !== undefined && TASK_ID_PATTERN.test(id) ? id : undefined;
 }
 
 export const authenticate =
@@ -104,7 +116,13 @@ export const authenticate =
       return next(unauthorized(expired ? 'The token has expired' : 'The token is not valid'));
     }
     try {
-      if (!(await isActiveAccount(db, actor.id, actor.role))) return next(unauthorized('The account does not exist or is disabled'));
+      // a request about one task reads its parties in the account check's statement (one round trip, not two)
+      const taskId = taskIdOfPath(req.path);
+      if (taskId !== undefined) {
+        const { active, parties } = await taskPartiesForActor(db, taskId, actor.id, actor.role);
+        if (!active) return next(unauthorized('The account does not exist or is disabled'));
+        req.aboutTask = { taskId, parties };
+      } else if (!(await isActiveAccount(db, actor.id, actor.role))) return next(unauthorized('The account does not exist or is disabled'));
       req.actor = actor;
       next();
     } catch (err) {

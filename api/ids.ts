@@ -11,6 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 /** What any id the API accepts looks like (account ids, task ids, ...): also every cursor's ids. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** A task id (`tsk_` + a UUID): the `:taskId` of every task route (schemas.ts TaskIdParam, auth.ts). */
+export const TASK_ID_PATTERN = /^tsk_[0-9a-f-]{36}$/;
+
 export type IdPrefix = 'tsk' | 'wd' | 'acc' | 'pa' | 'card' | 'apl' | 'tu';
 
 export function newId(prefix: IdPrefix, now = Date.now(), seed?: string): string {

@@ -42,7 +42,7 @@ import type { TaskState as DomainTaskState } from '../domain/index.js';
 import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { ENTRY_KINDS, EVIDENCE_FORMAT } from './evidenceBundle.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.js';
-import { ID_PATTERN } from './ids.js';
+import { ID_PATTERN, TASK_ID_PATTERN } from './ids.js';
 import { MIN_PASSWORD_CHARS } from './passwords.js';
 
 extendZodWithOpenApi(z);
@@ -134,7 +134,7 @@ export const Session = z.object({ token: z.string(), tokenType: z.literal('Beare
 
 // ---------------------------------------------------------------- tasks
 
-export const TaskIdParam = z.object({ taskId: z.string().regex(/^tsk_[0-9a-f-]{36}$/, 'a task id').openapi({ example: 'tsk_0b6f1c9e-3c36-4c4e-9a55-2f1d8f1e6a11' }) });
+export const TaskIdParam = z.object({ taskId: z.string().regex(TASK_ID_PATTERN, 'a task id').openapi({ example: 'tsk_0b6f1c9e-3c36-4c4e-9a55-2f1d8f1e6a11' }) });
 
 export const CreateTaskBody = z
   .object({

@@ -146,7 +146,8 @@ export async function visibleTaskOf(db: Db, req: Request, actor: UserActor): Pro
 /** visibleTaskOf for an action or a read that needs no snapshot: the parties and status only (nothing to read and parse). */
 export async function visibleTaskPartiesOf(db: Db, req: Request, actor: UserActor): Promise<TaskParties> {
   const { taskId } = TaskIdParam.parse(req.params);
-  const row = await taskPartiesById(db, taskId);
+  // read by `authenticate` with the account check when the path names this task
+  const row = req.aboutTask?.taskId === taskId ? req.aboutTask.parties : await taskPartiesById(db, taskId);
   if (!row || !(await canSee(db, actor, row))) throw notFound(`No task ${taskId}`);
   return row;
 }

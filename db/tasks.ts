@@ -12,7 +12,7 @@
  */
 import { and, asc, desc, eq, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { preparedOnce, type Db, type Tx } from './client.js';
-import { mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
+import { accounts, mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
 import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
 
 const date = (value: string | null | undefined): Date | null => (value ? new Date(value) : null);
@@ -123,6 +123,34 @@ const partiesQuery = preparedOnce((db) =>
     .from(tasks)
     .where(eq(tasks.id, sql.placeholder('taskId')))
     .prepare('task_parties'),
+);
+
+/**
+ * Whether the account `actorId` is enabled with `role`, and the parties of task
+ * `taskId` (undefined when there is none), in one statement: a request about
+ * one task (api/auth.ts) checks its bearer's account and reads the task's
+ * parties together instead of one after the other.
+ */
+export async function taskPartiesForActor(db: Db, taskId: string, actorId: string, role: string): Promise<{ active: boolean; parties: TaskParties | undefined }> {
+  const [row] = await partiesForActorQuery(db).execute({ taskId, actorId, role });
+  if (!row) throw new Error('the one-row query answered no row');
+  const { active, ...parties } = row;
+  return { active, parties: parties.id === null ? undefined : (parties as TaskParties) };
+}
+const partiesForActorQuery = preparedOnce((db) =>
+  db
+    .select({
+      active: sql<boolean>`exists (select 1 from ${accounts} where ${accounts.id} = ${sql.placeholder('actorId')} and ${accounts.role} = ${sql.placeholder('role')} and ${accounts.disabledAt} is null)`,
+      id: tasks.id,
+      clientId: tasks.clientId,
+      creatorId: tasks.creatorId,
+      status: tasks.status,
+      closedAt: tasks.closedAt,
+    })
+    // one row whatever matches: the account's answer with the task's columns, null when there is no such task
+    .from(sql`(select 1) as one`)
+    .leftJoin(tasks, eq(tasks.id, sql.placeholder('taskId')))
+    .prepare('task_parties_for_actor'),
 );
 
 export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string): Promise<TaskRow | undefined> {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth, type UserActor } from '../../api/auth.js';
-import { taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
+import { accounts, taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { startOrphanedTasks } from '../../temporal/tasks.js';
 import { projectTask } from '../../db/tasks.js';
@@ -185,6 +185,31 @@ describe('reading and listing', () => {
     expect((await api.call('GET', `/v1/tasks/${id}`, { as: creator })).status).toBe(200);
     expect((await api.call('GET', `/v1/tasks/${id}`, { as: operator })).status).toBe(200);
     expectProblem(await api.call('GET', '/v1/tasks/not-a-task-id', { as: client }), 400);
+  });
+
+  it('a request about one task checks the bearer\'s account first, with the task read in the same statement: disabled or wrong role is 401 before any 404', async () => {
+    const { id } = await order(client);
+    const party: UserActor = { role: 'creator', id: `creator-${randomUUID().slice(0, 8)}` };
+    await api.account(party);
+    const missing = `tsk_${randomUUID()}`;
+    // no such account, or the role is not its own: 401 on an existing task, a missing one and below a task
+    for (const as of [{ role: 'creator', id: 'creator-unknown' } as UserActor, { role: 'operator', id: client.id } as UserActor]) {
+      expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as }), 401);
+      expectProblem(await api.call('GET', `/v1/tasks/${missing}`, { as }), 401);
+      expectProblem(await api.call('POST', `/v1/tasks/${id}/accept`, { as, body: {} }), 401);
+      expectProblem(await api.call('GET', `/v1/tasks/${id}/events`, { as }), 401);
+    }
+    // an enabled account that is not a party: 404, as for a missing task
+    expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: party }), 404, 'not-found');
+    expectProblem(await api.call('GET', `/v1/tasks/${missing}`, { as: party }), 404, 'not-found');
+    // disabled: 401 at once, on the task routes as elsewhere
+    expect((await api.call('GET', `/v1/tasks/${id}`, { as: client })).status).toBe(200);
+    await api.postgres.database.db.update(accounts).set({ disabledAt: new Date() }).where(eq(accounts.id, party.id));
+    expectProblem(await api.call('GET', `/v1/tasks/${id}`, { as: party }), 401);
+    expectProblem(await api.call('GET', `/v1/tasks/${missing}`, { as: party }), 401);
+    // the parties read with the check are the task's: the client sees and acts on its own task as before
+    expect((await api.call('GET', `/v1/tasks/${id}/events`, { as: client })).status).toBe(200);
+    expect((await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {} })).status).toBe(200);
   });
 
   it('lists from Postgres: own tasks only, filtered and paginated newest first', async () => {
