@@ -6,7 +6,7 @@
  * reading number). It stops early when the task ends otherwise (content deleted).
  *
  * It is its own workflow, started when the task is accepted, so a year of
- * readings (~390 timers and readings) never weighs on the task's history; it
+ * readings (~390 of them, each a timer and a reading) never weighs on the task's history; it
  * continues as new every 100 readings to keep its own history small.
  *
  * Engine 2 (issue #14): a reading is a local activity, run in the workflow
