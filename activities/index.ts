@@ -16,7 +16,7 @@ import { applyCreditChange, lockCreator, restartObservations } from '../db/credi
 import { createAppealActivities } from './appeals.js';
 import { OutboxDispatcher, notificationsInsert, notifyOnce } from './outbox.js';
 import { recordMetricsPoint } from '../db/metrics.js';
-import { isTerminal, taskTypeOf, type Actor, type Effect, type TaskEvent, type TaskState } from '../domain/index.js';
+import { isTerminal, taskTypeOf, type Actor, type Effect, type Platform, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
 
 export interface ActivityDeps {
@@ -30,6 +30,12 @@ export interface ActivityDeps {
    * (temporal/metrics.ts). Left out, no metrics are collected (most workflow tests).
    */
   startMetrics?: (input: MetricsInput) => Promise<void>;
+  /**
+   * false: no metrics reading is taken (`collectMetrics` answers `collecting:
+   * false` at once, so a task of engine 5 ends its collection at its first
+   * reading): workflow tests that do not follow post-campaign data. Default true.
+   */
+  collectsMetrics?: boolean;
   /** Sends what the projection writes to the outbox; one of its own (default options) when left out. */
   outbox?: OutboxDispatcher;
 }
@@ -45,7 +51,7 @@ function permanent(err: unknown): never {
 type NotifyEffect = Extract<Effect, { kind: 'notify' }>;
 type CreditEffect = Extract<Effect, { kind: 'credit' }>;
 
-export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics, outbox = new OutboxDispatcher({ db, notifier }) }: ActivityDeps) => ({
+export const createActivities = ({ db, notifier, payouts, contentPlatform, startMetrics, collectsMetrics = true, outbox = new OutboxDispatcher({ db, notifier }) }: ActivityDeps) => ({
   /** R-APPEAL-48WH: escalateAppeal, decideAppeal (activities/appeals.ts). */
   ...createAppealActivities({ db, notifier }),
 
@@ -80,7 +86,14 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
    * back to its savepoint and answered, not thrown: the workflow records it as
    * `effect_failed` and the projection stands.
    */
-  async projectTask(input: { task: TaskState; events: TaskEvent[]; settlements?: Settlement[]; notices?: (NotifyEffect & { taskId: string })[] }): Promise<{ refused: string[] }> {
+  async projectTask(input: {
+    task: TaskState;
+    events: TaskEvent[];
+    settlements?: Settlement[];
+    notices?: (NotifyEffect & { taskId: string })[];
+    /** Engine 5: the task workflow takes its own metrics readings (no metrics workflow to start). */
+    readsMetrics?: boolean;
+  }): Promise<{ refused: string[] }> {
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
     const messages = notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId }));
@@ -112,9 +125,10 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
         });
       }
     if (notices.length > 0) outbox.wake();
-    // post-campaign data: accepted content is read from the platform until retention ends (started once the
-    // acceptance is committed, so the first reading finds it: a retry of this activity starts it once)
-    if (startMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
+    // post-campaign data of a task before engine 5: accepted content is read from the platform until retention
+    // ends by a workflow of its own (started once the acceptance is committed, so the first reading finds it: a
+    // retry of this activity starts it once)
+    if (startMetrics && !input.readsMetrics && events.some((e) => e.type === 'delivery_accepted') && task.acceptance.acceptedAt && task.retention.endsAt) {
       await startMetrics({ taskId: task.taskId, startsAt: task.acceptance.acceptedAt, endsAt: task.retention.endsAt });
     }
     return { refused };
@@ -123,9 +137,19 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   /**
    * One reading of the task's published item (R-RATE post-campaign data), stored
    * once per reading number. Answers whether collection should go on: not once
-   * the task was cancelled or its content deleted within retention.
+   * the task was cancelled or its content deleted within retention. A task of
+   * engine 5 names its live item (`item`): it knows its own state, so the read
+   * model is not asked; a metrics workflow (tasks before engine 5) does not.
    */
-  async collectMetrics(input: { taskId: string; reading: number; at: string }): Promise<{ collecting: boolean }> {
+  async collectMetrics(input: { taskId: string; reading: number; at: string; item?: { platform: Platform; itemId: string } }): Promise<{ collecting: boolean }> {
+    if (!collectsMetrics) return { collecting: false };
+    if (!contentPlatform) throw ApplicationFailure.create({ type: 'NotConfigured', message: 'no content platform adapter', nonRetryable: true });
+    if (input.item) {
+      const at = new Date(input.at);
+      const counters = await contentPlatform.itemMetrics(input.item.platform, input.item.itemId, at);
+      await recordMetricsPoint(db, { taskId: input.taskId, eventId: `reading:${input.reading}`, itemId: input.item.itemId, ...counters, observedAt: at });
+      return { collecting: true };
+    }
     if (!contentPlatform) throw ApplicationFailure.create({ type: 'NotConfigured', message: 'no content platform adapter', nonRetryable: true });
     const row = await taskById(db, input.taskId);
     const task = row?.snapshot;

@@ -28,9 +28,10 @@ import { appealStateQuery, decideAppealUpdate, type AppealState } from '../workf
 import type { metricsWorkflow } from '../workflows/metrics.js';
 import { ensureAccount } from '../test/helpers/accounts.js';
 import { startWorkflowStack } from '../test/helpers/stack.js';
-import { CLIENT, act, settle, startTask, toPublished, waitFor, type TaskHandle } from '../test/helpers/tasks.js';
+import { CLIENT, act, order, settle, toPublished, waitFor, type TaskHandle } from '../test/helpers/tasks.js';
 import type { TaskOrder } from '../domain/index.js';
-import type { TaskRun } from '../workflows/task.js';
+import { taskWorkflow, type TaskRun } from '../workflows/task.js';
+import { taskWorkflowStart } from '../temporal/tasks.js';
 import { repoRoot } from './dev.js';
 
 // proto-utils is CommonJS; loaded through require it shares the SDK's protobuf root
@@ -75,6 +76,10 @@ const sleep = async (h: TaskHandle, ms: number) => {
   await stack.skip(ms);
 };
 
+/** Starts a task as the API does, with the given engine (default: the current one, workflows/task.ts ENGINE). */
+const startTask = (client: typeof stack.env.client, taskQueue: string, overrides: Partial<TaskOrder>, run?: Pick<TaskRun, 'eventsPerRun'>, engine?: number): Promise<TaskHandle> =>
+  client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order(overrides), run, engine) });
+
 /** Polls `read` until `done` holds. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
   let last: T | undefined;
@@ -115,7 +120,7 @@ async function continuedAsNew(h: TaskHandle, eventId: string): Promise<WorkflowH
 }
 
 /** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
-const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boolean; taskRun?: Pick<TaskRun, 'eventsPerRun'>; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
+const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boolean; engine?: number; taskRun?: Pick<TaskRun, 'eventsPerRun'>; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
   // ordered, reminded, then cancelled at 24h
   'douyin-expired': {
     order: { scriptRequired: false },
@@ -341,9 +346,40 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
   'v7-engine-3-continued': { order: { scriptRequired: false }, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v7-redelivered') },
   // engine 4 (versioned by the start's input, no patch; the start's search attributes not upserted again):
   // the same three shapes as engine 3's, ordered with an order time as the API sends it
-  'v8-engine-4-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, run: (h) => paidThenDeleted(h, 'evt-v8-1') },
-  'v8-engine-4-split': { order: { scriptRequired: false }, orderedNow: true, run: (h) => mutualCancel(h) },
-  'v8-engine-4-continued': { order: { scriptRequired: false }, orderedNow: true, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v8-redelivered') },
+  'v8-engine-4-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 4, run: (h) => paidThenDeleted(h, 'evt-v8-1') },
+  'v8-engine-4-split': { order: { scriptRequired: false }, orderedNow: true, engine: 4, run: (h) => mutualCancel(h) },
+  'v8-engine-4-continued': { order: { scriptRequired: false }, orderedNow: true, engine: 4, taskRun: { eventsPerRun: 100 }, run: (h) => continuedAsNew(h, 'evt-v8-redelivered') },
+  // engine 5 (the task takes its own metrics readings, issue #14): accepted, every reading of a 1-day
+  // retention (one failed by the platform and retried on a timer), retention served
+  'v10-engine-5-readings': {
+    order: { scriptRequired: false, retentionDays: 1 },
+    orderedNow: true,
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      stack.contentPlatform.failNext(1);
+      await act(h).acceptDelivery();
+      await sleep(h, DAY + HOUR);
+      await waitFor(h, (s) => s.status === 'completed');
+      await h.result();
+    },
+  },
+  // engine 5: paid, then the content deleted in retention (collection ends with it)
+  'v10-engine-5-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, run: (h) => paidThenDeleted(h, 'evt-v10-1') },
+  // engine 5: readings across continue-as-new (a low budget); the first run's history, handing its count over
+  'v10-engine-5-continued': {
+    order: { scriptRequired: false, retentionDays: 3 },
+    orderedNow: true,
+    taskRun: { eventsPerRun: 90 },
+    run: async (h) => {
+      await toPublished(h, 'item-1');
+      const first = (await h.describe()).runId;
+      await act(h).acceptDelivery();
+      await sleep(h, 3 * DAY + HOUR);
+      await waitFor(h, (s) => s.status === 'completed');
+      await h.result();
+      return stack.env.client.workflow.getHandle(h.workflowId, first);
+    },
+  },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
@@ -383,9 +419,10 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
     if (result.status !== 'upheld' || !result.escalatedAt) throw new Error(`appeal not escalated and upheld: ${JSON.stringify(result)}`);
     return h;
   },
-  // the metrics workflow of a task with a 3-day retention, accepted by the client, run to completion
+  // the metrics workflow of a task with a 3-day retention, accepted by the client, run to completion (a task
+  // of engine 4: engine 5 tasks take their own readings)
   'metrics-short-retention': async (taskQueue) => {
-    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-short-retention', scriptRequired: false, retentionDays: 3 });
+    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-short-retention', scriptRequired: false, retentionDays: 3 }, undefined, 4);
     await toPublished(h, 'item-m1');
     await act(h).acceptDelivery();
     await settle(db, h);
@@ -398,7 +435,7 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
   },
   // engine 2 (readings as local activities): the same collection, one reading failed by the platform and retried
   'metrics-v9-local-readings': async (taskQueue) => {
-    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-v9-local-readings', scriptRequired: false, retentionDays: 3 });
+    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-v9-local-readings', scriptRequired: false, retentionDays: 3 }, undefined, 4);
     await toPublished(h, 'item-m9');
     stack.contentPlatform.failNext(1);
     await act(h).acceptDelivery();
@@ -430,7 +467,7 @@ await worker.runUntil(async () => {
     const file = missing(name);
     if (!file) continue;
     const orderedAt = scenario.orderedNow ? { orderedAt: new Date(await stack.env.currentTimeMs()).toISOString() } : {};
-    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...orderedAt, ...scenario.order }, scenario.taskRun);
+    const h = await startTask(stack.env.client, taskQueue, { taskId: `replay-${name}`, ...orderedAt, ...scenario.order }, scenario.taskRun, scenario.engine);
     const recorded = await scenario.run(h);
     await settle(db, h);
     await save(name, file, recorded ?? h); // the task's own history (or the run the scenario names), never its metrics workflow's

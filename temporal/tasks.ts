@@ -75,16 +75,19 @@ export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'cre
 }
 
 /**
- * STARMAP_TASK_ENGINE: the engine new tasks start with, 4 (the default,
- * workflows/task.ts ENGINE) or 3. A worker from before engine 4 would run an
+ * STARMAP_TASK_ENGINE: the engine new tasks start with, 5 (the default,
+ * workflows/task.ts ENGINE), 4 or 3. A worker from before engine 4 would run an
  * engine-4 start as engine 3 and record a patch the current code does not ask
- * for (that task would then fail to replay on a current worker): a fleet that
- * still has such workers sets 3 on the API until every worker is upgraded.
+ * for; a worker from before engine 5 would run an engine-5 task without its
+ * metrics readings (and start a metrics workflow), and a current worker could
+ * then not replay it. A fleet that still has such workers sets the older engine
+ * on the API until every worker is upgraded.
  */
+export const TASK_ENGINES = [3, 4, ENGINE] as const;
 export function taskEngineFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['STARMAP_TASK_ENGINE'];
   if (raw === undefined || raw === '') return ENGINE;
-  if (raw !== '3' && raw !== String(ENGINE)) throw new Error(`STARMAP_TASK_ENGINE must be 3 or ${ENGINE}, not "${raw}"`);
+  if (!TASK_ENGINES.some((e) => String(e) === raw)) throw new Error(`STARMAP_TASK_ENGINE must be one of ${TASK_ENGINES.join(', ')}, not "${raw}"`);
   return Number(raw);
 }
 

@@ -5,6 +5,9 @@
  * retention, and stores each reading (activity `collectMetrics`, idempotent per
  * reading number). It stops early when the task ends otherwise (content deleted).
  *
+ * Tasks started with engine 5 (workflows/task.ts) take their readings
+ * themselves; this workflow serves the collections of tasks started before it.
+ *
  * It is its own workflow, started when the task is accepted, so a year of
  * readings (~390 of them, each a timer and a reading) never weighs on the task's history; it
  * continues as new every 100 readings to keep its own history small.
@@ -26,8 +29,11 @@ import { metricsPollAt } from '../domain/metrics.js';
 const READING_RETRY = { initialInterval: '30 seconds', maximumInterval: '1 hour' } as const;
 /** Engine 1 (collections started before engine 2): one activity task per reading. */
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY });
-/** Engine 2: a local activity per reading; every backoff (≥ 30 s) on a durable timer (localRetryThreshold). */
-const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY, localRetryThreshold: '1 second' });
+/**
+ * Engine 2: a local activity per reading; every backoff (≥ 30 s) on a durable
+ * timer (localRetryThreshold). Task engine 5 (workflows/task.ts) reads the same way.
+ */
+export const readings = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY, localRetryThreshold: '1 second' });
 
 /** The engine temporal/metrics.ts starts new collections with. */
 export const METRICS_ENGINE = 2;
@@ -55,7 +61,7 @@ export async function metricsWorkflow(input: MetricsInput): Promise<{ readings: 
     if (inRun === READINGS_PER_RUN) return continueAsNew<typeof metricsWorkflow>({ ...input, done: n });
     const wait = at - new Date().getTime(); // workflow time, replay-safe
     if (wait > 0) await sleep(wait);
-    const { collectMetrics } = (input.engine ?? 1) >= 2 ? local : activities;
+    const { collectMetrics } = (input.engine ?? 1) >= 2 ? readings : activities;
     const { collecting } = await collectMetrics({ taskId: input.taskId, reading: n, at: new Date(at).toISOString() });
     if (!collecting) return { readings: n, stoppedEarly: true };
     n += 1;

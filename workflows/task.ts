@@ -83,6 +83,8 @@ import {
   type ActorInput,
 } from './messages.js';
 import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskAttentionKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
+import { metricsPollAt } from '../domain/metrics.js';
+import { readings as readingActivities } from './metrics.js';
 
 const { projectTask } = proxyLocalActivities<Activities>({
   // bounded: a projection that keeps failing (e.g. Postgres refuses a value) never holds the
@@ -131,6 +133,8 @@ export interface TaskRun {
    * before engine 3.
    */
   engine?: number;
+  /** Engine 5: the metrics readings earlier runs took (post-campaign data, R-RATE). */
+  readings?: number;
 }
 
 /**
@@ -154,8 +158,20 @@ export interface TaskRun {
  * are engine 3's. Saves a new task 3 history events (the patch marker, its
  * TemporalChangeVersion upsert and the first upsert) and 2 visibility writes.
  * Tasks started before it carry no engine and replay as they ran.
+ *
+ * Engine 5 (issue #14): the task reads its own post-campaign data (R-RATE).
+ * From acceptance to the end of retention it takes each metrics reading on the
+ * schedule of domain/metrics.ts (a durable timer, then a local activity,
+ * `collectMetrics`), instead of the acceptance's projection starting a
+ * workflow of its own (`<taskId>:metrics`, workflows/metrics.ts). A task is one
+ * workflow for its whole life: no second workflow start on the acceptance's
+ * path (its answer waited for it) and half the open executions for tasks in
+ * retention. Each reading adds its timer, workflow task and marker to the
+ * task's history (6 events; ~390 for a year of retention, under the run's
+ * budget, and continue-as-new carries the count). Tasks started with engine 4
+ * or earlier start the metrics workflow from their projection as before.
  */
-export const ENGINE = 4;
+export const ENGINE = 5;
 
 /** A message an event sends (engine 3: written to the outbox with the event, sent by the worker's dispatcher). */
 type Notice = Extract<Effect, { kind: 'notify' }> & { taskId: string };
@@ -198,6 +214,10 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
+  /** Engine 5: readings taken (this run and the ones before it); a reading in flight; collection over. */
+  let readingsTaken = run.readings ?? 0;
+  let reading = false;
+  let collecting = engine >= 5;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   // engine 4: what the start (or the previous run) already set is not upserted again
@@ -291,7 +311,14 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     ].join('; ');
     for (let attempt = 0; ; attempt++) {
       try {
-        const input = { task: { ...state }, events, ...(settlements.length ? { settlements } : {}), ...(notices.length ? { notices } : {}) };
+        const input = {
+          task: { ...state },
+          events,
+          ...(settlements.length ? { settlements } : {}),
+          ...(notices.length ? { notices } : {}),
+          // engine 5: the task reads its own metrics; its projection starts no metrics workflow
+          ...(engine >= 5 ? { readsMetrics: true } : {}),
+        };
         const result = await projectTask.executeWithOptions({ summary }, [input]);
         // a ledger refusal (never retried into success) is surfaced as effect_failed, as an effect's would be
         for (const message of result?.refused ?? []) commit({ type: 'effect_failed', actor: SYSTEM, reason: message, payload: { effect: 'settle', message } });
@@ -325,6 +352,46 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const effector = runAll(effects);
   const messenger = runAll(messages);
 
+  /**
+   * Engine 5, R-RATE post-campaign data: from acceptance to the end of
+   * retention, each reading on its durable timer (the first one too: a timer of
+   * its own, so the platform is never on the path of the acceptance's answer),
+   * then `collectMetrics` as a local activity (idempotent per reading number; a
+   * failing platform retried on durable timers). Stops for good once the
+   * content is not live when a reading is due, or the task ends otherwise.
+   */
+  const collector = (async () => {
+    if (!collecting) return;
+    await condition(() => (state.acceptance.acceptedAt !== null && state.retention.endsAt !== null) || isTerminal(state.status));
+    const startsAt = Date.parse(state.acceptance.acceptedAt ?? '');
+    const endsAt = Date.parse(state.retention.endsAt ?? '');
+    const ended = () => isTerminal(state.status) && state.completion?.kind !== 'retention_served';
+    for (;;) {
+      const at = Number.isNaN(startsAt) || Number.isNaN(endsAt) ? null : metricsPollAt(readingsTaken, startsAt, endsAt);
+      if (at === null || ended()) break;
+      if (await condition(ended, Math.max(at - now(), 1), { summary: `metrics reading ${readingsTaken + 1}` })) break;
+      const live = state.status === 'in_retention' || state.completion?.kind === 'retention_served';
+      const itemId = state.publication.itemId;
+      if (!live || !itemId) break;
+      reading = true;
+      const result = await readingActivities.collectMetrics
+        .executeWithOptions({ summary: `metrics reading ${readingsTaken + 1}` }, [
+          { taskId: state.taskId, reading: readingsTaken, at: new Date(at).toISOString(), item: { platform: taskTypeOf(state.type).platform, itemId } },
+        ])
+        .catch((err: unknown) => {
+          // a refusal for good (retries are unlimited: no adapter, an unknown item): the end of collection, never of the task
+          log.warn('metrics reading failed for good; collection ends', { taskId: state.taskId, reading: readingsTaken, error: String(err) });
+          return { collecting: false };
+        });
+      reading = false;
+      if (!result.collecting) break;
+      readingsTaken += 1;
+      // a year of readings is ~2,300 events: counted against the run's budget like any change
+      checkHistory();
+    }
+    collecting = false;
+  })();
+
   if (rules < 2) commit(orderedEvent(state));
 
   // The lifecycle: wait until the next timer is due or a message changes which
@@ -339,12 +406,12 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       // every accepted action projected and every effect done, no handler midway: then the next run.
       // A deadline due meanwhile goes first (an effect retrying against a provider that is down must
       // not hold the task's timers): the handover is tried again after it.
-      const idle = () => projections.idle && effects.idle && messages.idle && allHandlersFinished();
+      const idle = () => projections.idle && effects.idle && messages.idle && !reading && allHandlersFinished();
       const due = nextTimer(state);
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}) });
+      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}), ...(engine >= 5 ? { readings: readingsTaken } : {}) });
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);
@@ -359,9 +426,10 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     commit(decideOrFail({ type: 'timer', timer: timer.kind, actor: SYSTEM }));
   }
 
-  // Nothing accepted is lost: every event is projected and every effect done.
-  await condition(() => projections.idle && effects.idle && messages.idle && allHandlersFinished());
+  // Nothing accepted is lost: every event is projected and every effect done (engine 5: the last reading taken).
+  await condition(() => projections.idle && effects.idle && messages.idle && allHandlersFinished() && !collecting);
   void projector;
+  void collector;
   void effector;
   void messenger;
   return { status: state.status, version: state.version };

@@ -146,7 +146,11 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
 /** The outbox's retry backoff in tests: 50 ms doubling, at most 1 s. */
 export const TEST_OUTBOX_BACKOFF = { firstMs: 50, maxMs: 1_000 };
 
-/** `metrics`: accepted tasks start their metrics workflow (post-campaign data), as in production. Off by default: most tests do not need the extra timers. */
+/**
+ * `metrics`: accepted tasks collect post-campaign data, as in production (an
+ * engine-5 task takes its readings, an older one starts its metrics workflow).
+ * Off by default: most tests do not need the extra timers.
+ */
 export async function startWorkflowStack(options: { metrics?: boolean } = {}): Promise<WorkflowStack> {
   const [env, postgres, bundle] = await Promise.all([
     startTestServer(),
@@ -168,6 +172,8 @@ export async function startWorkflowStack(options: { metrics?: boolean } = {}): P
     payouts,
     contentPlatform,
     ...(options.metrics ? { startMetrics: (input: MetricsInput) => metricsStarter(env.client, taskQueueOfWorker)(input) } : {}),
+    // engine 5: a task takes its own readings; without `metrics` it ends its collection at the first one
+    collectsMetrics: options.metrics === true,
   });
   return {
     env,

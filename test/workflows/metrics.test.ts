@@ -1,17 +1,24 @@
 /**
- * Post-campaign data (R-RATE): once a task is accepted, its metrics workflow
- * reads the item's counters from the (fake) content platform every 6 hours for
- * 7 days, then daily, and once more when retention ends; it stops when the
- * content is deleted. Time-skipping server, real Postgres.
+ * Post-campaign data (R-RATE): once a task is accepted, the item's counters are
+ * read from the (fake) content platform every 6 hours for 7 days, then daily,
+ * and once more when retention ends; collection stops when the content is
+ * deleted. A task of engine 5 takes the readings itself (workflows/task.ts);
+ * a task started before it has a metrics workflow of its own
+ * (workflows/metrics.ts, engines 1 and 2 of that workflow). Time-skipping
+ * server, real Postgres.
  */
 import { asc, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { taskMetrics } from '../../db/schema/index.js';
 import { DAY, HOUR, metricsPollAt } from '../../domain/index.js';
+import type { temporal } from '@temporalio/proto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { metricsWorkflowId } from '../../temporal/ids.js';
+import { taskWorkflowStart } from '../../temporal/tasks.js';
 import { metricsWorkflow, type MetricsInput } from '../../workflows/metrics.js';
+import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { useWorkflowStack } from '../helpers/harness.js';
-import { act, settle, toPublished, waitFor } from '../helpers/tasks.js';
+import { act, order, settle, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
 
 const { stack, db, sleep, withTask } = useWorkflowStack({ metrics: true });
 const readings = (taskId: string) => db().select().from(taskMetrics).where(eq(taskMetrics.taskId, taskId)).orderBy(asc(taskMetrics.observedAt));
@@ -33,42 +40,6 @@ it('R-RATE: the schedule is every 6 hours for 7 days, then daily, then a last re
   expect(metricsPollAt(1, start, start)).toBeNull();
 });
 
-it('R-RATE: during retention the metrics are collected on that schedule as a time series, and collection ends with retention', () =>
-  withTask({ scriptRequired: false, retentionDays: 10 }, async (h) => {
-    await toPublished(h, 'item-m1');
-    await sleep(HOUR);
-    const accepted = await act(h).acceptDelivery();
-    expect(accepted.status).toBe('in_retention');
-    await sleep(10 * DAY + HOUR);
-    await waitFor(h, (t) => t.status === 'completed');
-    expect(await stack().resultOf(metricsWorkflowId(h.workflowId))).toEqual({ readings: 32, stoppedEarly: false });
-    const rows = await readings(h.workflowId);
-    expect(rows).toHaveLength(32); // 28 in the first week, days 7, 8, 9, and the end of retention
-    const acceptedAt = Date.parse(accepted.acceptance.acceptedAt!);
-    expect(rows[0]!.observedAt.getTime()).toBe(acceptedAt);
-    expect(rows.at(-1)!.observedAt.getTime()).toBe(Date.parse(accepted.retention.endsAt!));
-    for (let i = 1; i < rows.length; i++) {
-      expect(rows[i]!.plays).toBeGreaterThanOrEqual(rows[i - 1]!.plays);
-      expect(rows[i]!.itemId).toBe('item-m1');
-    }
-    expect(rows.at(-1)!.plays).toBeGreaterThan(0);
-  }));
-
-it('R-RATE: collection stops when the content is deleted within retention', () =>
-  withTask({ scriptRequired: false, retentionDays: 30 }, async (h) => {
-    await toPublished(h, 'item-m2');
-    await act(h).acceptDelivery();
-    await sleep(2 * DAY + HOUR);
-    await act(h).platform('deleted', 'item-m2');
-    await waitFor(h, (t) => t.status === 'completed' && t.completion?.kind === 'retention_broken');
-    await sleep(DAY);
-    const result = await stack().resultOf<{ readings: number; stoppedEarly: boolean }>(metricsWorkflowId(h.workflowId));
-    expect(result.stoppedEarly).toBe(true);
-    expect((await readings(h.workflowId)).length).toBe(result.readings);
-    expect(result.readings).toBeGreaterThanOrEqual(9); // 0h .. 48h every 6 hours
-    expect(result.readings).toBeLessThanOrEqual(10);
-  }));
-
 /** What a run's history holds: activity tasks scheduled, local-activity markers, timers started. */
 async function historyOf(workflowId: string) {
   const events = (await stack().env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
@@ -80,12 +51,152 @@ async function historyOf(workflowId: string) {
   };
 }
 
-it('R-RATE (issue #14, metrics engine 2): each reading is a local activity in the workflow task its timer wakes; a reading the platform fails is retried on a durable timer', () =>
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Every event of the task's runs (continue-as-new: the earlier runs' too), oldest first. */
+async function allRuns(h: TaskHandle): Promise<HistoryEvent[][]> {
+  const runs: HistoryEvent[][] = [];
+  let runId: string | undefined = (await h.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  const client = stack().env.client;
+  while (runId) {
+    const events = (await client.workflow.getHandle(h.workflowId, runId).fetchHistory()).events ?? [];
+    runs.push(events);
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return runs;
+}
+
+/** The local-activity type a marker records (the SDK's marker data), or null for other markers. */
+function markerActivity(e: HistoryEvent): string | null {
+  const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]?.data;
+  if (!data) return null;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; activityType?: string };
+  return parsed.activity_type ?? parsed.activityType ?? null;
+}
+
+/** Whether the task's metrics workflow (tasks before engine 5) exists. */
+const hasMetricsWorkflow = (h: TaskHandle) =>
+  stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId)).describe().then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    },
+  );
+
+it(`R-RATE (engine ${ENGINE}): during retention the task itself collects the metrics on that schedule as a time series, each reading off the path of the acceptance's answer, and collection ends with retention`, () =>
+  withTask({ scriptRequired: false, retentionDays: 10 }, async (h) => {
+    await toPublished(h, 'item-m1');
+    await sleep(HOUR);
+    const accepted = await act(h).acceptDelivery();
+    expect(accepted.status).toBe('in_retention');
+    await sleep(10 * DAY + HOUR);
+    await waitFor(h, (t) => t.status === 'completed');
+    expect(await stack().resultOf(h.workflowId)).toMatchObject({ status: 'completed' });
+    const rows = await readings(h.workflowId);
+    expect(rows).toHaveLength(32); // 28 in the first week, days 7, 8, 9, and the end of retention
+    expect(rows.map((r) => r.eventId)).toEqual(Array.from({ length: 32 }, (_, n) => `reading:${n}`));
+    const acceptedAt = Date.parse(accepted.acceptance.acceptedAt!);
+    expect(rows[0]!.observedAt.getTime()).toBe(acceptedAt);
+    expect(rows.at(-1)!.observedAt.getTime()).toBe(Date.parse(accepted.retention.endsAt!));
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i]!.plays).toBeGreaterThanOrEqual(rows[i - 1]!.plays);
+      expect(rows[i]!.itemId).toBe('item-m1');
+    }
+    expect(rows.at(-1)!.plays).toBeGreaterThan(0);
+    // one workflow for the task's whole life: no metrics workflow, the readings are in the task's history
+    expect(await hasMetricsWorkflow(h)).toBe(false);
+    const [events] = await allRuns(h);
+    expect(events!.filter((e) => markerActivity(e) === 'collectMetrics')).toHaveLength(32);
+    expect(events!.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    // the acceptance's workflow task answers the Update and starts the first reading's timer; the reading comes after it
+    const acceptance = events!.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'acceptDelivery');
+    const updateId = acceptance?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId;
+    const answered = events!.findIndex((e) => updateId && e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId);
+    const firstReading = events!.findIndex((e) => markerActivity(e) === 'collectMetrics');
+    expect(answered).toBeGreaterThan(0);
+    expect(events!.slice(answered, firstReading).some((e) => e.timerFiredEventAttributes)).toBe(true);
+    expect(events!.slice(answered, firstReading).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(true);
+  }));
+
+it(`R-RATE (engine ${ENGINE}): collection stops when the content is deleted within retention`, () =>
+  withTask({ scriptRequired: false, retentionDays: 30 }, async (h) => {
+    await toPublished(h, 'item-m2');
+    await act(h).acceptDelivery();
+    await sleep(2 * DAY + HOUR);
+    await act(h).platform('deleted', 'item-m2');
+    await waitFor(h, (t) => t.status === 'completed' && t.completion?.kind === 'retention_broken');
+    await stack().resultOf(h.workflowId); // the task ends: no reading keeps it open
+    const taken = (await readings(h.workflowId)).length;
+    expect(taken).toBeGreaterThanOrEqual(9); // 0h .. 48h every 6 hours
+    expect(taken).toBeLessThanOrEqual(10);
+    const [events] = await allRuns(h);
+    expect(events!.filter((e) => markerActivity(e) === 'collectMetrics')).toHaveLength(taken);
+  }));
+
+it(`R-RATE (issue #14, engine ${ENGINE}): a reading the platform fails is retried on a durable timer, still the reading due then`, () =>
   withTask({ scriptRequired: false, retentionDays: 3 }, async (h) => {
-    await toPublished(h, 'item-m3');
+    await toPublished(h, 'item-m5');
     stack().contentPlatform.failNext(2); // the reading at acceptance fails twice
     const accepted = await act(h).acceptDelivery();
     await sleep(3 * DAY + HOUR);
+    await waitFor(h, (t) => t.status === 'completed');
+    await stack().resultOf(h.workflowId);
+    const rows = await readings(h.workflowId);
+    expect(rows).toHaveLength(13); // every 6 h for 3 days, then the end
+    expect(rows[0]!.observedAt.getTime()).toBe(Date.parse(accepted.acceptance.acceptedAt!));
+    const [events] = await allRuns(h);
+    // a marker per attempt (13 readings, 2 failed attempts), no activity task
+    expect(events!.filter((e) => markerActivity(e) === 'collectMetrics')).toHaveLength(15);
+    expect(events!.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+  }));
+
+it(`R-RATE (engine ${ENGINE}): a task that continues as new during retention carries its readings: none repeated, none skipped`, () =>
+  withTask(
+    { scriptRequired: false, retentionDays: 10 },
+    async (h) => {
+      await toPublished(h, 'item-m6');
+      await act(h).acceptDelivery();
+      await sleep(10 * DAY + HOUR);
+      await waitFor(h, (t) => t.status === 'completed');
+      await stack().resultOf(h.workflowId);
+      const runs = await allRuns(h);
+      expect(runs.length).toBeGreaterThan(2);
+      const perRun = runs.map((events) => events.filter((e) => markerActivity(e) === 'collectMetrics').length);
+      expect(perRun.reduce((a, b) => a + b, 0)).toBe(32);
+      expect(perRun.filter((n) => n > 0).length).toBeGreaterThan(1);
+      expect((await readings(h.workflowId)).map((r) => r.eventId)).toEqual(Array.from({ length: 32 }, (_, n) => `reading:${n}`));
+    },
+    { eventsPerRun: 60 },
+  ));
+
+/** Runs `body` on a worker of its own with a task started with engine 4 (before the task took its own readings). */
+async function withEngine4Task(body: (h: TaskHandle, skip: (ms: number) => Promise<void>) => Promise<void>): Promise<void> {
+  const { worker, taskQueue } = await stack().worker();
+  await worker.runUntil(async () => {
+    const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
+    const start = taskWorkflowStart(order({ scriptRequired: false, retentionDays: 3, orderedAt }), {}, 4);
+    const h = await stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...start });
+    const skip = async (ms: number) => {
+      await settle(db(), h);
+      await stack().skip(ms);
+    };
+    try {
+      await body(h, skip);
+    } finally {
+      await settle(db(), h).catch(() => undefined);
+      await h.terminate('test finished').catch(() => undefined);
+      await stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId)).terminate('test finished').catch(() => undefined);
+    }
+  });
+}
+
+it('R-RATE (issue #14, metrics engine 2): a task of engine 4 starts its metrics workflow, each reading a local activity in the workflow task its timer wakes; a reading the platform fails is retried on a durable timer', () =>
+  withEngine4Task(async (h, skip) => {
+    await toPublished(h, 'item-m3');
+    stack().contentPlatform.failNext(2); // the reading at acceptance fails twice
+    const accepted = await act(h).acceptDelivery();
+    await skip(3 * DAY + HOUR);
     await waitFor(h, (t) => t.status === 'completed');
     const id = metricsWorkflowId(h.workflowId);
     expect(await stack().resultOf(id)).toEqual({ readings: 13, stoppedEarly: false }); // every 6 h for 3 days, then the end
@@ -94,18 +205,20 @@ it('R-RATE (issue #14, metrics engine 2): each reading is a local activity in th
     expect(rows[0]!.observedAt.getTime()).toBe(Date.parse(accepted.acceptance.acceptedAt!)); // retried, still the reading due then
     // no activity task: a marker per attempt (13 readings, 2 failed attempts), a timer per reading after the first and per backoff
     expect(await historyOf(id)).toMatchObject({ activities: 0, markers: 15, timers: 12 + 2 });
+    // the engine-4 task itself takes no reading
+    expect((await h.fetchHistory()).events!.filter((e) => markerActivity(e) === 'collectMetrics')).toHaveLength(0);
   }));
 
 it('R-RATE: a collection started before engine 2 (no engine in its input) goes on reading through activity tasks', () =>
-  withTask({ scriptRequired: false, retentionDays: 3 }, async (h) => {
+  withEngine4Task(async (h, skip) => {
     await toPublished(h, 'item-m4');
     const accepted = await act(h).acceptDelivery();
     await settle(db(), h);
     // as a collection started by an earlier release would be: the same input without an engine
     const input: MetricsInput = { taskId: h.workflowId, startsAt: accepted.acceptance.acceptedAt!, endsAt: accepted.retention.endsAt! };
-    const { taskQueue } = await stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId)).describe();
+    const { taskQueue } = await h.describe();
     const old = await stack().env.client.workflow.start(metricsWorkflow, { taskQueue, workflowId: `${h.workflowId}:metrics-engine-1`, args: [input] });
-    await sleep(3 * DAY + HOUR);
+    await skip(3 * DAY + HOUR);
     await waitFor(h, (t) => t.status === 'completed');
     expect(await stack().resultOf(old.workflowId)).toEqual({ readings: 13, stoppedEarly: false });
     expect(await historyOf(old.workflowId)).toMatchObject({ activities: 13, markers: 0 });
