@@ -21,7 +21,8 @@
  * workers; the Temporal dev server; the PostgreSQL cluster, from /proc; the load
  * driver runs in a process of its own, bench/driver.ts, whose CPU is shown apart
  * and counted in no variant's), PostgreSQL statements per task and history
- * events per task (a sample of histories fetched at the end).
+ * events per task (a sample of histories fetched at the end: the lifecycle, up
+ * to the workflow task that answered the acceptance, and what follows it apart).
  *
  *   npm run bench:lifecycle [-- --clients 1,10,30 --rounds 3 --seconds 20 --warmup 3 --samples 5]
  *   npm run bench:lifecycle -- --quick   # 1 round of 6 s per variant and level: under 3 minutes here
@@ -277,23 +278,59 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   }
 }
 
-async function historyEvents(temporal: Client, ids: string[], count: number): Promise<{ mean: number; n: number; min: number; max: number; kinds: Map<string, number>; longest: string }> {
+/**
+ * The lifecycle's part of a history: from the start to the end of the workflow
+ * task that answered the last Update (the acceptance), that task's commands
+ * included; what follows (a Starmap task's metrics readings, from engine 5) is
+ * not the lifecycle and is counted apart.
+ */
+export function lifecycleLength(names: string[]): number {
+  const last = names.lastIndexOf('WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+  if (last < 0) return names.length;
+  // the commands of that workflow task follow it; the next event that is not one (a timer firing, a
+  // signal, the next workflow task) happened after the lifecycle
+  const next = names.findIndex((name, i) => i > last && !COMMAND_EVENTS.has(name));
+  return next < 0 ? names.length : next;
+}
+const COMMAND_EVENTS = new Set([
+  'WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+  'TIMER_STARTED',
+  'TIMER_CANCELED',
+  'MARKER_RECORDED',
+  'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  'WORKFLOW_PROPERTIES_MODIFIED',
+  'ACTIVITY_TASK_SCHEDULED',
+  'ACTIVITY_TASK_CANCEL_REQUESTED',
+  'START_CHILD_WORKFLOW_EXECUTION_INITIATED',
+  'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+  'WORKFLOW_EXECUTION_COMPLETED',
+  'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+]);
+
+async function historyEvents(
+  temporal: Client,
+  ids: string[],
+  count: number,
+): Promise<{ mean: number; n: number; min: number; max: number; after: number; kinds: Map<string, number>; longest: string }> {
   const sample = [...ids].sort(() => Math.random() - 0.5).slice(0, count);
   const kinds = new Map<string, number>();
   const lengths: number[] = [];
+  const afters: number[] = [];
   let longest: string[] = [];
   for (const id of sample) {
     const history = await temporal.workflow.getHandle(id).fetchHistory();
-    const names = (history.events ?? []).map((e) => (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+    const all = (history.events ?? []).map((e) => (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+    const names = all.slice(0, lifecycleLength(all));
     lengths.push(names.length);
+    afters.push(all.length - names.length);
     if (id === sample[0]) for (const name of names) kinds.set(name, (kinds.get(name) ?? 0) + 1);
     if (names.length > longest.length) longest = names;
   }
   // the longest history as a sequence, workflow tasks abbreviated (where the extra events of a long one are)
   const abbreviations: Record<string, string> = { WORKFLOW_TASK_SCHEDULED: 'S', WORKFLOW_TASK_STARTED: 'T', WORKFLOW_TASK_COMPLETED: 'C' };
   const sequence = longest.map((name) => abbreviations[name] ?? ` ${name} `).join('').replace(/\s+/g, ' ').trim();
-  const mean = lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : NaN;
-  return { mean, n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), kinds, longest: sequence };
+  const average = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  return { mean: average(lengths), n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), after: average(afters), kinds, longest: sequence };
 }
 
 /** `--statements`: what PostgreSQL ran most since it started (warm-ups included), per lifecycle of every variant run. */
@@ -379,10 +416,14 @@ async function main(): Promise<string | undefined> {
     const ids = [...byLevel.values()].flatMap((m) => m.get(v)!.ids);
     events.set(v, await historyEvents(starmap.temporal, ids, SAMPLES));
   }
-  console.log('\nhistory events per task (sampled histories; Starmap: the task workflow only, not its metrics workflow):');
+  console.log(
+    '\nhistory events per task (sampled histories): the lifecycle, up to the end of the workflow task that answered the acceptance; ' +
+      "after it, apart: a Starmap task's first metrics reading (engine 5: the task takes its own readings, 6 events each)",
+  );
   for (const v of VARIANTS) {
     const e = events.get(v)!;
-    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const after = e.after > 0 ? ` (+${ms1(e.after)} after the lifecycle)` : '';
+    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events${after} (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`          the longest (S/T/C: workflow task scheduled/started/completed): ${e.longest}`);
   }
 
