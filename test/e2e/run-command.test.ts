@@ -153,18 +153,26 @@ it('prints where everything is, walks a Douyin task from order to acceptance ove
     'publication_linked', 'published', 'delivery_accepted',
   ]);
 
+  // R-RATE: the task takes its first metrics reading shortly after the acceptance (engine 5: in its own workflow)
+  let metrics = await call(client, 'GET', `/v1/tasks/${id}/metrics`);
+  for (let i = 0; i < 50 && metrics.series.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    metrics = await call(client, 'GET', `/v1/tasks/${id}/metrics`);
+  }
+  expect(metrics.series[0]).toMatchObject({ at: accepted.acceptance.acceptedAt, source: 'collected' });
+
   // eager start (temporal/workflows.ts): the API and the worker share one connection here, so the order's
-  // workflow and the metrics workflow its acceptance starts got their first task with the start's answer:
-  // started under the starting client's identity, not polled by the worker (whose identity is pid@host)
+  // workflow got its first task with the start's answer: started under the starting client's identity, not
+  // polled by the worker (whose identity is pid@host). No metrics workflow: the task reads its own.
   const temporal = await Connection.connect({ address: `127.0.0.1:${ports['TEMPORAL_PORT']}` });
   try {
-    for (const workflowId of [taskWorkflowId(id), metricsWorkflowId(id)]) {
-      const { events } = await new Client({ connection: temporal }).workflow.getHandle(workflowId).fetchHistory();
-      const starter = events!.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.identity;
-      const firstTask = events!.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity;
-      expect(starter, workflowId).toMatch(/^starmap-npm-start \d+@/);
-      expect(firstTask, workflowId).toBe(starter);
-    }
+    const workflows = new Client({ connection: temporal }).workflow;
+    const { events } = await workflows.getHandle(taskWorkflowId(id)).fetchHistory();
+    const starter = events!.find((e) => e.workflowExecutionStartedEventAttributes)?.workflowExecutionStartedEventAttributes?.identity;
+    const firstTask = events!.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity;
+    expect(starter).toMatch(/^starmap-npm-start \d+@/);
+    expect(firstTask).toBe(starter);
+    await expect(workflows.getHandle(metricsWorkflowId(id)).describe()).rejects.toThrow(/not found/i);
   } finally {
     await temporal.close();
   }
