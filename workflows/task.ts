@@ -135,6 +135,8 @@ export interface TaskRun {
   engine?: number;
   /** Engine 5: the metrics readings earlier runs took (post-campaign data, R-RATE). */
   readings?: number;
+  /** Engine 5: an earlier run's collection is over (the content gone, or readings refused for good). */
+  readingsEnded?: boolean;
 }
 
 /**
@@ -217,7 +219,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   /** Engine 5: readings taken (this run and the ones before it); a reading in flight; collection over. */
   let readingsTaken = run.readings ?? 0;
   let reading = false;
-  let collecting = engine >= 5;
+  let collecting = engine >= 5 && run.readingsEnded !== true;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   // engine 4: what the start (or the previous run) already set is not upserted again
@@ -411,7 +413,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}), ...(engine >= 5 ? { readings: readingsTaken } : {}) });
+      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}), ...(engine >= 5 ? { readings: readingsTaken, ...(collecting ? {} : { readingsEnded: true }) } : {}) });
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);

@@ -44,6 +44,41 @@ it('a task continues as new before its history grows past the budget, carrying i
     { eventsPerRun: 100 },
   ));
 
+it('R-RATE (engine 5): a run that hands over after its metrics collection ended carries that: the next run takes no reading', () =>
+  withTask(
+    { scriptRequired: false, retentionDays: 7 },
+    async (h) => {
+      const a = act(h);
+      await toPublished(h, 'item-2');
+      const accepted = await a.acceptDelivery();
+      // this stack collects no metrics: the first reading answers "not collecting" and the collection ends
+      await sleep(MINUTE);
+      const firstRun = (await h.describe()).runId;
+      const before = (await h.fetchHistory()).events ?? [];
+      for (let i = 0; i < 80; i++) await a.platform('published', 'item-2', 'evt-published-item-2');
+      await waitForNewRun(firstRun);
+      const next = await h.fetchHistory();
+      const input = next.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![1]!;
+      expect(JSON.parse(Buffer.from(input.data!).toString('utf8'))).toMatchObject({ engine: 5, readings: 0, readingsEnded: true });
+      await sleep(7 * DAY);
+      const done = await waitFor(h, (t) => t.status === 'completed');
+      expect(done.completion?.kind).toBe('retention_served');
+      expect(done.version).toBeGreaterThan(accepted.version);
+      // the new run scheduled no reading: no local activity but the projection's
+      const after = (await h.fetchHistory()).events ?? [];
+      const readingTimers = after.filter((e) => e.timerStartedEventAttributes && /metrics reading/.test(summaryOf(e)));
+      expect(readingTimers).toHaveLength(0);
+      expect(before.filter((e) => e.timerStartedEventAttributes && /metrics reading/.test(summaryOf(e)))).toHaveLength(1);
+    },
+    { eventsPerRun: 100 },
+  ));
+
+/** A timer's summary as the Temporal UI shows it (user metadata, a JSON payload). */
+function summaryOf(e: { userMetadata?: { summary?: { data?: Uint8Array | null } | null } | null }): string {
+  const data = e.userMetadata?.summary?.data;
+  return data ? String(JSON.parse(Buffer.from(data).toString('utf8'))) : '';
+}
+
 it('the production budget is well under Temporal\'s suggestion (4,096 events) and its limit (51,200)', () => {
   expect(EVENTS_PER_RUN).toBeLessThan(4_096);
   expect(EVENTS_PER_RUN).toBeGreaterThan(500); // a whole ordinary lifecycle fits one run
