@@ -26,14 +26,12 @@ import { continueAsNew, proxyActivities, proxyLocalActivities, sleep } from '@te
 import type { Activities } from '../activities/index.js';
 import { metricsPollAt } from '../domain/metrics.js';
 
-const READING_RETRY = { initialInterval: '30 seconds', maximumInterval: '1 hour' } as const;
+/** A failed reading is tried again after 30 s, doubling to 1 hour. */
+export const READING_RETRY = { initialInterval: '30 seconds', maximumInterval: '1 hour' } as const;
 /** Engine 1 (collections started before engine 2): one activity task per reading. */
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY });
-/**
- * Engine 2: a local activity per reading; every backoff (≥ 30 s) on a durable
- * timer (localRetryThreshold). Task engine 5 (workflows/task.ts) reads the same way.
- */
-export const readings = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY, localRetryThreshold: '1 second' });
+/** Engine 2: a local activity per reading; every backoff (≥ 30 s) on a durable timer (localRetryThreshold). */
+const readings = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY, localRetryThreshold: '1 second' });
 
 /** The engine temporal/metrics.ts starts new collections with. */
 export const METRICS_ENGINE = 2;

@@ -84,7 +84,8 @@ import {
 } from './messages.js';
 import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskAttentionKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
 import { metricsPollAt } from '../domain/metrics.js';
-import { readings as readingActivities } from './metrics.js';
+import { HOUR, MINUTE } from '../domain/time.js';
+import { READING_RETRY } from './metrics.js';
 
 const { projectTask } = proxyLocalActivities<Activities>({
   // bounded: a projection that keeps failing (e.g. Postgres refuses a value) never holds the
@@ -97,6 +98,19 @@ const { sendNotification, recordCreditChange, settleEscrow } = proxyActivities<A
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes' },
 });
+/**
+ * Engine 5: a metrics reading, a local activity in the workflow task its timer
+ * wakes, one attempt per call: the workflow retries a failing platform itself
+ * on durable timers (30 s doubling to 1 hour, READING_RETRY) until the next
+ * reading is due (the last one: for an hour after the end of retention), then
+ * skips that reading. The window is Temporal's time, not the worker's clock (a
+ * local activity's schedule-to-close is the worker's), so time-skipping tests
+ * see it; a platform that stays down never holds the task open, and readings
+ * missed in an outage are caught up one attempt each.
+ */
+const { collectMetrics: takeReading } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+const LAST_READING_WINDOW_MS = HOUR;
+const readingBackoffMs = (attempt: number): number => Math.min(HOUR, 30_000 * 2 ** Math.min(attempt, 7));
 /** Rules 2: notifications have their own lane and a short timeout, so money never waits behind an SMS. */
 const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
@@ -216,9 +230,8 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
-  /** Engine 5: readings taken (this run and the ones before it); a reading in flight; collection over. */
+  /** Engine 5: readings taken (this run and the ones before it); collection over. */
   let readingsTaken = run.readings ?? 0;
-  let reading = false;
   let collecting = engine >= 5 && run.readingsEnded !== true;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
@@ -375,17 +388,30 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const live = state.status === 'in_retention' || state.completion?.kind === 'retention_served';
       const itemId = state.publication.itemId;
       if (!live || !itemId) break;
-      reading = true;
-      const result = await readingActivities.collectMetrics
-        .executeWithOptions({ summary: `metrics reading ${readingsTaken + 1}` }, [
-          { taskId: state.taskId, reading: readingsTaken, at: new Date(at).toISOString(), item: { platform: taskTypeOf(state.type).platform, itemId } },
-        ])
-        .catch((err: unknown) => {
-          // a refusal for good (retries are unlimited: no adapter, an unknown item): the end of collection, never of the task
-          log.warn('metrics reading failed for good; collection ends', { taskId: state.taskId, reading: readingsTaken, error: String(err) });
-          return { collecting: false };
-        });
-      reading = false;
+      const next = metricsPollAt(readingsTaken + 1, startsAt, endsAt);
+      const window = next ?? at + LAST_READING_WINDOW_MS;
+      const input = { taskId: state.taskId, reading: readingsTaken, at: new Date(at).toISOString(), item: { platform: taskTypeOf(state.type).platform, itemId } };
+      let result: { collecting: boolean } | null = null;
+      for (let attempt = 0; result === null; attempt++) {
+        try {
+          result = await takeReading.executeWithOptions({ summary: `metrics reading ${readingsTaken + 1}` }, [input]);
+        } catch (err) {
+          // a refusal for good (no adapter, an unknown item): the end of collection, never of the task
+          if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+            log.warn('metrics reading refused for good; collection ends', { taskId: state.taskId, reading: readingsTaken, error: String(err.cause) });
+            result = { collecting: false };
+            break;
+          }
+          const wait = readingBackoffMs(attempt);
+          // failed until the next reading is due: this one is skipped
+          if (now() + wait >= window) {
+            log.warn('metrics reading skipped: the platform failed it until the next was due', { taskId: state.taskId, reading: readingsTaken, error: String(err) });
+            result = { collecting: true };
+            break;
+          }
+          if (await condition(ended, wait, { summary: `metrics reading ${readingsTaken + 1}: try again` })) result = { collecting: false };
+        }
+      }
       if (!result.collecting) break;
       readingsTaken += 1;
       // a year of readings is ~2,300 events: counted against the run's budget like any change
@@ -408,7 +434,9 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       // every accepted action projected and every effect done, no handler midway: then the next run.
       // A deadline due meanwhile goes first (an effect retrying against a provider that is down must
       // not hold the task's timers): the handover is tried again after it.
-      const idle = () => projections.idle && effects.idle && messages.idle && !reading && allHandlersFinished();
+      // (a metrics reading in flight is not waited for: a platform that stays down would hold the handover
+      // for hours; the next run takes that reading again, stored once per reading number)
+      const idle = () => projections.idle && effects.idle && messages.idle && allHandlersFinished();
       const due = nextTimer(state);
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));

@@ -151,6 +151,44 @@ it(`R-RATE (issue #14, engine ${ENGINE}): a reading the platform fails is retrie
     expect(events!.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
   }));
 
+it(`R-RATE (engine ${ENGINE}): a reading the platform fails until the next one is due is skipped, and the next one is taken`, () =>
+  withTask({ scriptRequired: false, retentionDays: 1 }, async (h) => {
+    await toPublished(h, 'item-m7');
+    stack().contentPlatform.failNext(1_000_000); // down from the acceptance on
+    try {
+      await act(h).acceptDelivery();
+      await sleep(7 * HOUR); // reading 0 gave up at 6 h; reading 1 (due at 6 h) is retrying
+    } finally {
+      stack().contentPlatform.failNext(0); // back
+    }
+    await sleep(DAY);
+    await waitFor(h, (t) => t.status === 'completed');
+    await stack().resultOf(h.workflowId);
+    // 0 h skipped; 6 h (taken on a retry once the platform was back), 12 h, 18 h and the end of retention
+    expect((await readings(h.workflowId)).map((r) => r.eventId)).toEqual(['reading:1', 'reading:2', 'reading:3', 'reading:4']);
+  }));
+
+it(`R-RATE (engine ${ENGINE}): a platform down through the end of retention never holds the task open: every reading is skipped in its window, the last an hour after the end`, () =>
+  withTask({ scriptRequired: false, retentionDays: 1 }, async (h) => {
+    await toPublished(h, 'item-m8');
+    stack().contentPlatform.failNext(1_000_000);
+    try {
+      const accepted = await act(h).acceptDelivery();
+      await sleep(DAY + 2 * HOUR);
+      await waitFor(h, (t) => t.status === 'completed');
+      await stack().resultOf(h.workflowId);
+      const [events] = await allRuns(h);
+      const closed = events!.at(-1)!;
+      expect(closed.workflowExecutionCompletedEventAttributes).toBeTruthy();
+      const closedAt = Number(closed.eventTime!.seconds) * 1000;
+      expect(closedAt).toBeLessThanOrEqual(Date.parse(accepted.retention.endsAt!) + HOUR + 5 * 60_000);
+      expect(await readings(h.workflowId)).toHaveLength(0);
+      expect(events!.filter((e) => markerActivity(e) === 'collectMetrics').length).toBeGreaterThan(5); // tried, on durable timers
+    } finally {
+      stack().contentPlatform.failNext(0);
+    }
+  }));
+
 it(`R-RATE (engine ${ENGINE}): a task that continues as new during retention carries its readings: none repeated, none skipped`, () =>
   withTask(
     { scriptRequired: false, retentionDays: 10 },
