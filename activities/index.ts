@@ -150,7 +150,6 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
       await recordMetricsPoint(db, { taskId: input.taskId, eventId: `reading:${input.reading}`, itemId: input.item.itemId, ...counters, observedAt: at });
       return { collecting: true };
     }
-    if (!contentPlatform) throw ApplicationFailure.create({ type: 'NotConfigured', message: 'no content platform adapter', nonRetryable: true });
     const row = await taskById(db, input.taskId);
     const task = row?.snapshot;
     if (!row || !task) throw ApplicationFailure.create({ type: 'UnknownTask', message: `no task ${input.taskId}`, nonRetryable: true });

@@ -27,7 +27,7 @@ import type { Activities } from '../activities/index.js';
 import { metricsPollAt } from '../domain/metrics.js';
 
 /** A failed reading is tried again after 30 s, doubling to 1 hour. */
-export const READING_RETRY = { initialInterval: '30 seconds', maximumInterval: '1 hour' } as const;
+const READING_RETRY = { initialInterval: '30 seconds', maximumInterval: '1 hour' } as const;
 /** Engine 1 (collections started before engine 2): one activity task per reading. */
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: READING_RETRY });
 /** Engine 2: a local activity per reading; every backoff (≥ 30 s) on a durable timer (localRetryThreshold). */

@@ -84,8 +84,7 @@ import {
 } from './messages.js';
 import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskAttentionKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
 import { metricsPollAt } from '../domain/metrics.js';
-import { HOUR, MINUTE } from '../domain/time.js';
-import { READING_RETRY } from './metrics.js';
+import { HOUR } from '../domain/time.js';
 
 const { projectTask } = proxyLocalActivities<Activities>({
   // bounded: a projection that keeps failing (e.g. Postgres refuses a value) never holds the
@@ -101,7 +100,7 @@ const { sendNotification, recordCreditChange, settleEscrow } = proxyActivities<A
 /**
  * Engine 5: a metrics reading, a local activity in the workflow task its timer
  * wakes, one attempt per call: the workflow retries a failing platform itself
- * on durable timers (30 s doubling to 1 hour, READING_RETRY) until the next
+ * on durable timers (30 s doubling to 1 hour, as metrics workflows do) until the next
  * reading is due (the last one: for an hour after the end of retention), then
  * skips that reading. The window is Temporal's time, not the worker's clock (a
  * local activity's schedule-to-close is the worker's), so time-skipping tests
@@ -372,8 +371,9 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
    * retention, each reading on its durable timer (the first one too: a timer of
    * its own, so the platform is never on the path of the acceptance's answer),
    * then `collectMetrics` as a local activity (idempotent per reading number; a
-   * failing platform retried on durable timers). Stops for good once the
-   * content is not live when a reading is due, or the task ends otherwise.
+   * failing platform retried on durable timers until the next reading is due,
+   * then skipped). Stops for good once the content is not live when a reading
+   * is due, or the task ends otherwise.
    */
   const collector = (async () => {
     if (!collecting) return;
