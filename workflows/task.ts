@@ -84,7 +84,7 @@ import {
 } from './messages.js';
 import { ClientIdKey, CreatorIdKey, NextDeadlineKey, TaskAttentionKey, TaskStatusKey, TaskTypeKey } from './searchAttributes.js';
 import { metricsPollAt } from '../domain/metrics.js';
-import { HOUR } from '../domain/time.js';
+import { HOUR, MINUTE } from '../domain/time.js';
 
 const { projectTask } = proxyLocalActivities<Activities>({
   // bounded: a projection that keeps failing (e.g. Postgres refuses a value) never holds the
@@ -229,8 +229,9 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const effects = new Queue<Effect>();
   const messages = new Queue<Effect>();
   let projectionFailing = false;
-  /** Engine 5: readings taken (this run and the ones before it); collection over. */
+  /** Engine 5: readings taken (this run and the ones before it); an attempt in flight; collection over. */
   let readingsTaken = run.readings ?? 0;
+  let reading = false;
   let collecting = engine >= 5 && run.readingsEnded !== true;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
@@ -384,7 +385,13 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     for (;;) {
       const at = Number.isNaN(startsAt) || Number.isNaN(endsAt) ? null : metricsPollAt(readingsTaken, startsAt, endsAt);
       if (at === null || ended()) break;
-      if (await condition(ended, Math.max(at - now(), 1), { summary: `metrics reading ${readingsTaken + 1}` })) break;
+      // a short wait (the reading due at acceptance: 1 ms, so it has a workflow task of its own) is a plain
+      // timer, never cancelled: a cancel racing the timer's firing is what a short timer would mostly meet
+      const wait = Math.max(at - now(), 1);
+      const summary = `metrics reading ${readingsTaken + 1}`;
+      if (wait <= MINUTE) await sleep(wait, { summary });
+      else await condition(ended, wait, { summary });
+      if (ended()) break;
       const live = state.status === 'in_retention' || state.completion?.kind === 'retention_served';
       const itemId = state.publication.itemId;
       if (!live || !itemId) break;
@@ -394,24 +401,27 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       let result: { collecting: boolean } | null = null;
       for (let attempt = 0; result === null; attempt++) {
         try {
-          result = await takeReading.executeWithOptions({ summary: `metrics reading ${readingsTaken + 1}` }, [input]);
+          reading = true;
+          result = await takeReading.executeWithOptions({ summary }, [input]);
         } catch (err) {
+          reading = false;
           // a refusal for good (no adapter, an unknown item): the end of collection, never of the task
           if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
             log.warn('metrics reading refused for good; collection ends', { taskId: state.taskId, reading: readingsTaken, error: String(err.cause) });
             result = { collecting: false };
             break;
           }
-          const wait = readingBackoffMs(attempt);
+          const backoff = readingBackoffMs(attempt);
           // failed until the next reading is due: this one is skipped
-          if (now() + wait >= window) {
+          if (now() + backoff >= window) {
             log.warn('metrics reading skipped: the platform failed it until the next was due', { taskId: state.taskId, reading: readingsTaken, error: String(err) });
             result = { collecting: true };
             break;
           }
-          if (await condition(ended, wait, { summary: `metrics reading ${readingsTaken + 1}: try again` })) result = { collecting: false };
+          if (await condition(ended, backoff, { summary: `${summary}: try again` })) result = { collecting: false };
         }
       }
+      reading = false;
       if (!result.collecting) break;
       readingsTaken += 1;
       // a year of readings is ~2,300 events: counted against the run's budget like any change
@@ -434,9 +444,9 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       // every accepted action projected and every effect done, no handler midway: then the next run.
       // A deadline due meanwhile goes first (an effect retrying against a provider that is down must
       // not hold the task's timers): the handover is tried again after it.
-      // (a metrics reading in flight is not waited for: a platform that stays down would hold the handover
-      // for hours; the next run takes that reading again, stored once per reading number)
-      const idle = () => projections.idle && effects.idle && messages.idle && allHandlersFinished();
+      // (a metrics reading's attempt is waited for, its backoff between attempts is not: a platform that
+      // stays down never holds the handover; the next run takes that reading again, stored once per number)
+      const idle = () => projections.idle && effects.idle && messages.idle && !reading && allHandlersFinished();
       const due = nextTimer(state);
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
