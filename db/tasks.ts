@@ -117,9 +117,10 @@ export type TaskParties = Pick<TaskRow, 'id' | 'clientId' | 'creatorId' | 'statu
 export async function taskPartiesById(db: Db, taskId: string): Promise<TaskParties | undefined> {
   return (await partiesQuery(db).execute({ taskId }))[0];
 }
+const partyColumns = { id: tasks.id, clientId: tasks.clientId, creatorId: tasks.creatorId, status: tasks.status, closedAt: tasks.closedAt };
 const partiesQuery = preparedOnce((db) =>
   db
-    .select({ id: tasks.id, clientId: tasks.clientId, creatorId: tasks.creatorId, status: tasks.status, closedAt: tasks.closedAt })
+    .select(partyColumns)
     .from(tasks)
     .where(eq(tasks.id, sql.placeholder('taskId')))
     .prepare('task_parties'),
@@ -141,11 +142,7 @@ const partiesForActorQuery = preparedOnce((db) =>
   db
     .select({
       active: sql<boolean>`exists (select 1 from ${accounts} where ${accounts.id} = ${sql.placeholder('actorId')} and ${accounts.role} = ${sql.placeholder('role')} and ${accounts.disabledAt} is null)`,
-      id: tasks.id,
-      clientId: tasks.clientId,
-      creatorId: tasks.creatorId,
-      status: tasks.status,
-      closedAt: tasks.closedAt,
+      ...partyColumns,
     })
     // one row whatever matches: the account's answer with the task's columns, null when there is no such task
     .from(sql`(select 1) as one`)

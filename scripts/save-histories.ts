@@ -421,33 +421,25 @@ const otherScenarios: Record<string, (taskQueue: string) => Promise<WorkflowHand
   },
   // the metrics workflow of a task with a 3-day retention, accepted by the client, run to completion (a task
   // of engine 4: engine 5 tasks take their own readings)
-  'metrics-short-retention': async (taskQueue) => {
-    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-short-retention', scriptRequired: false, retentionDays: 3 }, undefined, 4);
-    await toPublished(h, 'item-m1');
-    await act(h).acceptDelivery();
-    await settle(db, h);
-    const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
-    await sleep(h, 3 * DAY + HOUR);
-    await stack.resultOf(h.workflowId);
-    const result = await stack.resultOf<{ readings: number; stoppedEarly: boolean }>(m!.workflowId);
-    if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
-    return m!;
-  },
+  'metrics-short-retention': (taskQueue) => metricsCollection(taskQueue, 'replay-metrics-short-retention', 'item-m1', 0),
   // engine 2 (readings as local activities): the same collection, one reading failed by the platform and retried
-  'metrics-v9-local-readings': async (taskQueue) => {
-    const h = await startTask(stack.env.client, taskQueue, { taskId: 'replay-metrics-v9-local-readings', scriptRequired: false, retentionDays: 3 }, undefined, 4);
-    await toPublished(h, 'item-m9');
-    stack.contentPlatform.failNext(1);
-    await act(h).acceptDelivery();
-    await settle(db, h);
-    const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
-    await sleep(h, 3 * DAY + HOUR);
-    await stack.resultOf(h.workflowId);
-    const result = await stack.resultOf<{ readings: number; stoppedEarly: boolean }>(m!.workflowId);
-    if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
-    return m!;
-  },
+  'metrics-v9-local-readings': (taskQueue) => metricsCollection(taskQueue, 'replay-metrics-v9-local-readings', 'item-m9', 1),
 };
+
+/** An engine-4 task accepted with a 3-day retention (`failures`: platform reads failed first); its metrics workflow, run to the end. */
+async function metricsCollection(taskQueue: string, taskId: string, itemId: string, failures: number): Promise<WorkflowHandle> {
+  const h = await startTask(stack.env.client, taskQueue, { taskId, scriptRequired: false, retentionDays: 3 }, undefined, 4);
+  await toPublished(h, itemId);
+  if (failures > 0) stack.contentPlatform.failNext(failures);
+  await act(h).acceptDelivery();
+  await settle(db, h);
+  const m = await until(() => runningMetrics(h.workflowId), (r) => r !== null, 'metrics workflow started');
+  await sleep(h, 3 * DAY + HOUR);
+  await stack.resultOf(h.workflowId);
+  const result = await stack.resultOf<{ readings: number; stoppedEarly: boolean }>(m!.workflowId);
+  if (result.stoppedEarly || result.readings < 2) throw new Error(`metrics did not run to the end of retention: ${JSON.stringify(result)}`);
+  return m!;
+}
 
 const save = async (name: string, file: string, h: WorkflowHandle) => {
   const history = await h.fetchHistory();

@@ -34,6 +34,29 @@ export function useWorkflowStack(options: Parameters<typeof startWorkflowStack>[
       await stack.skip(ms);
       skipped += ms;
     },
+    /**
+     * Runs `body` on a fresh worker with a task started by `start` (another
+     * engine, a start of its own); `skip` skips time once that task is settled.
+     * The task, and a metrics workflow of its (tasks before engine 5), are
+     * terminated after it.
+     */
+    withStarted: async (start: (taskQueue: string) => Promise<TaskHandle>, body: (h: TaskHandle, skip: (ms: number) => Promise<void>) => Promise<void>): Promise<void> => {
+      const { worker, taskQueue } = await stack.worker();
+      await worker.runUntil(async () => {
+        const h = await start(taskQueue);
+        const skip = async (ms: number) => {
+          await settle(db(), h);
+          await stack.skip(ms);
+        };
+        try {
+          await body(h, skip);
+        } finally {
+          await settle(db(), h).catch(() => undefined);
+          await h.terminate('test finished').catch(() => undefined);
+          await stack.env.client.workflow.getHandle(metricsWorkflowId(h.workflowId)).terminate('test finished').catch(() => undefined);
+        }
+      });
+    },
     /** Runs `body` with a fresh worker and a freshly ordered task. */
     withTask: async (overrides: Parameters<typeof startTask>[2], body: (h: TaskHandle) => Promise<void>, run?: Parameters<typeof startTask>[3]): Promise<void> => {
       const { worker, taskQueue } = await stack.worker();

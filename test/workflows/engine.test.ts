@@ -12,27 +12,14 @@ import { taskEngineFromEnv, taskWorkflowStart } from '../../temporal/tasks.js';
 import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { NextDeadlineKey, TaskStatusKey, TaskTypeKey } from '../../workflows/searchAttributes.js';
 import { useWorkflowStack } from '../helpers/harness.js';
-import { act, order, projected, settle, type TaskHandle } from '../helpers/tasks.js';
+import { act, order, projected, settle } from '../helpers/tasks.js';
 
-const { stack, db } = useWorkflowStack();
+const { stack, db, withStarted } = useWorkflowStack();
 
 /** The search-attribute upserts of a history (one event each). */
 const upserts = (events: temporal.api.history.v1.IHistoryEvent[]) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
 const markers = (events: temporal.api.history.v1.IHistoryEvent[]) => events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : []));
 
-/** Runs `body` on a worker of its own with a task started by `start`. */
-async function withStarted(start: (taskQueue: string) => Promise<TaskHandle>, body: (h: TaskHandle) => Promise<void>): Promise<void> {
-  const { worker, taskQueue } = await stack().worker();
-  await worker.runUntil(async () => {
-    const h = await start(taskQueue);
-    try {
-      await body(h);
-    } finally {
-      await settle(db(), h).catch(() => undefined);
-      await h.terminate('test finished').catch(() => undefined);
-    }
-  });
-}
 
 it(`#14: a new task (engine ${ENGINE}, from its input) asks no patch, and the order upserts none of the search attributes its start set`, () =>
   withStarted(

@@ -20,7 +20,7 @@ import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { act, order, settle, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
 
-const { stack, db, sleep, withTask } = useWorkflowStack({ metrics: true });
+const { stack, db, sleep, withTask, withStarted } = useWorkflowStack({ metrics: true });
 const readings = (taskId: string) => db().select().from(taskMetrics).where(eq(taskMetrics.taskId, taskId)).orderBy(asc(taskMetrics.observedAt));
 
 it('R-RATE: the schedule is every 6 hours for 7 days, then daily, then a last reading at the end of retention', () => {
@@ -210,29 +210,14 @@ it(`R-RATE (engine ${ENGINE}): a task that continues as new during retention car
     { eventsPerRun: 60 },
   ));
 
-/** Runs `body` on a worker of its own with a task started with engine 4 (before the task took its own readings). */
-async function withEngine4Task(body: (h: TaskHandle, skip: (ms: number) => Promise<void>) => Promise<void>): Promise<void> {
-  const { worker, taskQueue } = await stack().worker();
-  await worker.runUntil(async () => {
-    const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
-    const start = taskWorkflowStart(order({ scriptRequired: false, retentionDays: 3, orderedAt }), {}, 4);
-    const h = await stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...start });
-    const skip = async (ms: number) => {
-      await settle(db(), h);
-      await stack().skip(ms);
-    };
-    try {
-      await body(h, skip);
-    } finally {
-      await settle(db(), h).catch(() => undefined);
-      await h.terminate('test finished').catch(() => undefined);
-      await stack().env.client.workflow.getHandle(metricsWorkflowId(h.workflowId)).terminate('test finished').catch(() => undefined);
-    }
-  });
-}
+/** A task started with engine 4 (before the task took its own readings), as the API started it then. */
+const engine4Task = async (taskQueue: string): Promise<TaskHandle> => {
+  const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
+  return stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order({ scriptRequired: false, retentionDays: 3, orderedAt }), {}, 4) });
+};
 
 it('R-RATE (issue #14, metrics engine 2): a task of engine 4 starts its metrics workflow, each reading a local activity in the workflow task its timer wakes; a reading the platform fails is retried on a durable timer', () =>
-  withEngine4Task(async (h, skip) => {
+  withStarted(engine4Task, async (h, skip) => {
     await toPublished(h, 'item-m3');
     stack().contentPlatform.failNext(2); // the reading at acceptance fails twice
     const accepted = await act(h).acceptDelivery();
@@ -250,7 +235,7 @@ it('R-RATE (issue #14, metrics engine 2): a task of engine 4 starts its metrics 
   }));
 
 it('R-RATE: a collection started before engine 2 (no engine in its input) goes on reading through activity tasks', () =>
-  withEngine4Task(async (h, skip) => {
+  withStarted(engine4Task, async (h, skip) => {
     await toPublished(h, 'item-m4');
     const accepted = await act(h).acceptDelivery();
     await settle(db(), h);
