@@ -14,7 +14,7 @@ import { projectTask, taskById } from '../db/tasks.js';
 import type { Db, Tx } from '../db/client.js';
 import { applyCreditChange, lockCreator, restartObservations } from '../db/credit.js';
 import { createAppealActivities } from './appeals.js';
-import { OutboxDispatcher, notificationsInsert, notifyOnce } from './outbox.js';
+import { OutboxDispatcher, notifyOnce, outboxInsertsOf } from './outbox.js';
 import { recordMetricsPoint } from '../db/metrics.js';
 import { isTerminal, taskTypeOf, type Actor, type Effect, type Platform, type TaskEvent, type TaskState } from '../domain/index.js';
 import type { MetricsInput } from '../workflows/metrics.js';
@@ -96,8 +96,7 @@ export const createActivities = ({ db, notifier, payouts, contentPlatform, start
   }): Promise<{ refused: string[] }> {
     const { task, events, settlements = [], notices = [] } = input;
     const refused: string[] = [];
-    const messages = notices.map(({ key, channel, recipient, template, params, taskId }) => ({ idempotencyKey: key, channel, recipient, template, params, taskId }));
-    const withMessages = (tx: Tx) => (messages.length > 0 ? [notificationsInsert(tx, messages)] : []);
+    const withMessages = (tx: Tx) => outboxInsertsOf(tx, task.taskId, notices);
     // the row, the events and their messages in one statement: alone for events that move no money, else in
     // the settlement's transaction
     const refusal = (err: unknown): err is InsufficientFunds | TransferConflict => err instanceof InsufficientFunds || err instanceof TransferConflict;

@@ -5,7 +5,8 @@
  *
  * Two ways in:
  *   - `notificationsInsert` (tasks of engine 3): the task projection writes the
- *     rows in the statement that records the events causing them, and the
+ *     rows in the statement that records the events causing them (engine 6: the
+ *     order's arrival SMS in the API's order transaction), and the
  *     `OutboxDispatcher` of the worker sends them. No activity, no workflow task
  *     per message: a message exists exactly when its event does.
  *   - `notifyOnce` (older tasks' `sendNotification` activity, appeal escalations):
@@ -13,11 +14,12 @@
  * Either way a retry finds the row and does not resend, and the provider gets the
  * key, so a send repeated after a crash is recognised on its side as well.
  */
-import { and, asc, eq, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Notifier, OutboundMessage } from '../adapters/notifier.js';
 import type { Db, Tx } from '../db/client.js';
 import { notifications, type NotificationRow } from '../db/schema/index.js';
+import type { Effect } from '../domain/index.js';
 
 export type QueuedMessage = OutboundMessage & { taskId?: string | null };
 
@@ -36,6 +38,16 @@ const rowOf = (message: QueuedMessage) => ({
  * projection runs it in its own statement (db/tasks.ts projectTask); awaited, it runs alone.
  */
 export const notificationsInsert = (tx: Tx, messages: QueuedMessage[]) => tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
+
+/** A task event's messages (its `notify` effects) as outbox rows: the key is the effect's (task, event, recipient). */
+export const taskMessages = (taskId: string, effects: readonly Effect[]): QueuedMessage[] =>
+  effects.flatMap((e) => (e.kind === 'notify' ? [{ idempotencyKey: e.key, channel: e.channel, recipient: e.recipient, template: e.template, params: e.params, taskId }] : []));
+
+/** The outbox insert of a task event's messages, to run in the statement that records the event (none: none). */
+export const outboxInsertsOf = (tx: Tx, taskId: string, effects: readonly Effect[]): SQLWrapper[] => {
+  const messages = taskMessages(taskId, effects);
+  return messages.length > 0 ? [notificationsInsert(tx, messages)] : [];
+};
 
 /**
  * Records the message in the notifications outbox (unique key), sends it once through the

@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps): express.Express {
   // everything else under /v1 knows who is acting
   app.use('/v1', authenticate(deps.auth, deps.db));
   app.use(meRoutes(deps));
-  app.use(taskRoutes(deps));
+  app.use(taskRoutes({ ...deps, log: (line) => logger.warn(line) }));
   app.use(walletRoutes(deps));
   app.use(creatorRoutes(deps));
   app.use(campaignRoutes(deps));

@@ -10,12 +10,13 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { TaskRow } from '../db/schema/index.js';
-import { eventsOf, insertOrder, listTasks, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
+import { eventsOf, insertOrder, listTasks, markStarted, orderOf, recordOrderEvent, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
 import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
-import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
+import { ACCEPT_WINDOW_MS, ACTION_ROLES, DEFAULT_DRAFT_DAYS, DomainError, orderRefusal, placeOrder, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
-import { startTaskWorkflow } from '../temporal/tasks.js';
+import { startTaskWorkflow, taskEngineFromEnv } from '../temporal/tasks.js';
+import { outboxInsertsOf } from '../activities/outbox.js';
 import { InsufficientFunds, holdEscrow, payoutAccountOf } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
 import { actorOf, type UserActor, type UserRole } from './auth.js';
@@ -46,6 +47,10 @@ export interface TaskRoutesDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
+  /** A warning line (an order's start confirmation that could not be written). */
+  log?: (line: string) => void;
+  /** The engine new tasks start with (STARMAP_TASK_ENGINE when left out): from 6 the order's event is written here. */
+  taskEngine?: number;
 }
 
 /** One endpoint per user action: path, who may do it, its body, and the update it sends. */
@@ -153,8 +158,10 @@ export async function visibleTaskPartiesOf(db: Db, req: Request, actor: UserActo
 }
 
 
-export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router {
+export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngineFromEnv() }: TaskRoutesDeps): Router {
   const router = Router();
+  // engine 6 (workflows/task.ts): the order's transaction records the order's event; before it the workflow does
+  const projectsOrder = taskEngine >= 6;
 
   async function startWorkflow(row: TaskRow): Promise<void> {
     try {
@@ -214,9 +221,19 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
         }
         // R-ORDER-FIELDS: the price is the quote at order time, kept on the task
         const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen, orderedAt: now.toISOString() });
-        const row = await insertOrder(tx, { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() }, { idempotencyKey: key, requestHash });
-        // R-ESCROW: the order and the price's move into escrow commit together, or neither does
-        if (row) await holdEscrow(tx, row.id, row.clientId, row.priceFen);
+        const fields = { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() };
+        // engine 6: the order is the read model's event 1 from here (the workflow, started with orderProjected,
+        // reaches the same state and projects from event 2); the order as the workflow will receive it from the row
+        const placed = projectsOrder ? placeOrder(orderOf({ ...fields, id: taskId, orderedAt: now, draftDays: fields.draftDays ?? DEFAULT_DRAFT_DAYS, payoutAccount: payoutAccount ?? null })) : undefined;
+        const row = await insertOrder(tx, fields, { idempotencyKey: key, requestHash }, placed?.state);
+        if (!row) return row;
+        // R-ESCROW: the order and the price's move into escrow commit together, or neither does; the order's event
+        // and the creator's arrival SMS (outbox) are sent beside the hold's first statement
+        const written = await Promise.allSettled([
+          holdEscrow(tx, row.id, row.clientId, row.priceFen),
+          ...(placed ? [recordOrderEvent(tx, placed.state, placed.event, outboxInsertsOf(tx, row.id, placed.effects))] : []),
+        ]);
+        for (const result of written) if (result.status === 'rejected') throw result.reason;
         return row;
       });
     } catch (err) {
@@ -238,7 +255,16 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
       .status(201)
       .location(`/v1/tasks/${inserted.id}`)
       .json({ ...(await summary)[0], warnings: warning ? [warning] : [] });
+    markedStarted(inserted.id);
   });
+
+  /**
+   * After the answer: the start is confirmed, so the orphan sweep leaves the order alone. Lost (the process gone
+   * first, PostgreSQL away), the sweep starts it again, which finds the running workflow, and marks it then.
+   */
+  function markedStarted(taskId: string): void {
+    markStarted(db, taskId).catch((err: unknown) => log?.(`[orders] marking ${taskId} started failed (the orphan sweep will): ${String(err)}`));
+  }
 
   async function replayOrder(res: Response, row: TaskRow, requestHash: string, key: string) {
     if (row.requestHash !== requestHash) {
@@ -247,8 +273,12 @@ export function taskRoutes({ db, temporal, taskQueue }: TaskRoutesDeps): Router 
         taskId: row.id,
       });
     }
-    // a replay never starts a second lifecycle: only an order whose workflow never ran (not yet projected) is started
-    if (row.version === 0) await startWorkflow(row);
+    // a replay never starts a second lifecycle: only an order whose start is not confirmed is started (again:
+    // the workflow id is the task id, so a workflow that runs is found, not doubled)
+    if (!row.workflowStartedAt) {
+      await startWorkflow(row);
+      markedStarted(row.id);
+    }
     res.status(200).location(`/v1/tasks/${row.id}`).set({ 'Idempotent-Replayed': 'true' }).json((await summaries(db, [row]))[0]);
   }
 

@@ -2,15 +2,18 @@
  * The task read model: the only module that writes `tasks` and `task_events`,
  * with the queries that read them (lists, history, operator queues, orphans).
  *
- *   insertOrder   the order's row, inside the order's transaction (with the escrow)
+ *   insertOrder   the order's row, inside the order's transaction (with the escrow);
+ *                 engine 6: with the state its `ordered` event makes (version 1),
+ *                 and `recordOrderEvent` writes that event beside it
  *   projectTask   the workflow's state and new events, in one statement, never backwards
  *                 (alone, or in a caller's transaction beside a settlement)
+ *   markStarted   the order's workflow runs (the orphan sweep leaves it alone)
  *
  * Every deadline on the row derives from the order's `orderedAt`, which the
  * workflow receives in its input: the answer to the order, the workflow, the row
  * and the list agree to the millisecond, also for a task started late.
  */
-import { and, asc, desc, eq, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { preparedOnce, type Db, type Tx } from './client.js';
 import { accounts, mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
 import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
@@ -72,16 +75,29 @@ function orderColumns(order: OrderFields) {
   };
 }
 
-/** The order's row, written in the order's transaction (R-ESCROW holds the price beside it). Undefined when the key was used. */
-export async function insertOrder(tx: Tx, order: TaskOrder & { orderedAt: string; acceptDeadline: string }, key: { idempotencyKey: string; requestHash: string }): Promise<TaskRow | undefined> {
+/**
+ * The order's row, written in the order's transaction (R-ESCROW holds the price beside it). Undefined when the
+ * key was used. With `placed` (engine 6, domain placeOrder) the row is the state after the order's event, at
+ * version 1, as the workflow's own projection of it would be; otherwise version 0 until the workflow projects.
+ */
+export async function insertOrder(
+  tx: Tx,
+  order: TaskOrder & { orderedAt: string; acceptDeadline: string },
+  key: { idempotencyKey: string; requestHash: string },
+  placed?: TaskState,
+): Promise<TaskRow | undefined> {
   const [row] = await tx
     .insert(tasks)
     .values({
       ...orderColumns(order),
-      status: 'awaiting_acceptance' satisfies TaskStatus,
-      nextDeadline: new Date(order.acceptDeadline),
-      stageEnteredAt: new Date(order.orderedAt),
-      waitingFor: 'creator',
+      ...(placed
+        ? taskColumns(placed)
+        : {
+            status: 'awaiting_acceptance' satisfies TaskStatus,
+            nextDeadline: new Date(order.acceptDeadline),
+            stageEnteredAt: new Date(order.orderedAt),
+            waitingFor: 'creator',
+          }),
       idempotencyKey: key.idempotencyKey,
       requestHash: key.requestHash,
     })
@@ -90,8 +106,18 @@ export async function insertOrder(tx: Tx, order: TaskOrder & { orderedAt: string
   return row;
 }
 
+/** Engine 6: the order's event (and what is written with it, `alongside`: its messages) in one statement, once. */
+export async function recordOrderEvent(tx: Tx, task: TaskState, event: TaskEvent, alongside: SQLWrapper[] = []): Promise<void> {
+  await together(tx, [eventsInsert(tx, task, [event]), ...alongside]);
+}
+
+/** The task's workflow runs: the API once its start succeeded (a projection of the workflow says so too). */
+export async function markStarted(db: Db, taskId: string): Promise<void> {
+  await db.update(tasks).set({ workflowStartedAt: sql`now()` }).where(and(eq(tasks.id, taskId), isNull(tasks.workflowStartedAt)));
+}
+
 /** The order the workflow receives, from its row: the same `orderedAt` the answer gave. */
-export const orderOf = (row: TaskRow): TaskOrder => ({
+export const orderOf = (row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'creatorId' | 'brief' | 'scriptRequired' | 'retentionDays' | 'priceFen' | 'orderedAt' | 'draftDays' | 'payoutAccount'>): TaskOrder & { orderedAt: string } => ({
   taskId: row.id,
   type: row.type as TaskOrder['type'],
   clientId: row.clientId,
@@ -163,11 +189,15 @@ export async function taskByKey(db: Tx, clientId: string, idempotencyKey: string
  * events or not at all (the outbox's messages, built by their own module).
  */
 export async function projectTask(db: Tx, task: TaskState, events: TaskEvent[], alongside: SQLWrapper[] = []): Promise<void> {
-  const parts: SQLWrapper[] = [taskUpsert(db, task), ...(events.length > 0 ? [eventsInsert(db, task, events)] : []), ...alongside];
-  const last = parts.pop()!;
-  if (parts.length === 0) return void (await db.execute(last.getSQL()));
+  await together(db, [taskUpsert(db, task), ...(events.length > 0 ? [eventsInsert(db, task, events)] : []), ...alongside]);
+}
+
+/** Data-modifying statements run as one (all but the last as CTEs): one round trip, one snapshot. */
+async function together(db: Tx, parts: SQLWrapper[]): Promise<void> {
+  const last = parts.at(-1)!;
+  if (parts.length === 1) return void (await db.execute(last.getSQL()));
   const ctes = sql.join(
-    parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part.getSQL()})`),
+    parts.slice(0, -1).map((part, i) => sql`${sql.raw(`part${i}`)} as (${part.getSQL()})`),
     sql`, `,
   );
   await db.execute(sql`with ${ctes} ${last.getSQL()}`);
@@ -184,11 +214,13 @@ function taskUpsert(tx: Tx, task: TaskState) {
       idempotencyKey: `workflow:${task.taskId}`,
       requestHash: '',
       ...columns,
+      workflowStartedAt: sql`now()`,
     })
     .onConflictDoUpdate({
       target: tasks.id,
-      // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten
-      set: { ...columns, updatedAt: sql`now()` },
+      // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten;
+      // a projection is the workflow running (the orphan sweep's mark, if the API's was lost)
+      set: { ...columns, updatedAt: sql`now()`, workflowStartedAt: sql`coalesce(${tasks.workflowStartedAt}, now())` },
       setWhere: sql`${tasks.version} < ${task.version}`,
     });
 }
@@ -244,14 +276,15 @@ export async function listTasks(db: Db, f: TaskListFilter): Promise<{ items: Tas
 }
 
 /**
- * Orders recorded but whose workflow never started (Temporal unreachable when
- * the API answered 503): never projected (version 0) and older than `graceMs`.
+ * Orders recorded whose workflow start is not confirmed (Temporal unreachable when the API answered 503, or the
+ * API gone before it marked the start) and older than `graceMs`. Starting one again is harmless (the workflow
+ * id is the task id).
  */
 export async function unstartedTasks(db: Db, graceMs: number, limit = 100): Promise<TaskRow[]> {
   return db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.version, 0), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
+    .where(and(isNull(tasks.workflowStartedAt), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
     .limit(limit);
 }
 

@@ -5,7 +5,10 @@
 import { DomainError } from './errors.js';
 import { DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, MAX_BRIEF_CHARS, MAX_DRAFT_DAYS, MAX_RETENTION_DAYS, MIN_DRAFT_DAYS, MIN_RETENTION_DAYS } from './rules.js';
 import { isTaskTypeId, taskTypeOf } from './taskTypes.js';
-import { isStorableText, type TaskOrder } from './task.js';
+import { effectsOf, evolve, isStorableText, orderedEvent, type Effect, type TaskOrder } from './task.js';
+import type { TaskEvent } from './taskEvents.js';
+import { initialState, type TaskState } from './taskState.js';
+import { ms } from './time.js';
 
 export interface OrderRequest {
   taskId: string;
@@ -68,4 +71,20 @@ export function validateOrder(req: OrderRequest): TaskOrder {
     ...(req.draftDays !== undefined ? { draftDays } : {}),
     ...(req.payoutAccount !== undefined ? { payoutAccount: req.payoutAccount } : {}),
   };
+}
+
+/**
+ * A new task (rules 2) as its order makes it: the state after event 1 (`ordered`,
+ * at the order's own time), the event, and what it causes (the creator's arrival
+ * SMS). Engine 6: the API records exactly this in the order's transaction, and a
+ * task workflow started with `orderProjected` reaches the same state from the
+ * same order (workflows/task.ts), so the read model and the workflow agree from
+ * the first moment without the workflow projecting its first event.
+ */
+export function placeOrder(order: TaskOrder & { orderedAt: string }): { state: TaskState; event: TaskEvent; effects: Effect[] } {
+  const at = ms(order.orderedAt);
+  // as the workflow does: its order checked again (workflows/task.ts checkedOrder), rules 2 with every engine-3 rule
+  const state = initialState(validateOrder(order), at, 2, true, true);
+  const event = evolve(state, orderedEvent(state), at);
+  return { state, event, effects: effectsOf(state, event) };
 }

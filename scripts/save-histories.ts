@@ -77,7 +77,7 @@ const sleep = async (h: TaskHandle, ms: number) => {
 };
 
 /** Starts a task as the API does, with the given engine (default: the current one, workflows/task.ts ENGINE). */
-const startTask = (client: typeof stack.env.client, taskQueue: string, overrides: Partial<TaskOrder>, run?: Pick<TaskRun, 'eventsPerRun'>, engine?: number): Promise<TaskHandle> =>
+const startTask = (client: typeof stack.env.client, taskQueue: string, overrides: Partial<TaskOrder>, run?: Pick<TaskRun, 'eventsPerRun' | 'orderProjected'>, engine?: number): Promise<TaskHandle> =>
   client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order(overrides), run, engine) });
 
 /** Polls `read` until `done` holds. */
@@ -120,7 +120,7 @@ async function continuedAsNew(h: TaskHandle, eventId: string): Promise<WorkflowH
 }
 
 /** taskWorkflow histories: a task ordered with `order` (task id `replay-<name>`), driven by `run`. */
-const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boolean; engine?: number; taskRun?: Pick<TaskRun, 'eventsPerRun'>; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
+const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boolean; engine?: number; taskRun?: Pick<TaskRun, 'eventsPerRun' | 'orderProjected'>; run: (h: TaskHandle) => Promise<void | WorkflowHandle> }> = {
   // ordered, reminded, then cancelled at 24h
   'douyin-expired': {
     order: { scriptRequired: false },
@@ -354,6 +354,7 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
   'v10-engine-5-readings': {
     order: { scriptRequired: false, retentionDays: 1 },
     orderedNow: true,
+    engine: 5,
     run: async (h) => {
       await toPublished(h, 'item-1');
       stack.contentPlatform.failNext(1);
@@ -364,11 +365,12 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
     },
   },
   // engine 5: paid, then the content deleted in retention (collection ends with it)
-  'v10-engine-5-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, run: (h) => paidThenDeleted(h, 'evt-v10-1') },
+  'v10-engine-5-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 5, run: (h) => paidThenDeleted(h, 'evt-v10-1') },
   // engine 5: readings across continue-as-new (a low budget); the first run's history, handing its count over
   'v10-engine-5-continued': {
     order: { scriptRequired: false, retentionDays: 3 },
     orderedNow: true,
+    engine: 5,
     taskRun: { eventsPerRun: 90 },
     run: async (h) => {
       await toPublished(h, 'item-1');
@@ -380,6 +382,12 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
       return stack.env.client.workflow.getHandle(h.workflowId, first);
     },
   },
+  // engine 6 (the API records the order's event in the order's transaction, issue #14): started as the API
+  // starts an order it projected (orderProjected), paid then deleted in retention; and a mutual cancellation
+  'v11-engine-6-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 6, taskRun: { orderProjected: true }, run: (h) => paidThenDeleted(h, 'evt-v11-1') },
+  'v11-engine-6-split': { order: { scriptRequired: false }, orderedNow: true, engine: 6, taskRun: { orderProjected: true }, run: (h) => mutualCancel(h) },
+  // engine 6 without orderProjected (a task started without the API): the workflow projects its order itself
+  'v11-engine-6-unprojected': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 6, run: (h) => paidThenDeleted(h, 'evt-v11-2') },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../db/client.js';
 import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
-import { orderOf, unstartedTasks } from '../db/tasks.js';
+import { markStarted, orderOf, unstartedTasks } from '../db/tasks.js';
 import { deadlineOf, initialState, taskTypeOf, type TaskOrder, type TaskTypeId } from '../domain/index.js';
 import { ENGINE, taskWorkflow, type TaskRun } from '../workflows/task.js';
 import { startOrphanedAppeals } from './appeals.js';
@@ -20,7 +20,8 @@ export async function startTaskWorkflow(temporal: Client, taskQueue: string, row
   // a retried order finds the workflow it started before; a closed one is never started again
   await startOnce(temporal, taskWorkflow, {
     taskQueue,
-    ...taskWorkflowStart(orderOf(row)),
+    // engine 6: a row at version 1 or later holds the order's event already (the API's order transaction)
+    ...taskWorkflowStart(orderOf(row), row.version >= 1 ? { orderProjected: true } : {}),
     // the Temporal UI's header for an operator looking at a stuck task (current details follow each step)
     staticSummary: taskSummary(row),
     staticDetails: taskDetails(row),
@@ -75,15 +76,18 @@ export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'cre
 }
 
 /**
- * STARMAP_TASK_ENGINE: the engine new tasks start with, 5 (the default,
- * workflows/task.ts ENGINE), 4 or 3. A worker from before engine 4 would run an
+ * STARMAP_TASK_ENGINE: the engine new tasks start with, 6 (the default,
+ * workflows/task.ts ENGINE), 5, 4 or 3. From engine 6 the API records the order's
+ * event itself (api/tasks.ts); with 5 or lower the workflow does. A worker from before engine 4 would run an
  * engine-4 start as engine 3 and record a patch the current code does not ask
  * for; a worker from before engine 5 would run an engine-5 task without its
  * metrics readings (and start a metrics workflow), and a current worker could
- * then not replay it. A fleet that still has such workers sets the older engine
+ * then not replay it; a worker from before engine 6 would project an engine-6
+ * task's order again (harmless: the same version, event and message keys) but
+ * its history would then not replay on a current worker. A fleet that still has such workers sets the older engine
  * on the API until every worker is upgraded.
  */
-export const TASK_ENGINES = [3, 4, ENGINE] as const;
+export const TASK_ENGINES = [3, 4, 5, ENGINE] as const;
 export function taskEngineFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['STARMAP_TASK_ENGINE'];
   if (raw === undefined || raw === '') return ENGINE;
@@ -93,12 +97,16 @@ export function taskEngineFromEnv(env: NodeJS.ProcessEnv = process.env): number 
 
 /**
  * Starts the workflows of orders that were recorded but whose start failed
- * (Temporal unreachable when the API answered 503): rows the workflow never
- * projected (version 0) and older than `graceMs`. Returns how many it started.
+ * (Temporal unreachable when the API answered 503): rows whose start was never
+ * confirmed, older than `graceMs`; each is marked once its start succeeded.
+ * Returns how many it started.
  */
 export async function startOrphanedTasks(db: Db, temporal: Client, taskQueue: string, graceMs = 60_000): Promise<number> {
   const orphans = await unstartedTasks(db, graceMs);
-  for (const row of orphans) await startTaskWorkflow(temporal, taskQueue, row);
+  for (const row of orphans) {
+    await startTaskWorkflow(temporal, taskQueue, row);
+    await markStarted(db, row.id);
+  }
   return orphans.length;
 }
 

@@ -148,6 +148,14 @@ export interface TaskRun {
   engine?: number;
   /** Engine 5: the metrics readings earlier runs took (post-campaign data, R-RATE). */
   readings?: number;
+  /**
+   * Engine 6: the API recorded the order as event 1 in the order's transaction
+   * (domain `placeOrder`: the row at version 1, the event, the arrival SMS in the
+   * outbox), so the workflow reaches that state and does not project it again.
+   * Absent for a task started without the API (tests, tools) or from a row at
+   * version 0: the workflow then projects its order itself.
+   */
+  orderProjected?: boolean;
   /** Engine 5: an earlier run's collection is over (the content gone, or readings refused for good). */
   readingsEnded?: boolean;
 }
@@ -185,8 +193,19 @@ export interface TaskRun {
  * task's history (6 events; ~390 for a year of retention, under the run's
  * budget, and continue-as-new carries the count). Tasks started with engine 4
  * or earlier start the metrics workflow from their projection as before.
+ *
+ * Engine 6 (issue #14): the order is event 1 of the read model from the order's
+ * own transaction. The API records what domain `placeOrder` makes of the order
+ * (the row at version 1 with its snapshot, the `ordered` event, the creator's
+ * arrival SMS in the outbox) beside the escrow hold, and starts the workflow with
+ * `orderProjected`; the workflow applies the same event at the order's time (so
+ * its state is the snapshot's) and projects from event 2. Its first workflow
+ * task runs no local activity: a new task is set up by one short workflow task
+ * (its deadline timer), and the acceptance that follows no longer waits behind a
+ * projection. Without `orderProjected` (a task started without the API, or from
+ * an order row at version 0) an engine-6 task projects its order as engine 5.
  */
-export const ENGINE = 5;
+export const ENGINE = 6;
 
 /** A message an event sends (engine 3: written to the outbox with the event, sent by the worker's dispatcher). */
 type Notice = Extract<Effect, { kind: 'notify' }> & { taskId: string };
@@ -233,6 +252,8 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   let readingsTaken = run.readings ?? 0;
   let reading = false;
   let collecting = engine >= 5 && run.readingsEnded !== true;
+  /** Engine 6: event 1 is already in the read model (the API's order transaction). */
+  const orderProjected = engine >= 6 && run.orderProjected === true && !carried;
 
   /** Applies a decided event: state, search attributes, projection, effects. */
   // engine 4: what the start (or the previous run) already set is not upserted again
@@ -240,9 +261,14 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const publish = () => {
     published = publishSearchAttributes(state, published, projectionFailing);
   };
-  const commit = (draft: ReturnType<typeof decide>): TaskState => {
-    const event = evolve(state, draft, now());
+  /** `recorded`: the event is in the read model already, with its messages (engine 6's order); `at`: its time. */
+  const commit = (draft: ReturnType<typeof decide>, recorded?: { at: number }): TaskState => {
+    const event = evolve(state, draft, recorded?.at ?? now());
     publish();
+    if (recorded) {
+      if (rules >= 2) setCurrentDetails(currentDetails(state));
+      return state;
+    }
     let settlement: Settlement | undefined;
     const notices: Notice[] = [];
     for (const effect of effectsOf(state, event)) {
@@ -281,7 +307,8 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
 
   // Rules 2: the order is event 1 even when an update arrives in the workflow's first task
   // (rules 1 committed it after registering the handlers; their histories keep that order).
-  if (rules >= 2 && !carried) commit(orderedEvent(state));
+  // Engine 6: as domain placeOrder made it for the API, at the order's time, not projected again.
+  if (rules >= 2 && !carried) commit(orderedEvent(state), orderProjected ? { at: Date.parse(state.orderedAt) } : undefined);
 
   // Handlers first, before the first await.
   setHandler(taskStateQuery, () => state, { description: 'The whole task state (domain/taskState.ts), as the API serves it' });

@@ -59,6 +59,12 @@ export const tasks = pgTable(
     /** The whole TaskState as of `version`, for reads after the workflow is gone. */
     snapshot: jsonb('snapshot').$type<TaskState>(),
     version: integer('version').notNull().default(0),
+    /**
+     * When the task's workflow was known to run: set by the API once the start
+     * succeeded and by every projection of the workflow. Null = an order whose start
+     * failed (or is not confirmed yet): the worker's orphan sweep starts it.
+     */
+    workflowStartedAt: tstz('workflow_started_at'),
     idempotencyKey: text('idempotency_key').notNull(),
     requestHash: text('request_hash').notNull(),
     createdAt: tstz('created_at').notNull().defaultNow(),
@@ -70,6 +76,8 @@ export const tasks = pgTable(
     index('tasks_creator_created').on(t.creatorId, t.createdAt.desc(), t.id.desc()),
     index('tasks_status_created').on(t.status, t.createdAt.desc(), t.id.desc()),
     index('tasks_open_deadline').on(t.nextDeadline).where(sql`${t.closedAt} is null`),
+    // the orphan sweep (temporal/tasks.ts startOrphanedTasks): orders whose workflow start is not confirmed
+    index('tasks_unstarted').on(t.createdAt).where(sql`${t.workflowStartedAt} is null`),
     // the operators' queues (db/tasks.ts)
     index('tasks_in_review_since').on(t.stageEnteredAt, t.id).where(sql`${t.status} in ('script_review', 'content_review')`),
     index('tasks_open_complaints').on(t.complaintFiledAt, t.id).where(sql`${t.complaintFiledAt} is not null and ${t.closedAt} is null`),

@@ -7,10 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth, type UserActor } from '../../api/auth.js';
-import { accounts, taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
+import { accounts, notifications, taskEvents, taskMetrics, tasks } from '../../db/schema/index.js';
+import proto from '@temporalio/proto';
+import { until } from '../helpers/poll.js';
+import { taskStateQuery } from '../../workflows/messages.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
 import { startOrphanedTasks } from '../../temporal/tasks.js';
-import { projectTask } from '../../db/tasks.js';
+import { projectTask, unstartedTasks } from '../../db/tasks.js';
 import { decide, evolve, initialState, orderedEvent } from '../../domain/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 
@@ -371,9 +374,91 @@ it('an order whose workflow start failed is started by the orphan sweep, once', 
   }
   expect(row.version).toBeGreaterThanOrEqual(1);
   expect((await api.call('GET', `/v1/tasks/${id}`, { as: client })).body.source).toBe('workflow');
-  // a second sweep finds nothing left to start
-  const again = await db.select().from(tasks).where(eq(tasks.version, 0));
+  // the start is marked: a second sweep finds nothing left to start
+  expect((await db.select().from(tasks).where(eq(tasks.id, id)))[0]!.workflowStartedAt).not.toBeNull();
+  const again = await unstartedTasks(db, 60_000, 10_000);
   expect(again.map((t) => t.id)).not.toContain(id);
+});
+
+describe('engine 6: the order is the read model\'s event 1 from its own transaction (issue #14)', () => {
+  const db = () => api.postgres.database.db;
+  const rowOf = async (id: string) => (await db().select().from(tasks).where(eq(tasks.id, id)))[0]!;
+  const eventsOfTask = (id: string) => db().select().from(taskEvents).where(eq(taskEvents.taskId, id)).orderBy(taskEvents.seq);
+  const messagesOf = (id: string) => db().select().from(notifications).where(eq(notifications.taskId, id));
+  const eventTypes = async (id: string) => {
+    const history = await api.env.client.workflow.getHandle(id).fetchHistory();
+    return (history.events ?? []).map((e) => proto.temporal.api.enums.v1.EventType[e.eventType ?? 0]!.replace(/^EVENT_TYPE_/, ''));
+  };
+
+  it('R-ESCROW, R-ORDER-FIELDS: the 201 finds the row at version 1 with the event, the arrival SMS and the escrow; the workflow holds the same state and projects from event 2', async () => {
+    const { id } = await order();
+    const row = await rowOf(id);
+    // written by the order's transaction, not by the workflow
+    expect(row.version).toBe(1);
+    expect(row.snapshot).toMatchObject({ taskId: id, status: 'awaiting_acceptance', version: 1, priceFen: 880_000 });
+    expect((await eventsOfTask(id)).map((e) => [e.seq, e.type, e.occurredAt.toISOString()])).toEqual([[1, 'ordered', row.orderedAt.toISOString()]]);
+    expect((await messagesOf(id)).map((m) => [m.key, m.recipientRole, m.recipientId])).toEqual([[`${id}:1`, 'creator', creator.id]]);
+    // the workflow reached the snapshot's state from the same order, without projecting it again
+    const handle = api.env.client.workflow.getHandle(id);
+    expect(await handle.query(taskStateQuery)).toEqual(row.snapshot);
+    await until(() => rowOf(id), (r) => r.workflowStartedAt !== null, 50, 40);
+    const accepted = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {}, headers: { 'idempotency-key': key() } });
+    expect(accepted.status).toBe(200);
+    expect((await eventsOfTask(id)).map((e) => [e.seq, e.type])).toEqual([[1, 'ordered'], [2, 'accepted']]);
+    expect((await messagesOf(id)).filter((m) => m.key === `${id}:1`)).toHaveLength(1);
+    expect((await rowOf(id)).version).toBe(2);
+    // the first workflow task ran no local activity: the only marker of the order's task is none, the acceptance's is the first
+    const types = await eventTypes(id);
+    expect(types.indexOf('MARKER_RECORDED')).toBeGreaterThan(types.indexOf('WORKFLOW_EXECUTION_UPDATE_ACCEPTED'));
+  });
+
+  it('an order placed while Temporal is unreachable is recorded whole (503); a retry with its key starts it; the sweep starts one nobody retries; nothing is written twice', async () => {
+    const { Client, Connection } = await import('@temporalio/client');
+    const { startApi } = await import('../../api/main.js');
+    const jwtSecret = 'engine-6-outage-secret-engine-6-outage';
+    const server = await startApi({ db: db(), temporal: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), port: 0, jwtSecret, platformSecret: api.platformSecret });
+    const keys = [key(), key()];
+    let placed: string[] = [];
+    try {
+      const token = await createAuth(jwtSecret).sign(client);
+      placed = await Promise.all(
+        keys.map(async (k) => {
+          const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/tasks`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': k },
+            body: JSON.stringify(orderBody({ brief: 'ordered during an outage' })),
+          });
+          expect(res.status).toBe(503);
+          return ((await res.json()) as { taskId: string }).taskId;
+        }),
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    for (const id of placed) {
+      const row = await rowOf(id);
+      expect(row).toMatchObject({ version: 1, status: 'awaiting_acceptance', workflowStartedAt: null });
+      expect((await eventsOfTask(id)).map((e) => e.type)).toEqual(['ordered']);
+      expect(await messagesOf(id)).toHaveLength(1);
+    }
+    // the client retries the first with its key on a healthy API: the same task, started now
+    const retried = await api.call('POST', '/v1/tasks', { as: client, body: orderBody({ brief: 'ordered during an outage' }), headers: { 'idempotency-key': keys[0]! } });
+    expect(retried.status).toBe(200);
+    expect(retried.body.id).toBe(placed[0]);
+    // nobody retries the second: the sweep starts it once it is older than the grace
+    await db().update(tasks).set({ createdAt: new Date(Date.now() - 120_000) }).where(eq(tasks.id, placed[1]!));
+    expect(await startOrphanedTasks(db(), api.env.client, TASK_QUEUE)).toBeGreaterThanOrEqual(1);
+    for (const id of placed) {
+      expect((await until(() => rowOf(id), (r) => r.workflowStartedAt !== null, 50, 40)).workflowStartedAt).not.toBeNull();
+      const accepted = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {}, headers: { 'idempotency-key': key() } });
+      expect(accepted.status).toBe(200);
+      expect((await eventsOfTask(id)).map((e) => [e.seq, e.type])).toEqual([[1, 'ordered'], [2, 'accepted']]);
+      expect(await messagesOf(id).then((ms) => ms.filter((m) => m.key === `${id}:1`))).toHaveLength(1);
+      expect(await api.env.client.workflow.getHandle(id).query(taskStateQuery)).toEqual((await rowOf(id)).snapshot);
+    }
+    // both started, none twice: the sweep finds nothing more
+    expect((await unstartedTasks(db(), 0, 10_000)).map((t) => t.id).filter((id) => placed.includes(id))).toEqual([]);
+  });
 });
 
 it('a task whose workflow is gone (deleted after the namespace retention) is served from the read model, to its parties only', async () => {

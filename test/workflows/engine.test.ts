@@ -72,11 +72,12 @@ it('#14: a task started with engine 3 (STARMAP_TASK_ENGINE=3: no engine in its i
     },
   ));
 
-it('STARMAP_TASK_ENGINE: 5 by default, 4 or 3 for a fleet that still runs workers from before engine 5 or 4, nothing else', () => {
-  expect(ENGINE).toBe(5);
+it('STARMAP_TASK_ENGINE: 6 by default, 5, 4 or 3 for a fleet that still runs workers from before engine 6, 5 or 4, nothing else', () => {
+  expect(ENGINE).toBe(6);
   expect(taskEngineFromEnv({})).toBe(ENGINE);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '3' })).toBe(3);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '4' })).toBe(4);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '5' })).toBe(5);
-  for (const bad of ['2', '6', 'four', ' 4']) expect(() => taskEngineFromEnv({ STARMAP_TASK_ENGINE: bad })).toThrow(/STARMAP_TASK_ENGINE/);
+  expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '6' })).toBe(6);
+  for (const bad of ['2', '7', 'four', ' 4']) expect(() => taskEngineFromEnv({ STARMAP_TASK_ENGINE: bad })).toThrow(/STARMAP_TASK_ENGINE/);
 });

@@ -96,3 +96,17 @@ it('continue-as-new: a run that handed over to the next replays with the current
   expect(patchesOf('v6-continued-as-new.json')).toContain('continue-as-new');
   for (const file of files.filter((f) => f !== 'v6-continued-as-new.json')) expect(patchesOf(file), file).not.toContain('continue-as-new');
 });
+
+it('#14 engine 6: a task the API projected runs no local activity in its first workflow task; one started without it projects its order there', () => {
+  // replayed without error above; here: the first workflow task's commands (up to the next workflow task)
+  const firstTask = (file: string) => {
+    const types = read(file).events.map((e) => String(e.eventType).replace(/^EVENT_TYPE_/, ''));
+    const completed = types.indexOf('WORKFLOW_TASK_COMPLETED');
+    const next = types.indexOf('WORKFLOW_TASK_SCHEDULED', completed);
+    return types.slice(completed + 1, next);
+  };
+  expect(firstTask('v11-engine-6-payout.json')).toEqual(['TIMER_STARTED']);
+  expect(firstTask('v11-engine-6-split.json')).toEqual(['TIMER_STARTED']);
+  expect(firstTask('v11-engine-6-unprojected.json')).toEqual(['TIMER_STARTED', 'MARKER_RECORDED']);
+  expect(firstTask('v10-engine-5-payout.json')).toEqual(['TIMER_STARTED', 'MARKER_RECORDED']);
+});
