@@ -230,6 +230,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
   let client: UserActor;
   let clientToken = '';
   let taskId = '';
+  let declinedId = '';
   let getRequestId = '';
   const priceFen = 880_000;
 
@@ -260,6 +261,22 @@ describe('3 and 4. metrics and logs of a real order', () => {
     expect((await fetch(`${base}/v1/tasks/tsk_0190d4c8-0000-7000-8000-00000000dead`, { headers: { authorization: `Bearer ${clientToken}` } })).status).toBe(404);
     // the worker (the child process) ran the workflow: the creator's new-order SMS was sent
     await waitFor(async () => (await db.select().from(notifications).where(eq(notifications.taskId, taskId))).some((n) => n.sentAt !== null), { timeoutMs: 60_000 });
+    // a second order, which the creator declines: since engine 6 an order's event is written by the API, so the
+    // decline's projection is the local activity here; it writes the client's SMS and wakes the outbox in its context
+    const second = await fetch(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clientToken}`, 'content-type': 'application/json', 'idempotency-key': `k-${randomUUID()}` },
+      body: JSON.stringify({ creatorId: creator.id, taskType: 'douyin_video', brief: 'Declined at once', scriptRequired: false, priceFen }),
+    });
+    expect(second.status).toBe(201);
+    declinedId = ((await second.json()) as { id: string }).id;
+    const declined = await fetch(`${base}/v1/tasks/${declinedId}/decline`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token(creator)}`, 'content-type': 'application/json', 'idempotency-key': `k-${randomUUID()}` },
+      body: JSON.stringify({ reason: 'Fully booked this month' }),
+    });
+    expect(declined.status).toBe(200);
+    await waitFor(async () => (await db.select().from(notifications).where(eq(notifications.taskId, declinedId))).filter((n) => n.sentAt !== null).length === 2, { timeoutMs: 60_000 });
   });
 
   it("the API's /metrics: requests and latency by route template and status (never a raw id), problems by type, idempotent replays, business gauges", async () => {
@@ -267,7 +284,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(value(text, 'starmap_http_requests_total{method="POST",route="/v1/tasks",status="201"}')).toBe(1);
+    expect(value(text, 'starmap_http_requests_total{method="POST",route="/v1/tasks",status="201"}')).toBe(2);
     expect(value(text, 'starmap_http_requests_total{method="POST",route="/v1/tasks",status="200"}')).toBe(1);
     expect(value(text, 'starmap_http_requests_total{method="GET",route="/v1/tasks/:taskId",status="200"}')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'starmap_http_request_duration_seconds_count{method="GET",route="/v1/tasks/:taskId",status="200"}')).toBeGreaterThanOrEqual(1);
@@ -316,7 +333,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     for (const name of ['temporal_worker_task_slots_available', 'temporal_workflow_task_execution_latency_bucket', 'temporal_num_pollers']) {
       expect([...names], name).toContain(name);
     }
-    // the order's projection is a local activity (engine 3 runs no regular activity for an order)
+    // the decline's projection is a local activity (engine 3 runs no regular activity for it; engine 6 none for an order)
     expect([...names].filter((n) => /^temporal_(local_)?activity_/.test(n)), 'activity metrics').not.toEqual([]);
     expect(text).toContain('task_queue="starmap-tasks"');
   });
@@ -362,15 +379,15 @@ describe('3 and 4. metrics and logs of a real order', () => {
 
   it("the worker's logs are JSON and carry the task id through the Temporal SDK logger (an activity's line)", async () => {
     // the SDK forwards log lines in batches (every 100 ms)
-    await waitFor(() => Promise.resolve(workerOut.includes('[notify]')), { timeoutMs: 5_000 }).catch(() => undefined);
+    await waitFor(() => Promise.resolve(workerOut.includes('task_cancelled')), { timeoutMs: 5_000 }).catch(() => undefined);
     const lines = workerOut
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatchObject({ service: 'worker', level: expect.any(String), time: expect.any(String) });
-    const notify = lines.find((l) => l['taskId'] === taskId && String(l['msg']).includes('[notify]'));
-    expect(notify, workerOut.slice(-3000)).toMatchObject({ level: 'info', workflowId: taskId, sdkComponent: 'activity' });
+    const notify = lines.find((l) => l['taskId'] === declinedId && String(l['msg']).includes('[notify]') && String(l['msg']).includes('task_cancelled'));
+    expect(notify, workerOut.slice(-3000)).toMatchObject({ level: 'info', workflowId: declinedId, sdkComponent: 'activity' });
     expect(lines.find((l) => String(l['msg']).startsWith('polling starmap-tasks'))).toBeDefined();
   });
 });

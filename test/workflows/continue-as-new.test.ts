@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { DAY, MINUTE } from '../../domain/index.js';
-import { EVENTS_PER_RUN } from '../../workflows/task.js';
+import { ENGINE, EVENTS_PER_RUN } from '../../workflows/task.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import { act, projected, toPublished, waitFor } from '../helpers/tasks.js';
 
@@ -59,7 +59,7 @@ it('R-RATE (engine 5): a run that hands over after its metrics collection ended 
       await waitForNewRun(firstRun);
       const next = await h.fetchHistory();
       const input = next.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![1]!;
-      expect(JSON.parse(Buffer.from(input.data!).toString('utf8'))).toMatchObject({ engine: 5, readings: 0, readingsEnded: true });
+      expect(JSON.parse(Buffer.from(input.data!).toString('utf8'))).toMatchObject({ engine: ENGINE, readings: 0, readingsEnded: true });
       await sleep(7 * DAY);
       const done = await waitFor(h, (t) => t.status === 'completed');
       expect(done.completion?.kind).toBe('retention_served');
