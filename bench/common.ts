@@ -308,6 +308,8 @@ export interface Starmap {
   worker?: Worker;
   /** The worker's own process (`separateWorker`), as production runs it. */
   workerPid?: number;
+  /** The worker process's Temporal SDK metrics (Prometheus text), with `workerPid`. */
+  workerMetricsUrl?: string;
   maxCachedWorkflows: number;
   platformSecret: string;
   clients: Actor[];
@@ -347,7 +349,7 @@ export async function startStarmap(
   execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle-workflows.ts'), bundle], { cwd: repoRoot, stdio: 'ignore' });
   if (options.separateWorker) {
     const child = await startWorkerProcess(servers, bundle, compiledWorker(servers, options.log), options.maxCachedWorkflows, options.log);
-    return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, workerPid: child.pid, maxCachedWorkflows: child.maxCached };
+    return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, workerPid: child.pid, workerMetricsUrl: child.metricsUrl, maxCachedWorkflows: child.maxCached };
   }
   const worker = await createWorker({
     workflows: { workflowBundle: { codePath: bundle } },
@@ -396,7 +398,7 @@ function compiledWorker(servers: Servers, log: (line: string) => void): string {
  * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
  * the temp folder.
  */
-async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number }> {
+async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number; metricsUrl: string }> {
   const { freePort } = await importEmbedded();
   const [health, metrics] = await Promise.all([freePort(), freePort()]);
   const out = openSync(join(servers.dir, 'worker.log'), 'a');
@@ -435,7 +437,7 @@ async function startWorkerProcess(servers: Servers, bundle: string, workerJs: st
     await sleep(250);
   }
   log(`Starmap worker process (${workerJs}, compiled, pid ${pid}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
-  return { pid, maxCached: cached };
+  return { pid, maxCached: cached, metricsUrl: `http://127.0.0.1:${metrics}/metrics` };
 }
 
 /** The API in this process, and the funded clients, the creators and the operator it serves. */
@@ -445,7 +447,7 @@ async function startApiAndActors(
   apiDb: Database,
   contentPlatform: FakeContentPlatform,
   options: { clients: number; creators: number; fundFenPerClient: number; log: (line: string) => void },
-): Promise<Omit<Starmap, 'temporal' | 'worker' | 'workerPid' | 'maxCachedWorkflows'>> {
+): Promise<Omit<Starmap, 'temporal' | 'worker' | 'workerPid' | 'workerMetricsUrl' | 'maxCachedWorkflows'>> {
   const jwtSecret = randomBytes(32).toString('hex');
   const platformSecret = randomBytes(32).toString('hex');
   const payments = new FakePaymentProvider();
