@@ -42,7 +42,6 @@ import {
   sqliteBytes,
   startServers,
   startStarmap,
-  type Servers,
   type Starmap,
 } from './common.js';
 
