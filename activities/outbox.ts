@@ -40,7 +40,7 @@ const rowOf = (message: QueuedMessage) => ({
 export const notificationsInsert = (tx: Tx, messages: QueuedMessage[]) => tx.insert(notifications).values(messages.map(rowOf)).onConflictDoNothing({ target: notifications.key });
 
 /** A task event's messages (its `notify` effects) as outbox rows: the key is the effect's (task, event, recipient). */
-export const taskMessages = (taskId: string, effects: readonly Effect[]): QueuedMessage[] =>
+const taskMessages = (taskId: string, effects: readonly Effect[]): QueuedMessage[] =>
   effects.flatMap((e) => (e.kind === 'notify' ? [{ idempotencyKey: e.key, channel: e.channel, recipient: e.recipient, template: e.template, params: e.params, taskId }] : []));
 
 /** The outbox insert of a task event's messages, to run in the statement that records the event (none: none). */

@@ -10,10 +10,10 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { TaskRow } from '../db/schema/index.js';
-import { eventsOf, insertOrder, listTasks, markStarted, orderOf, recordOrderEvent, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
+import { eventsOf, insertOrder, listTasks, markStarted, placedOrder, recordOrderEvent, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
 import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
-import { ACCEPT_WINDOW_MS, ACTION_ROLES, DEFAULT_DRAFT_DAYS, DomainError, orderRefusal, placeOrder, validateOrder, type TaskState } from '../domain/index.js';
+import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
 import { startTaskWorkflow, taskEngineFromEnv } from '../temporal/tasks.js';
 import { outboxInsertsOf } from '../activities/outbox.js';
@@ -223,8 +223,8 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
         const order = validateOrder({ ...body, type: body.taskType, taskId, clientId: actor.id, priceFen: quoteFen, orderedAt: now.toISOString() });
         const fields = { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() };
         // engine 6: the order is the read model's event 1 from here (the workflow, started with orderProjected,
-        // reaches the same state and projects from event 2); the order as the workflow will receive it from the row
-        const placed = projectsOrder ? placeOrder(orderOf({ ...fields, id: taskId, orderedAt: now, draftDays: fields.draftDays ?? DEFAULT_DRAFT_DAYS, payoutAccount: payoutAccount ?? null })) : undefined;
+        // reaches the same state and projects from event 2)
+        const placed = projectsOrder ? placedOrder(fields) : undefined;
         const row = await insertOrder(tx, fields, { idempotencyKey: key, requestHash }, placed?.state);
         if (!row) return row;
         // R-ESCROW: the order and the price's move into escrow commit together, or neither does; the order's event

@@ -16,7 +16,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { preparedOnce, type Db, type Tx } from './client.js';
 import { accounts, mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
-import { attentionOf, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
+import { attentionOf, placeOrder, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
 
 const date = (value: string | null | undefined): Date | null => (value ? new Date(value) : null);
 
@@ -105,6 +105,12 @@ export async function insertOrder(
     .returning();
   return row;
 }
+
+/**
+ * Engine 6: what the order makes of the new task (domain placeOrder), from the order exactly as its row will
+ * give it to the workflow (`orderOf`), so the workflow started from that row reaches the same state.
+ */
+export const placedOrder = (order: OrderFields) => placeOrder(orderOf(orderColumns(order)));
 
 /** Engine 6: the order's event (and what is written with it, `alongside`: its messages) in one statement, once. */
 export async function recordOrderEvent(tx: Tx, task: TaskState, event: TaskEvent, alongside: SQLWrapper[] = []): Promise<void> {
