@@ -43,7 +43,9 @@ import {
   startServers,
   startStarmap,
   type Starmap,
+  treeCpuMs,
 } from './common.js';
+import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,10 +75,10 @@ const PROGRESS_MS = 5_000;
 const say = (line: string) => console.log(`[open ${elapsed().padStart(7)}] ${line}`);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-/** VmRSS of a process, bytes (0 when gone). */
-function rssOf(pid: number): number {
+/** VmRSS of a process, bytes (0 when gone); `VmHWM` its peak. */
+function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return Number(kb ?? 0) * 1024;
   } catch {
     return 0;
@@ -136,6 +138,7 @@ async function main(): Promise<string | undefined> {
   let next = 0;
   let ordered = 0;
   const started = performance.now();
+  const workerCpuBefore = treeCpuMs(workerPid);
   let lastSetUp = 0;
   const progress = setInterval(() => {
     void setUpCount(metricsUrl).then((n) => {
@@ -174,6 +177,7 @@ async function main(): Promise<string | undefined> {
     await sleep(250);
   }
   const setUpMs = performance.now() - started;
+  const workerCpuMs = treeCpuMs(workerPid) - workerCpuBefore;
   if (setUp < TASKS) say(`only ${fmt(setUp)}/${fmt(TASKS)} workflows set up ${SETUP_GRACE_MS / 1000} s after the last order; going on`);
   else say(`all ${fmt(TASKS)} workflows set up ${(setUpMs / 1000).toFixed(1)} s after the first order: ${(TASKS / (setUpMs / 1000)).toFixed(1)} workflows/s`);
 
@@ -181,6 +185,7 @@ async function main(): Promise<string | undefined> {
   await sleep(2_000); // let the SQLite WAL and the worker settle
   const rss = process.memoryUsage();
   const workerRss = rssOf(workerPid);
+  const workerPeak = rssOf(workerPid, 'VmHWM');
   const temporalRss = rssOf(servers.temporalPid);
   const sqliteSize = sqliteBytes(servers.temporalDbFile);
   const [pg] = await servers.database.db.execute<{ db: string; tasks: string; events: string }>(pgSizeSql);
@@ -224,7 +229,8 @@ async function main(): Promise<string | undefined> {
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
   orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms, retries included; ${retriedOrders} answers retried)
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} completed their first workflow task ${(setUpMs / 1000).toFixed(1)} s after the first order)
-  worker RSS         ${mb(workerRss)} (worker.ts compiled, in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached})
+  worker RSS         ${mb(workerRss)}, peak ${mb(workerPeak)} (worker.ts compiled, in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached}, ${WORKER_NODE_FLAGS.join(' ')})
+  worker CPU         ${(workerCpuMs / setUp).toFixed(1)} ms per task set up (${(workerCpuMs / 1000).toFixed(1)} s in all)
   this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): the API and the driver
   Temporal RSS       ${mb(temporalRss)} (dev server)
   Temporal SQLite    ${mb(sqliteSize)} with WAL (${mb(sqliteBaseline)} before the orders) = ${(sqliteGrowth / TASKS / 1024).toFixed(1)} KB per task
@@ -235,7 +241,7 @@ async function main(): Promise<string | undefined> {
   100,000 tasks at these rates (linear extrapolation): ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, all set up after ~${(100_000 / setUpPerS / 60).toFixed(0)} min; SQLite ~${mb(sqliteBaseline + (sqliteGrowth / TASKS) * 100_000)}, PostgreSQL ~${mb(pgBaseline + (pgGrowth / TASKS) * 100_000)}`);
   if (wake.length === 0) throw new Error('no task woke up');
   return (
-    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} worker_rss_mb=${(workerRss / 1024 / 1024).toFixed(0)} ` +
+    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} worker_rss_mb=${(workerRss / 1024 / 1024).toFixed(0)} worker_peak_mb=${(workerPeak / 1024 / 1024).toFixed(0)} worker_cpu_ms_per_task=${(workerCpuMs / setUp).toFixed(1)} ` +
     `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`
   );
 }
