@@ -4,6 +4,9 @@
  * query is an aggregate an index bounds or a small table:
  *   - open tasks by status, overdue ones (a timer should have fired), flags;
  *   - the notification outbox's backlog (rows not yet sent) and its oldest;
+ *   - orders whose workflow start is not confirmed yet (`workflow_started_at`
+ *     null: the API answered before its start was marked, or Temporal was away
+ *     and the orphan sweep has not started it) and the oldest of them;
  *   - money held in escrow (fen);
  *   - projection lag: how long the latest events took from the workflow to
  *     Postgres (task_events.recorded_at - occurred_at over the last 1,000).
@@ -17,6 +20,8 @@ export interface BusinessGauges {
   attentionByFlag: Record<string, number>;
   unsentNotifications: number;
   oldestUnsentSeconds: number;
+  unstartedTasks: number;
+  oldestUnstartedSeconds: number;
   escrowHeldFen: number;
   projectionLagSeconds: number;
 }
@@ -24,13 +29,17 @@ export interface BusinessGauges {
 const num = (v: unknown): number => Number(v ?? 0);
 
 export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
-  const [byStatus, overdue, flags, outbox, escrow, lag] = await Promise.all([
+  const [byStatus, overdue, flags, outbox, unstarted, escrow, lag] = await Promise.all([
     db.execute<{ status: string; n: string }>(sql`select status, count(*) as n from tasks where closed_at is null group by status`),
     // next_deadline is the next timer of an open task (tasks_open_deadline index)
     db.execute<{ n: string }>(sql`select count(*) as n from tasks where closed_at is null and next_deadline < now()`),
     db.execute<{ flag: string; n: string }>(sql`select flag, count(*) as n from tasks, unnest(attention) as flag where closed_at is null group by flag`),
     db.execute<{ n: string; oldest: string | null }>(
       sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from notifications where sent_at is null`,
+    ),
+    // the partial index tasks_unstarted holds exactly these rows
+    db.execute<{ n: string; oldest: string | null }>(
+      sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from tasks where workflow_started_at is null`,
     ),
     db.execute<{ fen: string | null }>(sql`select sum(balance_fen) as fen from ledger_accounts where kind = 'escrow'`),
     // the newest 1,000 events by id (primary key), of those recorded in the last 5 minutes
@@ -45,6 +54,8 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
     attentionByFlag: Object.fromEntries(flags.map((r) => [r.flag, num(r.n)])),
     unsentNotifications: num(outbox[0]?.n),
     oldestUnsentSeconds: Math.max(0, num(outbox[0]?.oldest)),
+    unstartedTasks: num(unstarted[0]?.n),
+    oldestUnstartedSeconds: Math.max(0, num(unstarted[0]?.oldest)),
     escrowHeldFen: num(escrow[0]?.fen),
     projectionLagSeconds: Math.max(0, num(lag[0]?.lag)),
   };

@@ -56,6 +56,8 @@ export function registerBusinessGauges(registry: Registry, db: Db, cacheMs = 15_
   }, ['flag']);
   gauge('starmap_notifications_unsent', 'Outbox backlog: notifications recorded but not yet sent', (g, v) => g.set(v.unsentNotifications));
   gauge('starmap_notifications_oldest_unsent_seconds', 'Age of the oldest unsent notification (0 when none)', (g, v) => g.set(v.oldestUnsentSeconds));
+  gauge('starmap_tasks_unstarted', "Orders whose task workflow start is not confirmed yet (the worker's orphan sweep starts them after a minute)", (g, v) => g.set(v.unstartedTasks));
+  gauge('starmap_tasks_oldest_unstarted_seconds', 'Age of the oldest order whose workflow start is not confirmed (0 when none)', (g, v) => g.set(v.oldestUnstartedSeconds));
   gauge('starmap_escrow_held_fen', 'Money held in escrow for open tasks, in fen', (g, v) => g.set(v.escrowHeldFen));
   gauge('starmap_projection_lag_seconds', 'Longest delay from an event in the workflow to its row in Postgres, over the latest 1,000 events of the last 5 minutes', (g, v) =>
     g.set(v.projectionLagSeconds),

@@ -25,13 +25,17 @@ import { describeError, firstLine, type Logger } from '../ops/log.js';
  * workflow (64 MB ran out of memory at ~270 cached), so 256 MB holds the default
  * 500 with twice the room; a larger STARMAP_MAX_CACHED_WORKFLOWS needs a larger
  * --max-old-space-size too (the worker refuses to start when the cache cannot
- * fit: checkCacheFitsHeap). Used by every process that runs worker.ts on its
+ * fit: checkCacheFitsHeap). The young generation is the rest: with a 16 MB
+ * semi-space the worker took 458–469 MB for 2,000 new tasks once orders came
+ * at ~120/s (engine 6: set-up keeps up better, so more garbage per second),
+ * 413–419 MB with 4 MB at the same set-up rate and worker CPU per task (5.6–6.6
+ * ms against 5.8; bench:open, session 14, alternating). Used by every process that runs worker.ts on its
  * own: package.json `worker`, docker-compose's worker command,
  * scripts/cluster.ts, scripts/faults.ts, bench:open and the operations test
  * (test/temporal/worker-memory.test.ts finds every such spawn). `npm start`
  * runs the worker inside its own process, beside the API, with Node's defaults.
  */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=16'] as const;
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=4'] as const;
 
 /** The workflow thread's heap per cached task workflow, with room (measured ~0.2 MiB), and what the thread needs besides. */
 const MIB_PER_CACHED_WORKFLOW = 0.25;

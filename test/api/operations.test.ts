@@ -300,7 +300,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     expect(value(text, 'starmap_tasks_open{status="awaiting_acceptance"}')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'starmap_tasks_open{status="in_retention"}')).toBe(0);
     expect(value(text, 'starmap_escrow_held_fen')).toBe(priceFen);
-    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_projection_lag_seconds']) {
+    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_tasks_unstarted', 'starmap_tasks_oldest_unstarted_seconds', 'starmap_projection_lag_seconds']) {
       expect(value(text, name), name).toBeGreaterThanOrEqual(0);
     }
     expect(text).toContain('process_cpu_seconds_total');
@@ -310,6 +310,13 @@ describe('3 and 4. metrics and logs of a real order', () => {
     const db = postgres.database.db;
     const before = await readBusinessGauges(db);
     await db.update(tasks).set({ nextDeadline: new Date(Date.now() - 3_600_000), attention: ['review_escalated'] }).where(eq(tasks.id, taskId));
+    // an order whose workflow start was never confirmed (the API's start failed and no sweep has run yet)
+    const [row] = await db.update(tasks).set({ workflowStartedAt: null }).where(eq(tasks.id, taskId)).returning({ startedAt: tasks.workflowStartedAt, createdAt: tasks.createdAt });
+    const unstarted = await readBusinessGauges(db);
+    await db.update(tasks).set({ workflowStartedAt: new Date() }).where(eq(tasks.id, taskId));
+    expect(row?.startedAt).toBeNull();
+    expect(unstarted.unstartedTasks).toBe(before.unstartedTasks + 1);
+    expect(unstarted.oldestUnstartedSeconds).toBeGreaterThanOrEqual(Math.floor((Date.now() - row!.createdAt.getTime()) / 1000) - 5);
     await db.insert(notifications).values({ key: `ops-test:${randomUUID()}`, taskId, channel: 'sms', recipientRole: 'client', recipientId: client.id, template: 'test', params: {} });
     const after = await readBusinessGauges(db);
     expect(after.overdueTasks).toBe(before.overdueTasks + 1);
