@@ -40,8 +40,9 @@ export interface WorkerOptions {
    * The sticky cache's size: STARMAP_MAX_CACHED_WORKFLOWS, else 500. The SDK's
    * default follows the heap (2,310 here) while a task idles for weeks between
    * actions: an evicted task replays its history (tens of events) when it wakes
-   * (bench:open with WORKER_NODE_FLAGS: 100,000 open tasks, 500 cached, worker RSS
-   * 488 MB, evicted wake-up p99 88 ms). Its heap must hold it (checkCacheFitsHeap).
+   * (bench:open with WORKER_NODE_FLAGS, session 14: 100,000 open tasks, 500 cached,
+   * worker RSS 386 MB at the end, 433 MB at its peak, evicted wake-up p99 64 ms).
+   * Its heap must hold it (checkCacheFitsHeap).
    * bench/open.ts sets it to show evictions.
    */
   maxCachedWorkflows?: number;
