@@ -116,8 +116,8 @@ async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
  * on virtual time only moves with the wall clock and the next skip of days never
  * returns (a test that polls state with queries while the workflow is busy does
  * this about once in three runs of a file). Here, while the skip is pending and
- * the clock is not jumping although no workflow task or activity is in flight,
- * the leaked lock is released; the server refuses an unlock it does not owe, so
+ * the clock has not jumped for two looks in a row although no workflow task or
+ * activity was in flight at either, the leaked lock is released; the server refuses an unlock it does not owe, so
  * a balanced clock is never unlocked twice.
  */
 export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promise<void> {
@@ -127,13 +127,21 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
     done = true;
   });
   await Promise.race([sleeping, pause(1_000)]);
+  // seconds in a row the clock stood still with nothing in flight: a lock is only taken for leaked after two
+  // (one look can fall between a workflow task's completion and the next one's scheduling, whose lock is owed)
+  let stuck = 0;
   while (!done) {
     const before = await env.currentTimeMs();
     await Promise.race([sleeping, pause(1_000)]);
     if (done) break;
     const now = await env.currentTimeMs();
     const skipping = now - before > 10_000;
-    if (now >= target || skipping || (await workInFlight(env))) continue;
+    if (now >= target || skipping || (await workInFlight(env))) {
+      stuck = 0;
+      continue;
+    }
+    if (++stuck < 2) continue;
+    stuck = 0;
     const released = await env.connection.testService!.unlockTimeSkipping({}).then(
       () => true,
       () => false,
