@@ -29,8 +29,8 @@ import { describeError, firstLine, type Logger } from '../ops/log.js';
  * semi-space the worker took 458–469 MB for 2,000 new tasks once orders came
  * at ~120/s (engine 6: set-up keeps up better, so more garbage per second),
  * 413–419 MB with 4 MB at the same set-up rate and worker CPU per task (5.6–6.6
- * ms against 5.8; bench:open, session 14, alternating). Used by every process that runs worker.ts on its
- * own: package.json `worker`, docker-compose's worker command,
+ * ms against 5.8; bench:open, session 14, alternating). Used by every process
+ * that runs worker.ts on its own: package.json `worker`, docker-compose's worker command,
  * scripts/cluster.ts, scripts/faults.ts, bench:open and the operations test
  * (test/temporal/worker-memory.test.ts finds every such spawn). `npm start`
  * runs the worker inside its own process, beside the API, with Node's defaults.
