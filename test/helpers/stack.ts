@@ -117,8 +117,8 @@ async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
  * returns (a test that polls state with queries while the workflow is busy does
  * this about once in three runs of a file). Here, while the skip is pending and
  * the clock has not jumped for two looks in a row although no workflow task or
- * activity was in flight at either, the leaked lock is released; the server refuses an unlock it does not owe, so
- * a balanced clock is never unlocked twice.
+ * activity was in flight at either, the leaked lock is released; the server
+ * refuses an unlock it does not owe, so a balanced clock is never unlocked twice.
  */
 export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promise<void> {
   const target = (await env.currentTimeMs()) + ms;
