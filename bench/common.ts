@@ -263,9 +263,14 @@ export interface CpuSample {
   temporal: number;
   postgres: number;
 }
-export const cpuNow = (servers: Servers): CpuSample => ({ node: ownCpuMs(), temporal: treeCpuMs(servers.temporalPid), postgres: treeCpuMs(servers.postgresPid) });
-export const cpuSince = (before: CpuSample, servers: Servers): CpuSample => {
-  const now = cpuNow(servers);
+/** `workers`: Starmap worker processes of their own (bench:lifecycle --worker-process), counted as node. */
+export const cpuNow = (servers: Servers, workers: readonly number[] = []): CpuSample => ({
+  node: workers.reduce((sum, pid) => sum + treeCpuMs(pid), ownCpuMs()),
+  temporal: treeCpuMs(servers.temporalPid),
+  postgres: treeCpuMs(servers.postgresPid),
+});
+export const cpuSince = (before: CpuSample, servers: Servers, workers: readonly number[] = []): CpuSample => {
+  const now = cpuNow(servers, workers);
   return { node: now.node - before.node, temporal: now.temporal - before.temporal, postgres: now.postgres - before.postgres };
 };
 
@@ -326,7 +331,16 @@ export interface Starmap {
  */
 export async function startStarmap(
   servers: Servers,
-  options: { clients: number; creators: number; fundFenPerClient: number; maxCachedWorkflows?: number | undefined; separateWorker?: boolean; log: (line: string) => void },
+  options: {
+    clients: number;
+    creators: number;
+    fundFenPerClient: number;
+    maxCachedWorkflows?: number | undefined;
+    separateWorker?: boolean;
+    /** `separateWorker`: V8 flags after production's WORKER_NODE_FLAGS (a repeated flag: V8 takes the last), to try others. */
+    extraWorkerFlags?: readonly string[] | undefined;
+    log: (line: string) => void;
+  },
 ): Promise<Starmap> {
   const started = performance.now();
   const workerDb = connect(servers.databaseUrl);
@@ -348,7 +362,7 @@ export async function startStarmap(
   const bundle = join(servers.dir, 'workflow-bundle.js');
   execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle-workflows.ts'), bundle], { cwd: repoRoot, stdio: 'ignore' });
   if (options.separateWorker) {
-    const child = await startWorkerProcess(servers, bundle, compiledWorker(servers, options.log), options.maxCachedWorkflows, options.log);
+    const child = await startWorkerProcess(servers, bundle, compiledWorker(servers, options.log), options.maxCachedWorkflows, options.extraWorkerFlags ?? [], options.log);
     return { ...(await startApiAndActors(servers, temporal, apiDb, contentPlatform, options)), temporal, workerPid: child.pid, workerMetricsUrl: child.metricsUrl, maxCachedWorkflows: child.maxCached };
   }
   const worker = await createWorker({
@@ -398,12 +412,12 @@ function compiledWorker(servers: Servers, log: (line: string) => void): string {
  * prebuilt bundle and the fakes; ready when its /readyz answers. Its log goes to
  * the temp folder.
  */
-async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, log: (line: string) => void): Promise<{ pid: number; maxCached: number; metricsUrl: string }> {
+async function startWorkerProcess(servers: Servers, bundle: string, workerJs: string, maxCached: number | undefined, extraFlags: readonly string[], log: (line: string) => void): Promise<{ pid: number; maxCached: number; metricsUrl: string }> {
   const { freePort } = await importEmbedded();
   const [health, metrics] = await Promise.all([freePort(), freePort()]);
   const out = openSync(join(servers.dir, 'worker.log'), 'a');
   const cached = maxCached ?? 500;
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, workerJs], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extraFlags, workerJs], {
     cwd: repoRoot,
     stdio: ['ignore', out, out],
     env: {
@@ -436,7 +450,7 @@ async function startWorkerProcess(servers: Servers, bundle: string, workerJs: st
     if (performance.now() - started > 60_000) throw new Error(`the worker process was not ready in 60 s; see ${join(servers.dir, 'worker.log')}`);
     await sleep(250);
   }
-  log(`Starmap worker process (${workerJs}, compiled, pid ${pid}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
+  log(`Starmap worker process (${workerJs}, compiled, pid ${pid}, ${[...WORKER_NODE_FLAGS, ...extraFlags].join(' ')}, prebuilt bundle, maxCachedWorkflows ${cached}) ready in ${((performance.now() - started) / 1000).toFixed(1)} s; its log in ${join(servers.dir, 'worker.log')}`);
   return { pid, maxCached: cached, metricsUrl: `http://127.0.0.1:${metrics}/metrics` };
 }
 

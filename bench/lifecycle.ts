@@ -46,6 +46,7 @@ import proto from '@temporalio/proto';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import { bundlerOptions } from '../temporal/bundle.js';
+import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import { BARE_EVENTS_DDL, createBareActivities } from './bareActivities.js';
 import {
   cpuNow,
@@ -79,12 +80,16 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
+    'worker-process': { type: 'boolean', default: false },
+    'worker-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
   console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap] [--statements]');
   console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
+  console.log('       --worker-process: Starmap\'s worker in a process of its own, as production runs it (WORKER_NODE_FLAGS; its CPU counted as node)');
+  console.log('       --worker-flags "--max-semi-space-size=16": with --worker-process, V8 flags after WORKER_NODE_FLAGS (to compare others)');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
   console.log('       npm run bench:lifecycle -- --smoke   (1 round of 3 s each at 1 and 10 clients: the CI smoke test)');
   process.exit(0);
@@ -106,6 +111,17 @@ const SAMPLES = Math.round(positiveInt('samples', args.samples));
 const MAX_CLIENTS = Math.max(...LEVELS);
 const HEADLINE = LEVELS.includes(10) ? 10 : LEVELS[Math.floor(LEVELS.length / 2)]!;
 const MODE = args.smoke ? 'smoke' : args.quick ? 'quick' : 'full';
+const WORKER_PROCESS = args['worker-process'];
+const EXTRA_WORKER_FLAGS = args['worker-flags']?.split(' ').filter(Boolean) ?? [];
+if (EXTRA_WORKER_FLAGS.length > 0 && !WORKER_PROCESS) {
+  console.error('--worker-flags needs --worker-process');
+  process.exit(2);
+}
+const NODE_IS = WORKER_PROCESS
+  ? `this process (the API, the bare workers) and Starmap's worker process (${[...WORKER_NODE_FLAGS, ...EXTRA_WORKER_FLAGS].join(' ')})`
+  : 'this process: the API and both workers';
+/** Starmap's worker process (--worker-process): its CPU is node's. */
+let workerPids: number[] = [];
 
 const say = (line: string) => console.log(`[lifecycle ${elapsed().padStart(7)}] ${line}`);
 
@@ -188,10 +204,10 @@ interface RoundResult extends LanesResult {
  */
 async function runRound(servers: Servers, driver: Driver, variant: Variant, clients: number, windowMs: number): Promise<RoundResult> {
   const statementsBefore = await pgStatements(servers);
-  const before = cpuNow(servers);
+  const before = cpuNow(servers, workerPids);
   const reply = await driver.ask({ type: 'round', variant, clients, windowMs });
   if (reply.type !== 'round') throw new Error(`the load driver answered ${reply.type}`);
-  const cpu = cpuSince(before, servers);
+  const cpu = cpuSince(before, servers, workerPids);
   const statements = (await pgStatements(servers)) - statementsBefore;
   return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements };
 }
@@ -238,7 +254,7 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
   const bare = results.get('bare') ?? results.get(VARIANTS[0]!)!;
   console.log(`\n=== ${level} concurrent client${level === 1 ? '' : 's'} (${ROUNDS} round${ROUNDS === 1 ? '' : 's'} of ${ROUND_MS / 1000} s per variant, alternating) ===`);
   console.log('tasks/s: steps completed in the rounds\' windows ÷ 8; CPU and SQL statements per task: over every step run, the tails included;');
-  console.log('node: the API and the workers; the load driver (its own process) is shown apart, counted in no variant\'s CPU');
+  console.log(`node: ${NODE_IS}; the load driver (its own process) is shown apart, counted in no variant's CPU`);
   table(
     ['variant', 'lifecycles', 'tasks/s', 'vs bare', 'lifecycle p50 ms', 'p99 ms', 'CPU ms/task: node', 'Temporal', 'Postgres', 'all', '(driver)', 'SQL statements/task', 'failed'],
     VARIANTS.map((v) => {
@@ -360,8 +376,9 @@ async function main(): Promise<string | undefined> {
   onCleanup("the bare worker's connection", () => bareNative.close());
   const [bareBundle, starmap] = await Promise.all([
     bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)), ...bundlerOptions, logger: quietLogger }),
-    startStarmap(servers, { clients: MAX_CLIENTS, creators: MAX_CLIENTS, fundFenPerClient: 100_000_000, log: say }),
+    startStarmap(servers, { clients: MAX_CLIENTS, creators: MAX_CLIENTS, fundFenPerClient: 100_000_000, separateWorker: WORKER_PROCESS, extraWorkerFlags: EXTRA_WORKER_FLAGS, log: say }),
   ]);
+  if (starmap.workerPid !== undefined) workerPids = [starmap.workerPid];
   const bareWorker = await Worker.create({ connection: bareNative, namespace: 'default', taskQueue: BARE_QUEUE, workflowBundle: bareBundle, activities: createBareActivities(bareSql) });
   const bareRunning = bareWorker.run();
   onCleanup('the bare worker', async () => {
@@ -430,7 +447,7 @@ async function main(): Promise<string | undefined> {
   if (VARIANTS.length === ALL_VARIANTS.length) printTargets(byLevel, events.get('Starmap')!.mean);
 
   console.log(
-    `\nnotes: one machine for everything (${cpus().length} cores); node = this process: the API and both workers (the load driver runs in a process of its own, not counted); ` +
+    `\nnotes: one machine for everything (${cpus().length} cores); node = ${NODE_IS} (the load driver runs in a process of its own, not counted); ` +
       `Starmap's clients were funded through top-ups; price ${PRICE_FEN / 100} yuan per task.`,
   );
   for (const v of VARIANTS) {
