@@ -252,6 +252,35 @@ export function treeCpuMs(rootPid: number): number {
   return (ticks * 1000) / ticksPerSecond();
 }
 
+/**
+ * CPU milliseconds of each thread of these processes, by `pid/tid name` (Linux names a thread after its
+ * creator: Node's own threads — the main one, V8's platform workers for GC and compilation, a Worker such as
+ * the SDK's workflow thread — are all `node`; the Temporal SDK's Rust core runs on `tokio-runtime-w`).
+ * The main thread is named `main`. `bench:lifecycle --threads` prints a round's difference.
+ */
+export function threadCpuMs(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(`${pid}/${tid} ${name}`, ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond());
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
 /** This process's CPU milliseconds (user + system). */
 export function ownCpuMs(): number {
   const { user, system } = process.cpuUsage();

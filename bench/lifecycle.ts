@@ -51,6 +51,7 @@ import { BARE_EVENTS_DDL, createBareActivities } from './bareActivities.js';
 import {
   cpuNow,
   cpuSince,
+  threadCpuMs,
   pgStatements,
   elapsed,
   fmt,
@@ -81,6 +82,7 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     statements: { type: 'boolean', default: false },
     'worker-process': { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
     'worker-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -88,6 +90,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap] [--statements]');
   console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
+  console.log('       --threads: after each round, the CPU of each thread of the node process(es) per lifecycle (main, workflow, V8\'s, the Rust core\'s)');
   console.log('       --worker-process: Starmap\'s worker in a process of its own, as production runs it (WORKER_NODE_FLAGS; its CPU counted as node)');
   console.log('       --worker-flags "--max-semi-space-size=16": with --worker-process, V8 flags after WORKER_NODE_FLAGS (to compare others)');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
@@ -194,6 +197,8 @@ interface RoundResult extends LanesResult {
   driverCpu: number;
   /** PostgreSQL statements run during the round (pg_stat_statements), by every process. */
   statements: number;
+  /** `--threads`: CPU ms of each node thread during the round. */
+  threads?: Map<string, number>;
 }
 
 /**
@@ -204,12 +209,15 @@ interface RoundResult extends LanesResult {
  */
 async function runRound(servers: Servers, driver: Driver, variant: Variant, clients: number, windowMs: number): Promise<RoundResult> {
   const statementsBefore = await pgStatements(servers);
+  const nodePids = [process.pid, ...workerPids];
+  const threadsBefore = args.threads ? threadCpuMs(nodePids) : undefined;
   const before = cpuNow(servers, workerPids);
   const reply = await driver.ask({ type: 'round', variant, clients, windowMs });
   if (reply.type !== 'round') throw new Error(`the load driver answered ${reply.type}`);
   const cpu = cpuSince(before, servers, workerPids);
+  const threads = threadsBefore && new Map([...threadCpuMs(nodePids)].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)]));
   const statements = (await pgStatements(servers)) - statementsBefore;
-  return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements };
+  return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements, ...(threads ? { threads } : {}) };
 }
 
 /** The rounds of one variant at one level, merged. */
@@ -417,6 +425,10 @@ async function main(): Promise<string | undefined> {
             `(${fmt(result.tasks)} lifecycles, ${(result.wallMs / 1000).toFixed(1)} s with the last ones' tail); accept p50 ${ms1(percentile(result.steps.accept, 50))} ms; CPU ${ms1(perTask(cpuTotal(result.cpu), result))} ms/task` +
             (result.failures.length ? `; ${result.failures.length} FAILED` : ''),
         );
+        if (result.threads) {
+          const busy = [...result.threads].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+          say(`  node's threads, CPU ms per lifecycle: ${busy.map(([name, ms]) => `${name} ${ms1(perTask(ms, result))}`).join(', ')}`);
+        }
         await sleep(300); // let the last lifecycles' effects (settlement, notifications) land before the next round
       }
     }
