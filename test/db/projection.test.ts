@@ -8,11 +8,11 @@
  */
 import { asc, eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
-import { projectTask, taskById } from '../../db/tasks.js';
+import { projectTask, taskById, taskColumns } from '../../db/tasks.js';
 import { notifications, taskEvents } from '../../db/schema/index.js';
 import { notificationsInsert, type QueuedMessage } from '../../activities/outbox.js';
-import { decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
-import { CREATOR, order } from '../helpers/tasks.js';
+import { DAY, SYSTEM, decide, evolve, initialState, orderedEvent, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/index.js';
+import { CLIENT, CREATOR, OPERATOR, order } from '../helpers/tasks.js';
 import { usePostgres } from '../helpers/harness.js';
 
 const { db } = usePostgres();
@@ -91,4 +91,51 @@ it("R-ACCEPT-NOTIFY: an event's messages go into the outbox in the projection's 
   await expect(projectTask(db(), accepted!.state, [bad], [notificationsInsert(db(), [sms(2)])])).rejects.toThrow();
   expect(await taskById(db(), taskId)).toMatchObject({ version: 1 });
   expect((await queued()).map((n) => n.key)).toEqual([`${taskId}:1`]);
+});
+
+it('every column the projection writes is what taskColumns derives from the state (reviews, escalation, complaint, publication, a closed task)', async () => {
+  const state = initialState(order({ scriptRequired: false, orderedAt: new Date(T0).toISOString() }), T0);
+  const states: Array<{ state: TaskState; events: TaskEvent[] }> = [];
+  let at = T0;
+  const step = (draft: ReturnType<typeof decide>) => {
+    const event = evolve(state, draft, at);
+    states.push({ state: structuredClone(state), events: [event] });
+  };
+  const act = (command: TaskCommand, after = 60_000) => {
+    at += after;
+    step(decide(state, command, at));
+  };
+  step(orderedEvent(state));
+  act({ type: 'accept', actor: CREATOR });
+  act({ type: 'submit', stage: 'content', body: 'video v1', actor: CREATOR });
+  act({ type: 'review', stage: 'content', decision: 'reject', reason: 'logo too small', actor: OPERATOR });
+  act({ type: 'submit', stage: 'content', body: 'video v2', actor: CREATOR });
+  act({ type: 'timer', timer: 'escalate_review', actor: SYSTEM }, 3 * DAY); // attention: review_escalated, escalated_at
+  act({ type: 'review', stage: 'content', decision: 'pass', actor: OPERATOR });
+  act({ type: 'confirm', stage: 'content', decision: 'confirm', actor: CLIENT });
+  act({ type: 'publish', platformItemId: 'dy-item-1', actor: CREATOR });
+  act({ type: 'platform', eventId: 'p-1', kind: 'published', itemId: 'dy-item-1', occurredAt: new Date(at + 30_000).toISOString(), actor: { role: 'platform', id: 'content-platform' } });
+  act({ type: 'file_complaint', reason: 'the brand name is misspelt', actor: CLIENT });
+  act({ type: 'resolve_complaint', outcome: 'dismissed', note: 'spelt as the brief says', actor: OPERATOR });
+  act({ type: 'accept_delivery', actor: CLIENT });
+  act({ type: 'timer', timer: 'end_retention', actor: SYSTEM }, Date.parse(state.retention.endsAt!) - at + 1_000); // closed_at, close_reason
+  const taskId = state.taskId;
+  for (const { state: s, events } of states) {
+    await projectTask(db(), s, events);
+    const row = (await taskById(db(), taskId))!;
+    const expected = taskColumns(s);
+    for (const [key, value] of Object.entries(expected)) {
+      const actual = (row as Record<string, unknown>)[key];
+      const seen = actual instanceof Date ? actual.toISOString() : actual;
+      const want = value instanceof Date ? value.toISOString() : value;
+      expect(seen, `${key} after ${events[0]!.type} (version ${s.version})`).toEqual(want);
+    }
+  }
+  // the path went through the columns that are null on a plain task
+  const written = states.map(({ state: s }) => taskColumns(s));
+  for (const key of ['escalatedAt', 'currentRevision', 'submittedAt', 'complaintReason', 'publishedAt', 'deliveryAcceptedAt', 'closedAt'] as const) {
+    expect(written.some((c) => c[key] !== null), key).toBe(true);
+  }
+  expect(written.some((c) => c.attention.length > 0)).toBe(true);
+  expect((await eventsOfTask(taskId)).map((e) => e.seq)).toEqual(states.map((s) => s.events[0]!.seq));
 });
