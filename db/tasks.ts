@@ -225,7 +225,7 @@ const tasksColumnName = (() => {
     return column.name;
   };
 })();
-const upsertTexts = new Map<string, { head: string; tail: string }>();
+const upsertTexts = new Map<string, { head: string; tail: string; names: string[] }>();
 
 /** The row's upsert: never backwards (a lower or equal version changes nothing). */
 function taskUpsert(task: TaskState): SQL {
@@ -236,41 +236,48 @@ function taskUpsert(task: TaskState): SQL {
   const shape = keys.join(',');
   let text = upsertTexts.get(shape);
   if (!text) {
-    const inserted = keys.map((k) => quoted(tasksColumnName(k))).join(', ');
+    const names = keys.map(tasksColumnName);
+    const [started, version] = [quoted(tasks.workflowStartedAt.name), quoted(tasks.version.name)];
+    const inserted = names.map(quoted).join(', ');
     // the order's own columns (ordered_at, accept_deadline, price, key) are the order's: never rewritten;
     // a projection is the workflow running (the orphan sweep's mark, if the API's was lost)
     const updated = Object.keys(columns).map((k) => `${quoted(tasksColumnName(k))} = excluded.${quoted(tasksColumnName(k))}`);
     text = {
-      head: `insert into "tasks" (${inserted}, "workflow_started_at") select ${inserted}, now() from jsonb_populate_record(null::"tasks", `,
+      head: `insert into "tasks" (${inserted}, ${started}) select ${inserted}, now() from jsonb_populate_record(null::"tasks", `,
       tail:
-        `::jsonb) on conflict ("id") do update set ${updated.join(', ')}, "updated_at" = now(), ` +
-        `"workflow_started_at" = coalesce("tasks"."workflow_started_at", now()) where "tasks"."version" < excluded."version"`,
+        `::jsonb) on conflict (${quoted(tasks.id.name)}) do update set ${updated.join(', ')}, ${quoted(tasks.updatedAt.name)} = now(), ` +
+        `${started} = coalesce("tasks".${started}, now()) where "tasks".${version} < excluded.${version}`,
+      names,
     };
     upsertTexts.set(shape, text);
   }
   const json: Record<string, unknown> = {};
-  for (const key of keys) json[tasksColumnName(key)] = row[key];
+  keys.forEach((key, i) => (json[text.names[i]!] = row[key]));
   return sql`${sql.raw(text.head)}${JSON.stringify(json)}${sql.raw(text.tail)}`;
 }
 
+/** The events' columns (the schema's names) and their values; `id` and `recorded_at` take their defaults. */
+const EVENT_VALUES: Array<[{ name: string }, (task: TaskState, e: TaskEvent) => unknown]> = [
+  [taskEvents.taskId, (task) => task.taskId],
+  [taskEvents.seq, (_, e) => e.seq],
+  [taskEvents.type, (_, e) => e.type],
+  [taskEvents.actorRole, (_, e) => e.actor.role],
+  [taskEvents.actorId, (_, e) => e.actor.id],
+  [taskEvents.reason, (_, e) => e.reason ?? null],
+  [taskEvents.payload, (_, e) => e.payload],
+  [taskEvents.occurredAt, (_, e) => new Date(e.at).toISOString()],
+];
+const EVENTS_INSERT = (() => {
+  const names = EVENT_VALUES.map(([column]) => quoted(column.name)).join(', ');
+  return {
+    head: `insert into "task_events" (${names}) select ${names} from jsonb_populate_recordset(null::"task_events", `,
+    tail: `::jsonb) on conflict (${quoted(taskEvents.taskId.name)}, ${quoted(taskEvents.seq.name)}) do nothing`,
+  };
+})();
+
 /** The events' insert, once each (task id, seq). */
-const EVENTS_INSERT = {
-  head:
-    'insert into "task_events" ("task_id", "seq", "type", "actor_role", "actor_id", "reason", "payload", "occurred_at") ' +
-    'select "task_id", "seq", "type", "actor_role", "actor_id", "reason", "payload", "occurred_at" from jsonb_populate_recordset(null::"task_events", ',
-  tail: '::jsonb) on conflict ("task_id", "seq") do nothing',
-};
 function eventsInsert(task: TaskState, events: TaskEvent[]): SQL {
-  const rows = events.map((e) => ({
-    task_id: task.taskId,
-    seq: e.seq,
-    type: e.type,
-    actor_role: e.actor.role,
-    actor_id: e.actor.id,
-    reason: e.reason ?? null,
-    payload: e.payload,
-    occurred_at: new Date(e.at).toISOString(),
-  }));
+  const rows = events.map((e) => Object.fromEntries(EVENT_VALUES.map(([column, value]) => [column.name, value(task, e)])));
   return sql`${sql.raw(EVENTS_INSERT.head)}${JSON.stringify(rows)}${sql.raw(EVENTS_INSERT.tail)}`;
 }
 
