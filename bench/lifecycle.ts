@@ -92,7 +92,7 @@ if (args.help) {
   console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
   console.log('       --threads: after each round, the CPU of each thread of the node process(es) per lifecycle (main, workflow, V8\'s, the Rust core\'s)');
   console.log('       --worker-process: Starmap\'s worker in a process of its own, as production runs it (WORKER_NODE_FLAGS; its CPU counted as node)');
-  console.log('       --worker-flags "--max-semi-space-size=16": with --worker-process, V8 flags after WORKER_NODE_FLAGS (to compare others)');
+  console.log('       --worker-flags=--max-semi-space-size=16: with --worker-process, V8 flags after WORKER_NODE_FLAGS (space-separated, to compare others)');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
   console.log('       npm run bench:lifecycle -- --smoke   (1 round of 3 s each at 1 and 10 clients: the CI smoke test)');
   process.exit(0);
