@@ -120,6 +120,10 @@ async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
  * activity was in flight at either, the leaked lock is released; the server
  * refuses an unlock it does not owe, so a balanced clock is never unlocked twice.
  */
+/** Leaked time locks this process released (skipTime): a test can tell whether the test server's clock was moved by hand. */
+let leakedLockReleases = 0;
+export const leakedTimeLocksReleased = (): number => leakedLockReleases;
+
 export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promise<void> {
   const target = (await env.currentTimeMs()) + ms;
   let done = false;
@@ -146,6 +150,7 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
       () => true,
       () => false,
     );
+    if (released) leakedLockReleases++;
     if (released) console.warn(`[test server] released a leaked time lock at ${new Date(now).toISOString()} (skip of ${ms} ms was stuck)`);
   }
   await sleeping;

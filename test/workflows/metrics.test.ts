@@ -18,6 +18,7 @@ import { taskWorkflowStart } from '../../temporal/tasks.js';
 import { metricsWorkflow, type MetricsInput } from '../../workflows/metrics.js';
 import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { useWorkflowStack } from '../helpers/harness.js';
+import { leakedTimeLocksReleased } from '../helpers/stack.js';
 import { act, order, settle, toPublished, waitFor, type TaskHandle } from '../helpers/tasks.js';
 
 const { stack, db, sleep, withTask, withStarted } = useWorkflowStack({ metrics: true });
@@ -189,26 +190,45 @@ it(`R-RATE (engine ${ENGINE}): a platform down through the end of retention neve
     }
   }));
 
+/**
+ * The Java test server now and then leaks a time lock while a long skip runs (seen about once in eight CI
+ * runs, with a keepalive GOAWAY on the client's connection while its clock stood still); skipTime then
+ * releases it by hand, and workflow tasks may time out in the time skipped meanwhile. A scenario that fails
+ * after such a release runs once more with a new task; one that fails without one fails the test.
+ */
+async function onceMoreIfTheClockWasMovedByHand(scenario: (attempt: number) => Promise<void>): Promise<void> {
+  const released = leakedTimeLocksReleased();
+  try {
+    await scenario(1);
+  } catch (err) {
+    if (leakedTimeLocksReleased() === released) throw err;
+    console.warn(`[test server] the scenario failed after a leaked time lock was released (${String(err).split('\n')[0]}); once more with a new task`);
+    await scenario(2);
+  }
+}
+
 it(`R-RATE (engine ${ENGINE}): a task that continues as new during retention carries its readings: none repeated, none skipped`, () =>
-  withTask(
-    { scriptRequired: false, retentionDays: 10 },
-    async (h) => {
-      await toPublished(h, 'item-m6');
-      await act(h).acceptDelivery();
-      // one skip: the runs hand over while time is skipped (a day at a time meant ten settles, each
-      // polling the task with queries while it may be busy: what leaks the test server's time lock)
-      await sleep(10 * DAY + HOUR);
-      await waitFor(h, (t) => t.status === 'completed');
-      await stack().resultOf(h.workflowId);
-      const runs = await allRuns(h);
-      expect(runs.length).toBeGreaterThan(2);
-      // the rule first (every reading stored once), then how it was done (one marker per reading, over several runs)
-      expect((await readings(h.workflowId)).map((r) => r.eventId)).toEqual(Array.from({ length: 32 }, (_, n) => `reading:${n}`));
-      const perRun = runs.map((events) => events.filter((e) => markerActivity(e) === 'collectMetrics').length);
-      expect(perRun.reduce((a, b) => a + b, 0), `collectMetrics markers per run: ${perRun.join(', ')}`).toBe(32);
-      expect(perRun.filter((n) => n > 0).length).toBeGreaterThan(1);
-    },
-    { eventsPerRun: 60 },
+  onceMoreIfTheClockWasMovedByHand((attempt) =>
+    withTask(
+      { scriptRequired: false, retentionDays: 10 },
+      async (h) => {
+        await toPublished(h, `item-m6-${attempt}`);
+        await act(h).acceptDelivery();
+        // one skip: the runs hand over while time is skipped (a day at a time meant ten settles, each
+        // polling the task with queries while it may be busy: what leaks the test server's time lock)
+        await sleep(10 * DAY + HOUR);
+        await waitFor(h, (t) => t.status === 'completed');
+        await stack().resultOf(h.workflowId);
+        const runs = await allRuns(h);
+        expect(runs.length).toBeGreaterThan(2);
+        // the rule first (every reading stored once), then how it was done (one marker per reading, over several runs)
+        expect((await readings(h.workflowId)).map((r) => r.eventId)).toEqual(Array.from({ length: 32 }, (_, n) => `reading:${n}`));
+        const perRun = runs.map((events) => events.filter((e) => markerActivity(e) === 'collectMetrics').length);
+        expect(perRun.reduce((a, b) => a + b, 0), `collectMetrics markers per run: ${perRun.join(', ')}`).toBe(32);
+        expect(perRun.filter((n) => n > 0).length).toBeGreaterThan(1);
+      },
+      { eventsPerRun: 60 },
+    ),
   ));
 
 /** A task started with engine 4 (before the task took its own readings), as the API started it then. */
