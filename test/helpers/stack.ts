@@ -106,6 +106,10 @@ async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
   return false;
 }
 
+/** Leaked time locks this process released (skipTime): a test can tell whether the test server's clock was moved by hand. */
+let leakedLockReleases = 0;
+export const leakedTimeLocksReleased = (): number => leakedLockReleases;
+
 /**
  * `env.sleep(ms)`, made safe against a leaked lock of the test server's clock.
  *
@@ -120,10 +124,6 @@ async function workInFlight(env: TestWorkflowEnvironment): Promise<boolean> {
  * activity was in flight at either, the leaked lock is released; the server
  * refuses an unlock it does not owe, so a balanced clock is never unlocked twice.
  */
-/** Leaked time locks this process released (skipTime): a test can tell whether the test server's clock was moved by hand. */
-let leakedLockReleases = 0;
-export const leakedTimeLocksReleased = (): number => leakedLockReleases;
-
 export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promise<void> {
   const target = (await env.currentTimeMs()) + ms;
   let done = false;
@@ -150,8 +150,10 @@ export async function skipTime(env: TestWorkflowEnvironment, ms: number): Promis
       () => true,
       () => false,
     );
-    if (released) leakedLockReleases++;
-    if (released) console.warn(`[test server] released a leaked time lock at ${new Date(now).toISOString()} (skip of ${ms} ms was stuck)`);
+    if (released) {
+      leakedLockReleases++;
+      console.warn(`[test server] released a leaked time lock at ${new Date(now).toISOString()} (skip of ${ms} ms was stuck)`);
+    }
   }
   await sleeping;
 }
