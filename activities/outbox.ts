@@ -17,7 +17,7 @@
 import { and, asc, eq, inArray, isNull, lt, lte, notExists, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Notifier, OutboundMessage } from '../adapters/notifier.js';
-import type { Db, Tx } from '../db/client.js';
+import { perExecution, type Db, type Tx } from '../db/client.js';
 import { notifications, type NotificationRow } from '../db/schema/index.js';
 import type { Effect } from '../domain/index.js';
 
@@ -190,7 +190,8 @@ export class OutboxDispatcher {
       .orderBy(asc(notifications.nextAttemptAt))
       .limit(this.batch)
       .for('update', { skipLocked: true });
-    const claimed = await db
+    // planned for its values (perExecution): how many rows it takes decides between the due index and a sort
+    const claimed = await perExecution(db)
       .update(notifications)
       .set({
         attempts: sql`${notifications.attempts} + 1`,

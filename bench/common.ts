@@ -197,7 +197,7 @@ export async function startServers(name: string, log: (line: string) => void): P
   const startDatabase = async () => {
     const started = performance.now();
     // pg_stat_statements: the statements each variant sends per lifecycle (pgStatements), BEGIN and COMMIT included
-    const pg: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: pgPort, persistent: false, log: () => {}, settings: { shared_preload_libraries: 'pg_stat_statements' } });
+    const pg: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: pgPort, persistent: false, log: () => {}, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } });
     groups.add(pg.pid);
     onCleanup('PostgreSQL', async () => {
       await pg.stop(5_000);

@@ -22,7 +22,9 @@ import {
 export const ACTIONS = ['order', 'accept', 'content', 'review', 'confirm', 'publish', 'platform', 'acceptance'] as const;
 export type Action = (typeof ACTIONS)[number];
 export const ALL_VARIANTS = ['bare', 'bare+LA', 'Starmap'] as const;
-export type Variant = (typeof ALL_VARIANTS)[number];
+/** Run only when named in `--variants`: bare+LA with Starmap's search-attribute upsert at each change (what R-STAGE-DEADLINE's upserts cost). */
+export const EXTRA_VARIANTS = ['bare+LA+SA'] as const;
+export type Variant = (typeof ALL_VARIANTS)[number] | (typeof EXTRA_VARIANTS)[number];
 export const BARE_QUEUE = 'bench-bare';
 /** How often a lifecycle looks whether the platform's callback has reached the task (the same for every variant). */
 const POLL_MS = 20;
@@ -52,13 +54,13 @@ async function timed<T>(steps: Steps, action: Action, fn: () => Promise<T>): Pro
 }
 
 /** The bare variants' lifecycle through the Temporal client (also bench:client's load). */
-export function bareLifecycle(temporal: Client, localActivity: boolean, run: string): Lifecycle {
+export function bareLifecycle(temporal: Client, localActivity: boolean, run: string, searchAttributes = false): Lifecycle {
   return async (lane, n, steps, onId) => {
-    const taskId = `bare${localActivity ? '-la' : ''}-${run}-${lane}-${n}`;
+    const taskId = `bare${localActivity ? '-la' : ''}${searchAttributes ? '-sa' : ''}-${run}-${lane}-${n}`;
     const creator = { actor: { role: 'creator', id: `creator-${lane}` } };
     const client = { actor: { role: 'client', id: `client-${lane}` } };
     const operator = { actor: { role: 'operator', id: 'operator' } };
-    const handle = await timed(steps, 'order', () => temporal.workflow.start(bareTaskWorkflow, { taskQueue: BARE_QUEUE, workflowId: taskId, args: [{ taskId, localActivity }] }));
+    const handle = await timed(steps, 'order', () => temporal.workflow.start(bareTaskWorkflow, { taskQueue: BARE_QUEUE, workflowId: taskId, args: [{ taskId, localActivity, searchAttributes }] }));
     onId(taskId);
     await timed(steps, 'accept', () => handle.executeUpdate(bareAcceptUpdate, { args: [creator] }));
     await timed(steps, 'content', () => handle.executeUpdate(bareSubmitContentUpdate, { args: [{ ...creator, body: `media://video/${taskId}` }] }));
@@ -104,6 +106,7 @@ function starmapLifecycle(starmap: StarmapParties, run: string): Lifecycle {
 export const lifecyclesOf = (temporal: Client, starmap: StarmapParties, run: string): Record<Variant, Lifecycle> => ({
   bare: bareLifecycle(temporal, false, run),
   'bare+LA': bareLifecycle(temporal, true, run),
+  'bare+LA+SA': bareLifecycle(temporal, true, run, true),
   Starmap: starmapLifecycle(starmap, run),
 });
 

@@ -66,7 +66,7 @@ import {
   type CpuSample,
   type Servers,
 } from './common.js';
-import { ACTIONS, ALL_VARIANTS, BARE_QUEUE, type Action, type DriverReply, type DriverRequest, type LanesResult, type Variant } from './lanes.js';
+import { ACTIONS, ALL_VARIANTS, BARE_QUEUE, EXTRA_VARIANTS, type Action, type DriverReply, type DriverRequest, type LanesResult, type Variant } from './lanes.js';
 
 // ---------------------------------------------------------------- options
 
@@ -88,7 +88,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap] [--statements]');
+  console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap,bare+LA+SA] [--statements]');
   console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
   console.log('       --threads: after each round, the CPU of each thread of the node process(es) per lifecycle (main, workflow, V8\'s, the Rust core\'s)');
   console.log('       --worker-process: Starmap\'s worker in a process of its own, as production runs it (WORKER_NODE_FLAGS; its CPU counted as node)');
@@ -143,14 +143,16 @@ const ACTION_NOTES: Record<Action, string> = {
 /** `--variants Starmap` runs only some (to profile one, e.g. with `node --cpu-prof`); the ratios need bare. */
 const VARIANTS: readonly Variant[] = args.variants
   ? args.variants.split(',').map((v) => {
-      const found = ALL_VARIANTS.find((known) => known.toLowerCase() === v.trim().toLowerCase());
+      const found = [...ALL_VARIANTS, ...EXTRA_VARIANTS].find((known) => known.toLowerCase() === v.trim().toLowerCase());
       if (!found) {
-        console.error(`--variants: unknown variant ${v} (known: ${ALL_VARIANTS.join(', ')})`);
+        console.error(`--variants: unknown variant ${v} (known: ${[...ALL_VARIANTS, ...EXTRA_VARIANTS].join(', ')})`);
         process.exit(2);
       }
       return found;
     })
   : ALL_VARIANTS;
+/** The ratios and the targets need the three standard variants. */
+const hasAll = ALL_VARIANTS.every((v) => VARIANTS.includes(v));
 
 // ---------------------------------------------------------------- the driver
 
@@ -293,8 +295,8 @@ function printLevel(level: number, results: Map<Variant, RoundResult>): void {
     return `${ms1(p50)} / ${ms1(p99)} (${ratio(p50, percentile(bare.steps[a], 50))} / ${ratio(p99, percentile(bare.steps[a], 99))})`;
   };
   table(
-    ['action (ms: p50 / p99, ratio to bare)', 'bare', 'bare+LA', 'Starmap'],
-    ACTIONS.map((a) => [`${a}: ${ACTION_NOTES[a]}`, cell('bare', a), cell('bare+LA', a), cell('Starmap', a)]),
+    ['action (ms: p50 / p99, ratio to bare)', ...VARIANTS],
+    ACTIONS.map((a) => [`${a}: ${ACTION_NOTES[a]}`, ...VARIANTS.map((v) => cell(v, a))]),
   );
   for (const v of VARIANTS) {
     const failures = results.get(v)!.failures;
@@ -357,13 +359,23 @@ async function historyEvents(
   return { mean: average(lengths), n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), after: average(afters), kinds, longest: sequence };
 }
 
-/** `--statements`: what PostgreSQL ran most since it started (warm-ups included), per lifecycle of every variant run. */
+/**
+ * `--statements`: what PostgreSQL ran most since it started (warm-ups included), per lifecycle of every variant
+ * run: calls, and the milliseconds PostgreSQL spent planning and executing them (pg_stat_statements with
+ * track_planning, bench/common.ts).
+ */
 async function printStatements(servers: Servers, lifecycles: number): Promise<void> {
-  const rows = await servers.database.sql<{ calls: string; query: string }[]>`
-    select s.calls::text as calls, regexp_replace(s.query, '[[:space:]]+', ' ', 'g') as query from pg_stat_statements s
-    where s.query not like '%pg_stat_statements%' order by s.calls desc limit 25`;
-  console.log(`\nSQL statements PostgreSQL ran most, per lifecycle (${lifecycles} lifecycles and the warm-ups):`);
-  for (const row of rows) console.log(`  ${(Number(row.calls) / lifecycles).toFixed(2).padStart(6)}  ${row.query.slice(0, 150)}`);
+  const rows = await servers.database.sql<{ calls: string; plans: string; planMs: string; execMs: string; query: string }[]>`
+    select s.calls::text as calls, s.plans::text as plans, s.total_plan_time::text as "planMs", s.total_exec_time::text as "execMs",
+      regexp_replace(s.query, '[[:space:]]+', ' ', 'g') as query
+    from pg_stat_statements s where s.query not like '%pg_stat_statements%' order by s.calls desc limit 25`;
+  const per = (v: string) => (Number(v) / lifecycles).toFixed(2).padStart(6);
+  console.log(`\nSQL statements PostgreSQL ran most, per lifecycle (${lifecycles} lifecycles and the warm-ups): calls, plans, planning ms, execution ms`);
+  for (const row of rows) console.log(`  ${per(row.calls)} ${per(row.plans)} ${per(row.planMs)} ${per(row.execMs)}  ${row.query.slice(0, 130)}`);
+  const [all] = await servers.database.sql<{ planMs: string; execMs: string }[]>`
+    select coalesce(sum(total_plan_time), 0)::text as "planMs", coalesce(sum(total_exec_time), 0)::text as "execMs"
+    from pg_stat_statements where query not like '%pg_stat_statements%'`;
+  console.log(`  all statements: planning ${per(all!.planMs).trim()} ms, execution ${per(all!.execMs).trim()} ms per lifecycle`);
 }
 
 // ---------------------------------------------------------------- main
@@ -421,7 +433,7 @@ async function main(): Promise<string | undefined> {
         rounds.get(v)!.push(result);
         done++;
         say(
-          `[${done}/${total}] ${level} client(s), round ${r + 1}/${ROUNDS}, ${v.padEnd(7)}: ${rate(result).toFixed(2)} tasks/s ` +
+          `[${done}/${total}] ${level} client(s), round ${r + 1}/${ROUNDS}, ${v.padEnd(10)}: ${rate(result).toFixed(2)} tasks/s ` +
             `(${fmt(result.tasks)} lifecycles, ${(result.wallMs / 1000).toFixed(1)} s with the last ones' tail); accept p50 ${ms1(percentile(result.steps.accept, 50))} ms; CPU ${ms1(perTask(cpuTotal(result.cpu), result))} ms/task` +
             (result.failures.length ? `; ${result.failures.length} FAILED` : ''),
         );
@@ -452,11 +464,11 @@ async function main(): Promise<string | undefined> {
   for (const v of VARIANTS) {
     const e = events.get(v)!;
     const after = e.after > 0 ? ` (+${ms1(e.after)} after the lifecycle)` : '';
-    console.log(`  ${v.padEnd(7)} ${ms1(e.mean)} events${after} (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`  ${v.padEnd(10)} ${ms1(e.mean)} events${after} (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`          the longest (S/T/C: workflow task scheduled/started/completed): ${e.longest}`);
   }
 
-  if (VARIANTS.length === ALL_VARIANTS.length) printTargets(byLevel, events.get('Starmap')!.mean);
+  if (hasAll) printTargets(byLevel, events.get('Starmap')!.mean);
 
   console.log(
     `\nnotes: one machine for everything (${cpus().length} cores); node = ${NODE_IS} (the load driver runs in a process of its own, not counted); ` +
@@ -467,7 +479,7 @@ async function main(): Promise<string | undefined> {
     if (all.every((r) => r.tasks === 0)) throw new Error(`${v}: no lifecycle completed (${all.flatMap((r) => r.failures).slice(0, 3).join(' | ')})`);
   }
   const head = byLevel.get(HEADLINE)!;
-  if (VARIANTS.length < ALL_VARIANTS.length) return `lifecycle: ran ${VARIANTS.join(', ')} only (no ratios)`;
+  if (!hasAll) return `lifecycle: ran ${VARIANTS.join(', ')} only (no ratios)`;
   const [bare, bareLA, star] = [head.get('bare')!, head.get('bare+LA')!, head.get('Starmap')!];
   const p99 = percentile(star.steps.accept, 99) / percentile(bare.steps.accept, 99);
   const cpu = perTask(cpuTotal(star.cpu), star);

@@ -6,7 +6,7 @@
  * an upheld appeal restores the points in the transaction that records it.
  */
 import { and, asc, desc, eq, inArray, lt, lte, type SQL } from 'drizzle-orm';
-import type { Db, Tx } from './client.js';
+import { perExecution, type Db, type Tx } from './client.js';
 import { applyCreditChange } from './credit.js';
 import { loadCalendar } from './calendar.js';
 import { appeals, creditEvents } from './schema/index.js';
@@ -143,7 +143,7 @@ export async function appealsOf(
   if (filter.creatorId) where.push(eq(appeals.creatorId, filter.creatorId));
   if (filter.status) where.push(eq(appeals.status, filter.status));
   if (filter.beforeId) where.push(lt(appeals.id, filter.beforeId));
-  const rows = await db
+  const rows = await perExecution(db)
     .select()
     .from(appeals)
     .where(and(...where))
@@ -159,7 +159,7 @@ export async function appealsOf(
 export async function openAppealsByDue(db: Db, options: { now: Date; dueWithinMs?: number | undefined; limit: number }): Promise<AppealRow[]> {
   const where: SQL[] = [inArray(appeals.status, ['open', 'escalated'])];
   if (options.dueWithinMs !== undefined) where.push(lte(appeals.dueAt, new Date(options.now.getTime() + options.dueWithinMs)));
-  return db
+  return perExecution(db)
     .select()
     .from(appeals)
     .where(and(...where))

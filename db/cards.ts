@@ -7,7 +7,7 @@
  */
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { observationEnd, validateCard, type CardColor } from '../domain/index.js';
-import type { Db } from './client.js';
+import { perExecution, type Db } from './client.js';
 import { applyCreditChange, lockCreator, restartObservations } from './credit.js';
 import { creatorCards, creditEvents } from './schema/index.js';
 
@@ -153,7 +153,7 @@ export async function creditHistoryOf(
   creatorId: string,
   page: { limit: number; cursor?: number | undefined },
 ): Promise<{ items: CreditHistoryItem[]; nextCursor: number | null }> {
-  const rows = await db
+  const rows = await perExecution(db)
     .select()
     .from(creditEvents)
     .where(and(eq(creditEvents.creatorId, creatorId), page.cursor !== undefined ? lt(creditEvents.id, page.cursor) : undefined))

@@ -50,9 +50,14 @@ export const MAX_PREPARED_PARAMETERS = 100;
  * (Parse + Describe, wait for the parameter types, then Bind + Execute) and
  * parses it again each time. Prepared, a statement is parsed once per
  * connection and then costs one round trip (measured here: 237 → 116 µs wall,
- * 133 → 72 µs of node CPU per key lookup). The plans stay what they were: each
- * connection runs with `plan_cache_mode = force_custom_plan` (connect), so
- * every execution is planned for its own values, as an unnamed statement is.
+ * 133 → 72 µs of node CPU per key lookup). PostgreSQL then chooses between a
+ * plan for each execution's values and one generic plan kept for the
+ * statement (`plan_cache_mode = auto`, its default): after five executions it
+ * keeps the generic plan when that costs no more, so a key lookup or the
+ * projection's upsert is no longer planned again at every execution. Queries
+ * whose best plan depends on the values (lists with a user's filters and
+ * limits, the plaza's banded plan, queues) run through `perExecution`, which
+ * sends them unprepared: planned for their values every time.
  * A statement with more than MAX_PREPARED_PARAMETERS parameters (a bulk insert,
  * a long `in` list: text that rarely repeats) is sent as before, so the
  * connection's statement cache (postgres.js keeps it until the connection is
@@ -80,18 +85,37 @@ export function preparingClient(sql: postgres.Sql): postgres.Sql {
   });
 }
 
+/** Each connection's drizzle without preparation (perExecution). */
+const unprepared = new WeakMap<Db, Db>();
+
+/**
+ * `db` for a query whose best plan depends on its values (a list with the
+ * user's filters, cursor and limit, the plaza's banded plan, a work queue): its
+ * statement is sent unprepared, so PostgreSQL plans it for this execution's
+ * values every time and never settles on a generic plan (which would plan
+ * `status = $1` for an average status and `limit $1` for a tenth of the rows).
+ * One more round trip than a prepared statement; none of these is on a
+ * lifecycle's path. A transaction or a database not opened by `connect` is
+ * returned as it is.
+ */
+export function perExecution(db: Db): Db {
+  return unprepared.get(db) ?? db;
+}
+
 /** Opens a pooled connection; `max` stays small: the API and the worker each have their own pool. */
 export function connect(url: string, options: { max?: number } = {}): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    // force_custom_plan: prepared statements (preparingClient) are planned for each execution's values
-    connection: { application_name: 'starmap', plan_cache_mode: 'force_custom_plan' },
+    // plan_cache_mode: PostgreSQL's default (auto), named so a server or role default does not change it:
+    // prepared statements may keep a generic plan; value-dependent queries go through perExecution
+    connection: { application_name: 'starmap', plan_cache_mode: 'auto' },
     // seconds before reconnecting after the n-th failed attempt in a row: postgres.js's
     // default grows to 20 s, so a short outage kept the service away for up to 20 s after
     // PostgreSQL was back; a refused connection costs nothing, so retry at least every second
     backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
   });
   const db = drizzle(preparingClient(sql), { schema, casing: 'snake_case' });
+  unprepared.set(db, drizzle(sql, { schema, casing: 'snake_case' }));
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }

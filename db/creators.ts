@@ -18,7 +18,7 @@ import {
   type PlatformAccountMetrics,
   type TaskTypeId,
 } from '../domain/index.js';
-import { isUniqueViolation, type Db, type Tx } from './client.js';
+import { isUniqueViolation, perExecution, type Db, type Tx } from './client.js';
 import { ratingAggregateOf } from './ratings.js';
 import {
   accounts,
@@ -296,7 +296,8 @@ export async function searchPlaza(db: Db, q: PlazaQuery) {
   const spec = SORT_KEY[q.sort];
   const ranges = rangesOf(q);
   const banded = (Object.keys(ranges) as RangeColumn[]).some((column) => ranges[column] && column !== spec.own);
-  const rows = banded ? await bandedPage(db, q) : await walkedPage(db, q);
+  // planned for this query's values every time (perExecution): the banded plan depends on them
+  const rows = banded ? await bandedPage(perExecution(db), q) : await walkedPage(perExecution(db), q);
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   const next: PlazaCursor | null = rows.length > q.limit && last ? { v: last.sortValue, c: last.creatorId, t: last.taskType } : null;

@@ -10,7 +10,7 @@
  */
 import { and, eq, or, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Db, Tx } from './client.js';
+import { perExecution, type Db, type Tx } from './client.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships, topUps, withdrawals } from './schema/index.js';
 
 
@@ -300,7 +300,7 @@ export async function finishWithdrawal(db: Db, withdrawalId: string, outcome: { 
 
 /** An account's transfers, newest first, keyset-paginated by insertion order. */
 export async function statementOf(db: Db, accountId: string, limit: number, beforeSeq?: number) {
-  const rows = await db
+  const rows = await perExecution(db)
     .select()
     .from(ledgerTransfers)
     .where(and(or(eq(ledgerTransfers.fromAccount, accountId), eq(ledgerTransfers.toAccount, accountId)), beforeSeq ? sql`${ledgerTransfers.seq} < ${beforeSeq}` : undefined))
@@ -329,7 +329,7 @@ export async function transfersOfTask(db: Tx, taskId: string) {
 
 /** Withdrawals still pending after `graceMs`: their workflow may never have started (Temporal away at request time). */
 export async function pendingWithdrawals(db: Db, graceMs: number, limit = 100) {
-  return db
+  return perExecution(db)
     .select()
     .from(withdrawals)
     .where(and(eq(withdrawals.status, 'pending'), sql`${withdrawals.createdAt} < now() - make_interval(secs => ${graceMs / 1000})`))

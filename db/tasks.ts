@@ -14,7 +14,7 @@
  * and the list agree to the millisecond, also for a task started late.
  */
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { preparedOnce, type Db, type Tx } from './client.js';
+import { perExecution, preparedOnce, type Db, type Tx } from './client.js';
 import { accounts, mcnMemberships, taskEvents, tasks, type TaskRow } from './schema/index.js';
 import { attentionOf, placeOrder, waitingFor, type TaskEvent, type TaskOrder, type TaskState, type TaskStatus } from '../domain/index.js';
 
@@ -303,7 +303,7 @@ export async function listTasks(db: Db, f: TaskListFilter): Promise<{ items: Tas
   if (f.mcnId) where.push(inArray(tasks.creatorId, db.select({ id: mcnMemberships.creatorId }).from(mcnMemberships).where(eq(mcnMemberships.mcnId, f.mcnId))));
   if (f.status) where.push(eq(tasks.status, f.status));
   if (f.beforeId) where.push(lt(tasks.id, f.beforeId));
-  const rows = await db
+  const rows = await perExecution(db)
     .select()
     .from(tasks)
     .where(and(...where))
@@ -318,7 +318,7 @@ export async function listTasks(db: Db, f: TaskListFilter): Promise<{ items: Tas
  * id is the task id).
  */
 export async function unstartedTasks(db: Db, graceMs: number, limit = 100): Promise<TaskRow[]> {
-  return db
+  return perExecution(db)
     .select()
     .from(tasks)
     .where(and(isNull(tasks.workflowStartedAt), lt(tasks.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`)))
@@ -347,7 +347,7 @@ export async function reviewQueue(db: Db, q: { stage?: ReviewStage | undefined; 
   const since = sql<Date>`coalesce(${tasks.stageEnteredAt}, ${tasks.updatedAt})`;
   const where: SQL[] = [inArray(tasks.status, statuses)];
   if (q.after) where.push(sql`(${since}, ${tasks.id}) > (${q.after.t}::timestamptz, ${q.after.i})`);
-  const rows = await db
+  const rows = await perExecution(db)
     .select({
       taskId: tasks.id,
       taskType: tasks.type,
@@ -373,7 +373,7 @@ export async function reviewQueue(db: Db, q: { stage?: ReviewStage | undefined; 
 export async function complaintQueue(db: Db, q: { limit: number; after?: QueueCursor | undefined }) {
   const where: SQL[] = [sql`${tasks.complaintFiledAt} is not null`, sql`${tasks.closedAt} is null`];
   if (q.after) where.push(sql`(${tasks.complaintFiledAt}, ${tasks.id}) > (${q.after.t}::timestamptz, ${q.after.i})`);
-  const rows = await db
+  const rows = await perExecution(db)
     .select({
       taskId: tasks.id,
       taskType: tasks.type,

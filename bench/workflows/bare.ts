@@ -9,10 +9,14 @@
  * With `localActivity` (the "bare+LA" variant) every state change — the order,
  * each Update and the Signal, as Starmap projects each event — also runs one
  * local activity that inserts one row into PostgreSQL, awaited before the
- * Update answers. Not in workflows/: it is bundled on its own by the benchmark.
+ * Update answers. With `searchAttributes` too (the opt-in "bare+LA+SA" variant)
+ * every change also upserts `TaskStatus` and `NextDeadline`, as Starmap's task
+ * workflow does for R-STAGE-DEADLINE: what those upserts cost Temporal, apart.
+ * Not in workflows/: it is bundled on its own by the benchmark.
  */
-import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
+import { NextDeadlineKey, TaskStatusKey } from '../../workflows/searchAttributes.js';
 import type { BareActivities } from '../bareActivities.js';
 
 export type BareStatus =
@@ -30,6 +34,8 @@ export type BareStatus =
 export interface BareInput {
   taskId: string;
   localActivity: boolean;
+  /** Upsert `TaskStatus` and `NextDeadline` at each change (the "bare+LA+SA" variant). */
+  searchAttributes?: boolean;
 }
 
 export interface BareState {
@@ -72,6 +78,7 @@ export async function bareTaskWorkflow(input: BareInput): Promise<BareStatus> {
     state.status = to;
     state.version++;
     state.deadlineAt = now() + deadlineFor(to);
+    if (input.searchAttributes) upsertSearchAttributes([{ key: TaskStatusKey, value: to }, { key: NextDeadlineKey, value: new Date(state.deadlineAt) }]);
     if (input.localActivity) await recordEvent({ taskId: state.taskId, seq: state.version, kind });
     return state;
   };
