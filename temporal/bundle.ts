@@ -24,8 +24,27 @@ export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
   },
 };
 
+/** domain/index.ts in the sources, domain/index.js in a build (dist/). */
+export function domainPath(): string {
+  for (const ext of ['ts', 'js']) {
+    const path = fileURLToPath(new URL(`../domain/index.${ext}`, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error('domain/index not found');
+}
+
+/**
+ * The task workflows' bundle options: the domain (domain/, pure: no workflow API, no clock, no randomness, no
+ * state but the calendar's cache of its own frozen data) is preloaded, evaluated once per workflow thread's V8
+ * context and shared, instead of once per workflow the thread creates (each new task, each replay after an
+ * eviction). The SDK deep-freezes what it shares, so a shared module's exports cannot be changed by one workflow
+ * for the others.
+ */
+export type StarmapBundlerOptions = Pick<BundleOptions, 'webpackConfigHook' | 'preloadModules'>;
+export const starmapBundlerOptions = (): StarmapBundlerOptions => ({ ...bundlerOptions, preloadModules: [domainPath()] });
+
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), ...bundlerOptions, logger: quietLogger });
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), ...starmapBundlerOptions(), logger: quietLogger });
 }
 
 /**
@@ -37,7 +56,7 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
  * `workflow-bundle.js` beside the compiled worker (dist/); without one (the
  * sources, tests) the worker bundles workflows/ itself.
  */
-export type WorkflowSource = { workflowBundle: WorkflowBundleOption } | { workflowsPath: string; bundlerOptions: typeof bundlerOptions };
+export type WorkflowSource = { workflowBundle: WorkflowBundleOption } | { workflowsPath: string; bundlerOptions: StarmapBundlerOptions };
 
 export function workflowSource(env: NodeJS.ProcessEnv = process.env): WorkflowSource {
   const given = env['STARMAP_WORKFLOW_BUNDLE'];
@@ -47,7 +66,7 @@ export function workflowSource(env: NodeJS.ProcessEnv = process.env): WorkflowSo
   }
   const beside = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
   if (import.meta.url.endsWith('.js') && existsSync(beside)) return { workflowBundle: { codePath: beside } };
-  return { workflowsPath: workflowsPath(), bundlerOptions };
+  return { workflowsPath: workflowsPath(), bundlerOptions: starmapBundlerOptions() };
 }
 
 /** Writes the workflow bundle to `path` (npm run build:workflows); returns its size in bytes. */

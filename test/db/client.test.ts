@@ -60,6 +60,7 @@ it('sends a value-dependent query (perExecution) unprepared: planned for its val
   // a transaction is handed back as it is (its statements stay on its connection)
   await one.db.transaction(async (tx) => {
     expect(perExecution(tx as never)).toBe(tx);
+    await lookup(tx, 'acc-in-tx');
   });
 });
 
