@@ -337,12 +337,13 @@ async function historyEvents(
   temporal: Client,
   ids: string[],
   count: number,
-): Promise<{ mean: number; n: number; min: number; max: number; after: number; kinds: Map<string, number>; longest: string }> {
+): Promise<{ mean: number; n: number; min: number; max: number; after: number; kinds: Map<string, number>; longest: string; split: number }> {
   const sample = [...ids].sort(() => Math.random() - 0.5).slice(0, count);
   const kinds = new Map<string, number>();
   const lengths: number[] = [];
   const afters: number[] = [];
   let longest: string[] = [];
+  let split = 0;
   for (const id of sample) {
     const history = await temporal.workflow.getHandle(id).fetchHistory();
     const all = (history.events ?? []).map((e) => (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
@@ -351,12 +352,26 @@ async function historyEvents(
     afters.push(all.length - names.length);
     if (id === sample[0]) for (const name of names) kinds.set(name, (kinds.get(name) ?? 0) + 1);
     if (names.length > longest.length) longest = names;
+    if (hasMarkerOnlyTask(names)) split++;
   }
   // the longest history as a sequence, workflow tasks abbreviated (where the extra events of a long one are)
   const abbreviations: Record<string, string> = { WORKFLOW_TASK_SCHEDULED: 'S', WORKFLOW_TASK_STARTED: 'T', WORKFLOW_TASK_COMPLETED: 'C' };
   const sequence = longest.map((name) => abbreviations[name] ?? ` ${name} `).join('').replace(/\s+/g, ' ').trim();
   const average = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-  return { mean: average(lengths), n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), after: average(afters), kinds, longest: sequence };
+  return { mean: average(lengths), n: lengths.length, min: Math.min(...lengths), max: Math.max(...lengths), after: average(afters), kinds, longest: sequence, split };
+}
+
+/**
+ * Whether a workflow task was scheduled with no new event (right after the previous task's completion and commands) and did nothing but record a local activity's marker:
+ * the task before it was answered while its local activity still ran. sdk-core does that when it answers a query
+ * that came with the task (managed_run.rs: query responses with a local activity's resolution pending force a new
+ * workflow task), e.g. a GET's query sent while the platform's signal was being handled.
+ */
+function hasMarkerOnlyTask(names: string[]): boolean {
+  for (let i = 1; i + 3 < names.length; i++) {
+    if (names[i] === 'WORKFLOW_TASK_SCHEDULED' && (names[i - 1] === 'WORKFLOW_TASK_COMPLETED' || COMMAND_EVENTS.has(names[i - 1]!)) && names[i + 1] === 'WORKFLOW_TASK_STARTED' && names[i + 2] === 'WORKFLOW_TASK_COMPLETED' && names[i + 3] === 'MARKER_RECORDED') return true;
+  }
+  return false;
 }
 
 /**
@@ -464,7 +479,7 @@ async function main(): Promise<string | undefined> {
   for (const v of VARIANTS) {
     const e = events.get(v)!;
     const after = e.after > 0 ? ` (+${ms1(e.after)} after the lifecycle)` : '';
-    console.log(`  ${v.padEnd(10)} ${ms1(e.mean)} events${after} (mean of ${e.n}, ${e.min}–${e.max}); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`  ${v.padEnd(10)} ${ms1(e.mean)} events${after} (mean of ${e.n}, ${e.min}–${e.max}; ${e.split} with a workflow task that only records a marker); one of them: ${[...e.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`          the longest (S/T/C: workflow task scheduled/started/completed): ${e.longest}`);
   }
 
