@@ -362,16 +362,23 @@ async function historyEvents(
 }
 
 /**
- * Whether a workflow task was scheduled with no new event (right after the previous task's completion and commands) and did nothing but record a local activity's marker:
- * the task before it was answered while its local activity still ran. sdk-core does that when it answers a query
- * that came with the task (managed_run.rs: query responses with a local activity's resolution pending force a new
- * workflow task), e.g. a GET's query sent while the platform's signal was being handled.
+ * Whether a workflow task was scheduled with no new event (right after the previous task's completion and its
+ * commands) and did nothing but record a local activity's marker: the task before it was answered while its local
+ * activity still ran. sdk-core does that when it answers a query that came with the task (managed_run.rs: query
+ * responses with a local activity's resolution pending force a new workflow task), e.g. a GET's query sent while
+ * the platform's signal was being handled.
  */
 function hasMarkerOnlyTask(names: string[]): boolean {
-  for (let i = 1; i + 3 < names.length; i++) {
-    if (names[i] === 'WORKFLOW_TASK_SCHEDULED' && (names[i - 1] === 'WORKFLOW_TASK_COMPLETED' || COMMAND_EVENTS.has(names[i - 1]!)) && names[i + 1] === 'WORKFLOW_TASK_STARTED' && names[i + 2] === 'WORKFLOW_TASK_COMPLETED' && names[i + 3] === 'MARKER_RECORDED') return true;
-  }
-  return false;
+  const afterCompletion = (name: string) => name === 'WORKFLOW_TASK_COMPLETED' || COMMAND_EVENTS.has(name);
+  return names.some(
+    (name, i) =>
+      i > 0 &&
+      name === 'WORKFLOW_TASK_SCHEDULED' &&
+      afterCompletion(names[i - 1]!) &&
+      names[i + 1] === 'WORKFLOW_TASK_STARTED' &&
+      names[i + 2] === 'WORKFLOW_TASK_COMPLETED' &&
+      names[i + 3] === 'MARKER_RECORDED',
+  );
 }
 
 /**
