@@ -169,12 +169,19 @@ class Model {
     const s = this.state;
     const reject = choice < 2;
     const publisher = taskTypeOf(s.type).publisher === 'creator' ? CREATOR : CLIENT;
+    // R-MUTUAL-CANCEL: a pending proposal is answered by the other party (half agree), so mutual cancellations are
+    // reached often enough for the coverage check below (by random commands alone: ~4 runs in 10,000)
+    if (s.proposal) {
+      const other = s.proposal.by === 'client' ? CREATOR : CLIENT;
+      return this.command(other, { type: 'answer_cancellation', agree: choice % 2 === 0, reason: 'ok' });
+    }
     switch (s.status) {
       case 'awaiting_acceptance':
         return this.command(CREATOR, choice === 0 ? { type: 'decline', reason: 'busy' } : { type: 'accept' });
       case 'script_drafting':
         return this.command(CREATOR, { type: 'submit', stage: 'script', body: `v${choice}` });
       case 'content_drafting':
+        if (choice === 9) return this.command(CLIENT, { type: 'propose_cancellation', reason: 'plans changed' });
         return this.command(CREATOR, { type: 'submit', stage: 'content', body: `v${choice}` });
       case 'script_review':
       case 'content_review':
