@@ -19,7 +19,7 @@ import { checkFakes } from './adapters/fakes.js';
 import { connect, type Db } from './db/client.js';
 import { workflowSource, type WorkflowSource } from './temporal/bundle.js';
 import { TASK_QUEUE, clientIdentity, temporalConnectionOptions, temporalNamespace } from './temporal/config.js';
-import { ensureSearchAttributes } from './temporal/searchAttributes.js';
+import { ensureSearchAttributesPatiently } from './temporal/searchAttributes.js';
 import { metricsStarter } from './temporal/metrics.js';
 import { startWorkerHealth } from './temporal/health.js';
 import { runOrphanSweep, taskEngineFromEnv } from './temporal/tasks.js';
@@ -121,7 +121,8 @@ async function main(logger: Logger): Promise<void> {
   const database = connect(url);
   // one connection (the Rust core's) for the worker and the client its activities and orphan sweep use
   const connection = await NativeConnection.connect(temporalOptions);
-  await ensureSearchAttributes(connection, namespace);
+  // a Temporal that is briefly away (restarting, overloaded) is waited out, not a reason to exit
+  await ensureSearchAttributesPatiently(connection, namespace, { log: (line) => logger.warn(line) });
   const client = new Client({ connection, namespace, identity: clientIdentity('worker') });
   const sweep = runOrphanSweep(database.db, client, TASK_QUEUE, (l) => logger.info(l));
   // No SMS, payout or content-platform contract yet: the fakes stand in for them.

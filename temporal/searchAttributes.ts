@@ -29,3 +29,43 @@ export async function ensureSearchAttributes(connection: Pick<Connection, 'opera
     if (!/already exists/i.test(String(err))) throw err;
   }
 }
+
+/** gRPC codes a starting worker waits out: the server briefly away, overloaded or past a deadline (DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE). */
+const TRANSIENT_CODES = new Set([4, 8, 14]);
+
+export const isTransientTemporalError = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'number' && TRANSIENT_CODES.has(code);
+};
+
+export interface PatientOptions {
+  /** Told each failed attempt and the wait before the next. */
+  log: (line: string) => void;
+  /** How long to keep trying before giving up with the last error (default 10 minutes). */
+  maxWaitMs?: number;
+  /** First wait; doubled after each failure up to 5 s (default 500 ms). */
+  firstDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * ensureSearchAttributes at a worker's start, waiting out a Temporal that answers UNAVAILABLE (restarting,
+ * overloaded: seen in the fault test after both workers were killed, the dev server answering "GetNamespace
+ * operation failed … interrupted" for ~20 s): the worker does not die because its dependency is briefly away.
+ * Any other error, or a Temporal still away after `maxWaitMs`, is thrown.
+ */
+export async function ensureSearchAttributesPatiently(connection: Pick<Connection, 'operatorService'>, namespace: string, options: PatientOptions): Promise<void> {
+  const { log, maxWaitMs = 600_000, firstDelayMs = 500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
+  const started = Date.now();
+  let delay = firstDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureSearchAttributes(connection, namespace);
+    } catch (err) {
+      if (!isTransientTemporalError(err) || Date.now() - started + delay > maxWaitMs) throw err;
+      log(`search attributes not registered yet (attempt ${attempt}, Temporal: ${String((err as Error).message ?? err).split('\n')[0]}); trying again in ${delay} ms`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
