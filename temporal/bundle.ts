@@ -8,14 +8,17 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
-/** workflows/index.ts in the sources, workflows/index.js in a build (dist/). */
-export function workflowsPath(): string {
+/** `<folder>/index.ts` in the sources, `<folder>/index.js` in a build (dist/). */
+function indexOf(folder: 'workflows' | 'domain'): string {
   for (const ext of ['ts', 'js']) {
-    const path = fileURLToPath(new URL(`../workflows/index.${ext}`, import.meta.url));
+    const path = fileURLToPath(new URL(`../${folder}/index.${ext}`, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new Error('workflows/index not found');
+  throw new Error(`${folder}/index not found`);
 }
+
+/** workflows/index.ts in the sources, workflows/index.js in a build (dist/). */
+export const workflowsPath = (): string => indexOf('workflows');
 
 export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
   webpackConfigHook: (config) => {
@@ -23,15 +26,6 @@ export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
     return config;
   },
 };
-
-/** domain/index.ts in the sources, domain/index.js in a build (dist/). */
-export function domainPath(): string {
-  for (const ext of ['ts', 'js']) {
-    const path = fileURLToPath(new URL(`../domain/index.${ext}`, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new Error('domain/index not found');
-}
 
 /**
  * The task workflows' bundle options: the domain (domain/, pure: no workflow API, no clock, no randomness, no
@@ -41,7 +35,7 @@ export function domainPath(): string {
  * for the others.
  */
 export type StarmapBundlerOptions = Pick<BundleOptions, 'webpackConfigHook' | 'preloadModules'>;
-export const starmapBundlerOptions = (): StarmapBundlerOptions => ({ ...bundlerOptions, preloadModules: [domainPath()] });
+export const starmapBundlerOptions = (): StarmapBundlerOptions => ({ ...bundlerOptions, preloadModules: [indexOf('domain')] });
 
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), ...starmapBundlerOptions(), logger: quietLogger });

@@ -7,6 +7,7 @@ import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { TASK_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.js';
+import { isTemporalUnavailable } from './unavailable.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
@@ -30,14 +31,6 @@ export async function ensureSearchAttributes(connection: Pick<Connection, 'opera
   }
 }
 
-/** gRPC codes a starting worker waits out: the server briefly away, overloaded or past a deadline (DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE). */
-const TRANSIENT_CODES = new Set([4, 8, 14]);
-
-export const isTransientTemporalError = (err: unknown): boolean => {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'number' && TRANSIENT_CODES.has(code);
-};
-
 export interface PatientOptions {
   /** Told each failed attempt and the wait before the next. */
   log: (line: string) => void;
@@ -49,7 +42,7 @@ export interface PatientOptions {
 }
 
 /**
- * ensureSearchAttributes at a worker's start, waiting out a Temporal that answers UNAVAILABLE (restarting,
+ * ensureSearchAttributes at a worker's start, waiting out a Temporal that is away (isTemporalUnavailable: restarting,
  * overloaded: seen in the fault test after both workers were killed, the dev server answering "GetNamespace
  * operation failed … interrupted" for ~20 s): the worker does not die because its dependency is briefly away.
  * Any other error, or a Temporal still away after `maxWaitMs`, is thrown.
@@ -62,7 +55,7 @@ export async function ensureSearchAttributesPatiently(connection: Pick<Connectio
     try {
       return await ensureSearchAttributes(connection, namespace);
     } catch (err) {
-      if (!isTransientTemporalError(err) || Date.now() - started + delay > maxWaitMs) throw err;
+      if (!isTemporalUnavailable(err) || Date.now() - started + delay > maxWaitMs) throw err;
       log(`search attributes not registered yet (attempt ${attempt}, Temporal: ${String((err as Error).message ?? err).split('\n')[0]}); trying again in ${delay} ms`);
       await sleep(delay);
       delay = Math.min(delay * 2, 5_000);
