@@ -3,7 +3,7 @@
  * real API (POST /v1/tasks with an Idempotency-Key, `--concurrency` at a time;
  * the API records the order, holds the escrow and starts the workflow), which
  * then wait on their acceptance timers. Prints the order rate, the workflow
- * set-up rate (task workflows whose first workflow task completed: the worker's
+ * set-up rate overall and while orders arrive (task workflows whose first workflow task completed: the worker's
  * own count of task workflow tasks, from its Temporal SDK metrics; nothing else
  * runs a task's workflow task while tasks only wait), the worker's RSS (worker.ts compiled to JavaScript, in a process of its own, with
  * the prebuilt workflow bundle, as production runs it), this process's (the API
@@ -46,6 +46,7 @@ import {
   treeCpuMs,
 } from './common.js';
 import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
+import { WORKFLOW_TASK_POLLERS } from '../worker.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -164,6 +165,8 @@ async function main(): Promise<string | undefined> {
   }
   if (isStopping()) return undefined;
   const openMs = performance.now() - started;
+  // "workflows set up as fast as orders arrive" (#14): how many were set up by the time the last order was answered
+  const setUpWhileOrdering = await setUpCount(metricsUrl).catch(() => lastSetUp);
   say(`ordered ${fmt(TASKS)} tasks in ${(openMs / 1000).toFixed(1)} s: ${(TASKS / (openMs / 1000)).toFixed(1)} orders/s; order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms`);
 
   // ---- set-up: every workflow projected its first event
@@ -225,10 +228,12 @@ async function main(): Promise<string | undefined> {
   const sqliteGrowth = sqliteSize - sqliteBaseline;
   const pgGrowth = pgSize - pgBaseline;
   const setUpPerS = setUp / (setUpMs / 1000);
+  const setUpWhileOrderingPerS = setUpWhileOrdering / (openMs / 1000);
   console.log(`
 === ${fmt(TASKS)} open tasks (waiting on their 24 h acceptance timers) ===
   orders             ${ordersPerS.toFixed(1)}/s over HTTP, ${CONCURRENCY} at a time (order p50 ${percentile(orderMs, 50).toFixed(0)} ms, p99 ${percentile(orderMs, 99).toFixed(0)} ms, retries included; ${retriedOrders} answers retried)
   workflow set-up    ${setUpPerS.toFixed(1)}/s (${fmt(setUp)} completed their first workflow task ${(setUpMs / 1000).toFixed(1)} s after the first order)
+    while ordering   ${setUpWhileOrderingPerS.toFixed(1)}/s = ${(setUpWhileOrderingPerS / ordersPerS).toFixed(2)}× the order rate (${fmt(setUpWhileOrdering)} set up when the last order was answered, ${fmt(TASKS - setUpWhileOrdering)} still queued; workflow task pollers: ${WORKFLOW_TASK_POLLERS.type}, worker.ts)
   worker RSS         ${mb(workerRss)}, peak ${mb(workerPeak)} (worker.ts compiled, in its own process, prebuilt workflow bundle, maxCachedWorkflows ${maxCached}, ${WORKER_NODE_FLAGS.join(' ')})
   worker CPU         ${(workerCpuMs / setUp).toFixed(1)} ms per task set up (${(workerCpuMs / 1000).toFixed(1)} s in all)
   this process RSS   ${mb(rss.rss)} (heap used ${mb(rss.heapUsed)}): the API and the driver
@@ -241,7 +246,7 @@ async function main(): Promise<string | undefined> {
   100,000 tasks at these rates (linear extrapolation): ordering ~${(100_000 / ordersPerS / 60).toFixed(0)} min, all set up after ~${(100_000 / setUpPerS / 60).toFixed(0)} min; SQLite ~${mb(sqliteBaseline + (sqliteGrowth / TASKS) * 100_000)}, PostgreSQL ~${mb(pgBaseline + (pgGrowth / TASKS) * 100_000)}`);
   if (wake.length === 0) throw new Error('no task woke up');
   return (
-    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} worker_rss_mb=${(workerRss / 1024 / 1024).toFixed(0)} worker_peak_mb=${(workerPeak / 1024 / 1024).toFixed(0)} worker_cpu_ms_per_task=${(workerCpuMs / setUp).toFixed(1)} ` +
+    `open: tasks=${TASKS} orders_per_s=${ordersPerS.toFixed(1)} setup_per_s=${setUpPerS.toFixed(1)} setup_while_ordering=${(setUpWhileOrderingPerS / ordersPerS).toFixed(2)} worker_rss_mb=${(workerRss / 1024 / 1024).toFixed(0)} worker_peak_mb=${(workerPeak / 1024 / 1024).toFixed(0)} worker_cpu_ms_per_task=${(workerCpuMs / setUp).toFixed(1)} ` +
     `sqlite_mb=${(sqliteSize / 1024 / 1024).toFixed(1)} pg_mb=${(pgSize / 1024 / 1024).toFixed(1)} wake_p50_ms=${percentile(all, 50).toFixed(0)} wake_p99_ms=${percentile(all, 99).toFixed(0)}`
   );
 }

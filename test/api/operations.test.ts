@@ -396,7 +396,8 @@ describe('3 and 4. metrics and logs of a real order', () => {
     for (const l of lines) expect(l).toMatchObject({ service: 'worker', level: expect.any(String), time: expect.any(String) });
     const notify = lines.find((l) => l['taskId'] === declinedId && String(l['msg']).includes('[notify]') && String(l['msg']).includes('task_cancelled'));
     expect(notify, workerOut.slice(-3000)).toMatchObject({ level: 'info', workflowId: declinedId, sdkComponent: 'activity' });
-    expect(lines.find((l) => String(l['msg']).startsWith('polling starmap-tasks'))).toBeDefined();
+    // issue #14: the production worker sets up new tasks with autoscaling pollers (worker.ts WORKFLOW_TASK_POLLERS)
+    expect(lines.find((l) => String(l['msg']).startsWith('polling starmap-tasks'))).toMatchObject({ maxCachedWorkflows: 500, workflowTaskPollers: 'autoscaling' });
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * The real stack for API tests: the Temporal dev server (the project's Temporal
- * CLI), embedded PostgreSQL, the real worker and the Express app on a free port.
+ * CLI), embedded PostgreSQL, the real worker (worker.ts createWorker: the
+ * options production runs with) and the Express app on a free port.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { OutboxDispatcher } from '../../activities/outbox.js';
@@ -14,13 +15,12 @@ import { TEST_OUTBOX_BACKOFF } from './stack.js';
 import { FakePayoutProvider } from '../../adapters/payouts.js';
 import { FakePaymentProvider, type SignedNotification } from '../../adapters/payments.js';
 import { FakeTelephony } from '../../adapters/telephony.js';
-import { createActivities } from '../../activities/index.js';
 import { createAuth, type Auth, type UserActor } from '../../api/auth.js';
 import { startApi } from '../../api/main.js';
 import { signPlatformBody } from '../../api/platform.js';
 import { bundleWorkflows } from '../../temporal/bundle.js';
 import { TASK_QUEUE } from '../../temporal/config.js';
-import { metricsStarter } from '../../temporal/metrics.js';
+import { createWorker } from '../../worker.js';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes.js';
 import { freePort } from '../../db/embedded.js';
 import { MAX_TOP_UP_FEN } from '../../db/ledger.js';
@@ -36,6 +36,8 @@ export interface ApiStack {
   auth: Auth;
   postgres: Postgres;
   env: TestWorkflowEnvironment;
+  /** The worker, as createWorker makes it for production. */
+  worker: Worker;
   platformSecret: string;
   payouts: FakePayoutProvider;
   contentPlatform: FakeContentPlatform;
@@ -79,11 +81,17 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
   const notifier = new FakeNotifier();
   const outbox = new OutboxDispatcher({ db: postgres.database.db, notifier, pollMs: 100, backoff: TEST_OUTBOX_BACKOFF });
   outbox.start();
-  const worker = await Worker.create({
+  const worker = await createWorker({
     connection: env.nativeConnection,
+    namespace: 'default',
     taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: createActivities({ db: postgres.database.db, notifier, outbox, payouts, contentPlatform, startMetrics: metricsStarter(env.client, TASK_QUEUE) }),
+    workflows: { workflowBundle: bundle },
+    db: postgres.database.db,
+    notifier,
+    outbox,
+    payouts,
+    contentPlatform,
+    temporal: env.client,
   });
   const running = worker.run();
   const jwtSecret = randomBytes(32).toString('hex');
@@ -101,6 +109,7 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
     jwtKey: new TextEncoder().encode(jwtSecret),
     postgres,
     env,
+    worker,
     platformSecret,
     payouts,
     contentPlatform,
