@@ -17,7 +17,9 @@
  *
  * --max-cached sets the worker's cache size (default: the worker's, 500 or
  * STARMAP_MAX_CACHED_WORKFLOWS), to see evictions without opening more tasks
- * than the cache holds.
+ * than the cache holds. --worker-flags adds Node flags to the worker process
+ * (after production's WORKER_NODE_FLAGS), e.g. `--worker-flags="--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"` for a CPU profile of each of its threads.
  * Same throwaway stack as bench:lifecycle (bench/common.ts), removed at the end
  * and on Ctrl-C. Exits non-zero only when the benchmark itself fails.
  */
@@ -56,11 +58,12 @@ const { values: args } = parseArgs({
     wake: { type: 'string', default: '200' },
     'wake-concurrency': { type: 'string', default: '1' },
     'max-cached': { type: 'string' },
+    'worker-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:open -- [--tasks N] [--concurrency N orders at a time] [--clients N funded clients] [--wake N sampled tasks] [--wake-concurrency N] [--max-cached N]');
+  console.log('usage: npm run bench:open -- [--tasks N] [--concurrency N orders at a time] [--clients N funded clients] [--wake N sampled tasks] [--wake-concurrency N] [--max-cached N] [--worker-flags="--cpu-prof --cpu-prof-dir=DIR"]');
   process.exit(0);
 }
 const TASKS = positiveInt('tasks', args.tasks);
@@ -69,6 +72,8 @@ const CLIENTS = positiveInt('clients', args.clients);
 const WAKE = Math.min(TASKS, positiveInt('wake', args.wake));
 const WAKE_CONCURRENCY = positiveInt('wake-concurrency', args['wake-concurrency']);
 const MAX_CACHED = args['max-cached'] === undefined ? undefined : positiveInt('max-cached', args['max-cached']);
+/** Node flags for the worker process after production's (to profile it, or to try V8 settings). */
+const WORKER_FLAGS = args['worker-flags']?.split(/\s+/).filter(Boolean) ?? [];
 /** Set-up is given this long after the last order before the benchmark stops waiting (and says so). */
 const SETUP_GRACE_MS = Math.max(120_000, TASKS * 20);
 const PROGRESS_MS = 5_000;
@@ -121,7 +126,7 @@ async function main(): Promise<string | undefined> {
   say(`${fmt(TASKS)} tasks, ${CONCURRENCY} orders at a time from ${CLIENTS} clients; then wake ${WAKE} random tasks, ${WAKE_CONCURRENCY} at a time`);
   const servers = await startServers('bench-open', say);
   const perClient = Math.ceil(TASKS / CLIENTS) + 1;
-  const starmap = await startStarmap(servers, { clients: CLIENTS, creators: CLIENTS, fundFenPerClient: perClient * PRICE_FEN, maxCachedWorkflows: MAX_CACHED, separateWorker: true, log: say });
+  const starmap = await startStarmap(servers, { clients: CLIENTS, creators: CLIENTS, fundFenPerClient: perClient * PRICE_FEN, maxCachedWorkflows: MAX_CACHED, separateWorker: true, extraWorkerFlags: WORKER_FLAGS, log: say });
   const workerPid = starmap.workerPid!;
   const metricsUrl = starmap.workerMetricsUrl!;
   const maxCached = starmap.maxCachedWorkflows;
