@@ -7,7 +7,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { FakeContentPlatform } from '../../adapters/contentPlatform.js';
 import { FakeNotifier } from '../../adapters/notifier.js';
 import { OutboxDispatcher } from '../../activities/outbox.js';
@@ -36,8 +35,6 @@ export interface ApiStack {
   auth: Auth;
   postgres: Postgres;
   env: TestWorkflowEnvironment;
-  /** The worker, as createWorker makes it for production. */
-  worker: Worker;
   platformSecret: string;
   payouts: FakePayoutProvider;
   contentPlatform: FakeContentPlatform;
@@ -109,7 +106,6 @@ export async function startApiStack(options: { ui?: boolean } = {}): Promise<Api
     jwtKey: new TextEncoder().encode(jwtSecret),
     postgres,
     env,
-    worker,
     platformSecret,
     payouts,
     contentPlatform,
