@@ -39,6 +39,8 @@ export interface PatientOptions {
   /** First wait; doubled after each failure up to 5 s (default 500 ms). */
   firstDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock the bound is measured on (ms). */
+  now?: () => number;
 }
 
 /**
@@ -48,14 +50,14 @@ export interface PatientOptions {
  * Any other error, or a Temporal still away after `maxWaitMs`, is thrown.
  */
 export async function ensureSearchAttributesPatiently(connection: Pick<Connection, 'operatorService'>, namespace: string, options: PatientOptions): Promise<void> {
-  const { log, maxWaitMs = 600_000, firstDelayMs = 500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
-  const started = Date.now();
+  const { log, maxWaitMs = 600_000, firstDelayMs = 500, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)), now = Date.now } = options;
+  const started = now();
   let delay = firstDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await ensureSearchAttributes(connection, namespace);
     } catch (err) {
-      if (!isTemporalUnavailable(err) || Date.now() - started + delay > maxWaitMs) throw err;
+      if (!isTemporalUnavailable(err) || now() - started + delay > maxWaitMs) throw err;
       log(`search attributes not registered yet (attempt ${attempt}, Temporal: ${String((err as Error).message ?? err).split('\n')[0]}); trying again in ${delay} ms`);
       await sleep(delay);
       delay = Math.min(delay * 2, 5_000);
