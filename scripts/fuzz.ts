@@ -15,6 +15,7 @@
  *   STARMAP_FUZZ_ROLES     comma-separated subset of client,creator,operator
  *   STARMAP_FUZZ_SEED      schemathesis --seed (default 1)
  *   STARMAP_FUZZ_VERBOSE   print schemathesis's output also for a role that passed
+ *   STARMAP_FUZZ_WORKERS   schemathesis --workers (default 2)
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +35,8 @@ type Role = (typeof ROLES)[number];
 const schemathesis = process.env['STARMAP_SCHEMATHESIS'] ?? 'schemathesis';
 const examples = Number(process.env['STARMAP_FUZZ_EXAMPLES'] ?? 10);
 const maxSeconds = Number(process.env['STARMAP_FUZZ_SECONDS'] ?? 60);
+/** schemathesis --workers; scripts/fuzz.sh sets 1 when its Python has cpython gh-106905 (threads racing in ast.parse). */
+const workers = Number(process.env['STARMAP_FUZZ_WORKERS'] ?? 2);
 const roles = (process.env['STARMAP_FUZZ_ROLES']?.split(',') ?? [...ROLES]) as Role[];
 const keepReports = process.argv.includes('--keep-reports');
 /** Anything after `--` goes to schemathesis run as it is (e.g. -- --include-name 'GET /v1/tasks'). */
@@ -76,7 +79,7 @@ async function fuzzRole(role: Role, base: string, token: string, dir: string): P
     '--max-time',
     String(maxSeconds),
     '--workers',
-    '2',
+    String(workers),
     '--seed',
     process.env['STARMAP_FUZZ_SEED'] ?? '1',
     '--generation-database',
@@ -169,7 +172,7 @@ async function main(): Promise<void> {
     for (const role of roles) {
       if (!ROLES.includes(role)) throw new Error(`unknown role ${role}`);
       const token = await stack.auth.sign(actors[role]);
-      log(`${role}: schemathesis --checks all, ${examples} examples per operation, at most ${maxSeconds} s`);
+      log(`${role}: schemathesis --checks all, ${examples} examples per operation, at most ${maxSeconds} s, ${workers} worker(s)`);
       const result = await fuzzRole(role, stack.baseUrl, token, dir);
       results.push(result);
       log(`${role}: ${result.requests} requests, ${result.serverErrors} responses >= 500, ${result.failures.length} distinct failures, exit ${result.exitCode}${result.timedOut ? ' (killed: over time)' : ''}, ${result.seconds.toFixed(1)} s`);
