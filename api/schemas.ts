@@ -295,6 +295,7 @@ export const TaskState = z
     rules: z.union([z.literal(1), z.literal(2)]).openapi({ description: '1: ordered before R-STAGE-DEADLINE; 2: every state has a deadline' }),
     decisionSms: z.boolean().optional().openapi({ description: 'R-DECISION-NOTIFY applies (false for tasks ordered before it)' }),
     publishFirst: z.boolean().optional().openapi({ description: 'R-TOUTIAO-ORDER: the client reviews the content after it went live (Toutiao types ordered since the rule)' }),
+    fixes: z.number().int().optional().openapi({ description: 'Corrections of the rules the task runs under (absent: none; 1: see README "Choices", the rules corrected in session 18)' }),
     status: z.enum(TASK_STATUSES),
     acceptDeadline: time,
     reminderSentAt: time.nullable(),

@@ -15,7 +15,7 @@ import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
 import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
 import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
 import * as m from '../workflows/messages.js';
-import { startTaskWorkflow, taskEngineFromEnv } from '../temporal/tasks.js';
+import { fixesAtStart, startTaskWorkflow, taskEngineFromEnv } from '../temporal/tasks.js';
 import { outboxInsertsOf } from '../activities/outbox.js';
 import { InsufficientFunds, holdEscrow, payoutAccountOf } from '../db/ledger.js';
 import { insufficient } from './wallets.js';
@@ -224,7 +224,7 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
         const fields = { ...order, payoutAccount, orderedAt: now.toISOString(), acceptDeadline: new Date(orderedAtMs + ACCEPT_WINDOW_MS).toISOString() };
         // engine 6: the order is the read model's event 1 from here (the workflow, started with orderProjected,
         // reaches the same state and projects from event 2)
-        const placed = projectsOrder ? placedOrder(fields) : undefined;
+        const placed = projectsOrder ? placedOrder(fields, fixesAtStart(taskEngine)) : undefined;
         const row = await insertOrder(tx, fields, { idempotencyKey: key, requestHash }, placed?.state);
         if (!row) return row;
         // R-ESCROW: the order and the price's move into escrow commit together, or neither does; the order's event

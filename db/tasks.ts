@@ -110,7 +110,7 @@ export async function insertOrder(
  * Engine 6: what the order makes of the new task (domain placeOrder), from the order exactly as its row will
  * give it to the workflow (`orderOf`), so the workflow started from that row reaches the same state.
  */
-export const placedOrder = (order: OrderFields) => placeOrder(orderOf(orderColumns(order)));
+export const placedOrder = (order: OrderFields, fixes?: number) => placeOrder(orderOf(orderColumns(order)), fixes);
 
 /** Engine 6: the order's event (and what is written with it, `alongside`: its messages) in one statement, once. */
 export async function recordOrderEvent(tx: Tx, task: TaskState, event: TaskEvent, alongside: SQLWrapper[] = []): Promise<void> {

@@ -7,7 +7,7 @@ import { DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, MAX_BRIEF_CHARS, MAX_DRAFT_
 import { isTaskTypeId, taskTypeOf } from './taskTypes.js';
 import { effectsOf, evolve, isStorableText, orderedEvent, type Effect, type TaskOrder } from './task.js';
 import type { TaskEvent } from './taskEvents.js';
-import { initialState, type TaskState } from './taskState.js';
+import { RULE_FIXES, initialState, type TaskState } from './taskState.js';
 import { ms } from './time.js';
 
 export interface OrderRequest {
@@ -81,10 +81,11 @@ export function validateOrder(req: OrderRequest): TaskOrder {
  * same order (workflows/task.ts), so the read model and the workflow agree from
  * the first moment without the workflow projecting its first event.
  */
-export function placeOrder(order: TaskOrder & { orderedAt: string }): { state: TaskState; event: TaskEvent; effects: Effect[] } {
+export function placeOrder(order: TaskOrder & { orderedAt: string }, fixes = RULE_FIXES): { state: TaskState; event: TaskEvent; effects: Effect[] } {
   const at = ms(order.orderedAt);
-  // as the workflow does: its order checked again (workflows/task.ts checkedOrder), rules 2 with every engine-3 rule
-  const state = initialState(validateOrder(order), at, 2, true, true);
+  // as the workflow does: its order checked again (workflows/task.ts checkedOrder), rules 2 with every engine-3
+  // rule, and the rules' corrections its engine starts with (engine 7: RULE_FIXES; engine 6: none)
+  const state = initialState(validateOrder(order), at, 2, true, true, fixes);
   const event = evolve(state, orderedEvent(state), at);
   return { state, event, effects: effectsOf(state, event) };
 }

@@ -192,6 +192,9 @@ function stageLabel(state: TaskState, stage: Stage): string {
   return stage === 'script' ? (def.draft?.label ?? 'script') : def.content.label;
 }
 
+/** Whether the task runs under the corrections of the rules up to `level` (TaskState `fixes`). */
+const fixed = (state: TaskState, level = 1): boolean => (state.fixes ?? 0) >= level;
+
 const requireRules2 = (state: TaskState, what: string): void => {
   if (state.rules < 2) refuseRule(state, 'not-available-for-task', `${what} is not available for tasks ordered before it existed`);
 };
@@ -292,7 +295,20 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
         // first publication: may re-link while the platform has not reported it live.
         // After an upheld complaint's fix the content may be edited in place: the live item, linked
         // again, is the fixed publication at once (the platform reports no new publication for it).
-        if (p.itemId !== null && itemId === p.itemId) return { type: 'published', actor, payload: { itemId, republish: true, inPlace: true } };
+        if (p.itemId !== null && itemId === p.itemId) {
+          // R-NOT-PUBLIC-EXIT: a deleted or hidden item linked again is not live content (restore it, or publish anew)
+          if (fixed(state) && p.visibility !== 'public') {
+            refuseRule(state, 'content-not-public', `the item ${itemId} is ${p.visibility ?? 'not public'}: restore it on the platform or publish a new item`, { visibility: p.visibility });
+          }
+          return { type: 'published', actor, payload: { itemId, republish: true, inPlace: true } };
+        }
+        // R-REPUBLISH-5: a new item in place of live content is a republication, as after publication
+        if (fixed(state) && p.itemId !== null) {
+          const limit = taskTypeOf(state.type).maxRepublishes;
+          if (p.republishCount >= limit) {
+            refuseRule(state, 'republish-limit-reached', `the content was already republished ${limit} times`, { limit, republishCount: p.republishCount });
+          }
+        }
       } else if (state.status === 'awaiting_client_acceptance') {
         if (itemId === p.itemId) refuseState(state, 'already-live', "this item is already the task's live content");
         // R-REPUBLISH-5: at most 5 republications before acceptance
@@ -398,6 +414,11 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
       const proposal = state.proposal;
       if (!proposal) return refuseState(state, 'no-open-proposal', 'no cancellation proposal is waiting for an answer');
       if (proposal.by === actor.role) refuseState(state, 'own-proposal', 'the other party answers a cancellation proposal');
+      if (fixed(state)) {
+        // R-MUTUAL-CANCEL: only before acceptance (a paid-out task is never cancelled), within 48 hours (silence refuses)
+        if (!isBeforeAcceptance(state.status) || state.settlement) refuseState(state, 'not-before-acceptance', 'the task was accepted: the cancellation proposal has lapsed');
+        if (now >= ms(proposal.answerBy)) refuseState(state, 'answer-window-closed', `the proposal had to be answered by ${proposal.answerBy}: silence refused it`);
+      }
       if (command.agree) return { type: 'cancellation_agreed', actor, reason: command.reason ?? null, payload: { refundFen: proposal.refundFen, payoutFen: proposal.payoutFen } };
       const reason = requireText(command.reason, 'reason', MAX_REASON_CHARS);
       return { type: 'cancellation_refused', actor, reason, payload: { by: actor.role as 'client' | 'creator' } };
@@ -415,6 +436,10 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
     case 'answer_takedown': {
       authorize(state, actor, ACTION_ROLES.answer_takedown, 'answer the takedown request');
       if (!state.takedown) return refuseState(state, 'no-open-takedown', 'no takedown request is waiting for an answer');
+      // R-TAKEDOWN: within 48 hours (silence refuses)
+      if (fixed(state) && now >= ms(state.takedown.answerBy)) {
+        refuseState(state, 'answer-window-closed', `the takedown request had to be answered by ${state.takedown.answerBy}: silence refused it`);
+      }
       if (command.agree) return { type: 'takedown_agreed', actor, reason: command.reason ?? null, payload: {} };
       const reason = requireText(command.reason, 'reason', MAX_REASON_CHARS);
       return { type: 'takedown_refused', actor, reason, payload: { by: 'client' } };
@@ -545,6 +570,9 @@ function decidePlatform(state: TaskState, command: PlatformCommand, now: number)
 
   if (kind === 'published') {
     const publishable = state.status === 'awaiting_publication' || state.status === 'awaiting_client_acceptance';
+    // R-PUBLISH-CREATOR: published before the content may be (still drafted, reviewed or confirmed): kept, so
+    // the item goes live when its publisher links it (the platform will not report it again)
+    if (!publishable && fixed(state) && isBeforeAcceptance(state.status) && itemId !== p.itemId) return { type: 'publication_reported', actor, payload: { ...origin, itemId } };
     if (!publishable) return ignore(`nothing is waiting to be published in status ${state.status}`);
     if (itemId === p.itemId) return ignore('the item is already live');
     if (itemId === p.pendingItemId) return { type: 'published', actor, payload: { ...origin, itemId, republish: p.itemId !== null } };
@@ -692,6 +720,8 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       // accepting settles the delivery: a complaint still open is over (it changes no timer in retention)
       state.acceptance.complaint = null;
       state.complaintEscalatedAt = null;
+      // R-MUTUAL-CANCEL: a proposal still waiting lapses (only a task before acceptance is cancelled by agreement)
+      if (fixed(state)) state.proposal = null;
       state.acceptance.acceptedAt = at;
       state.acceptance.acceptedBy = event.payload.by;
       if (typeof event.payload.publishTime === 'string') state.acceptance.publishTimeConfirmed = event.payload.publishTime;
@@ -923,7 +953,7 @@ export function runningTimers(state: TaskState): DueTimer[] {
     timers.push({ kind: 'end_retention', at: ms(state.retention.endsAt!) });
     if (state.takedown) timers.push({ kind: 'expire_takedown', at: ms(state.takedown.answerBy) });
   }
-  // R-TOUTIAO-ORDER: live content under revision keeps R-REPUBLISH-GRACE and R-NOT-PUBLIC-EXIT
+  // live content under revision keeps R-REPUBLISH-GRACE and R-NOT-PUBLIC-EXIT
   if (liveRevision(state)) timers.push(...lapseTimers(state));
   if (state.proposal && isBeforeAcceptance(s)) timers.push({ kind: 'expire_cancellation', at: ms(state.proposal.answerBy) });
   return timers;
@@ -939,9 +969,16 @@ function lapseTimers(state: TaskState): DueTimer[] {
   return timers;
 }
 
-/** R-TOUTIAO-ORDER: published content the client sent back, being revised (it stays live meanwhile). */
+/**
+ * Published content sent back before acceptance and being revised (it stays live
+ * meanwhile): R-TOUTIAO-ORDER's live rejection, and (fixes 1) any type's complaint
+ * upheld with a fix. R-REPUBLISH-GRACE and R-NOT-PUBLIC-EXIT keep running for it.
+ */
 function liveRevision(state: TaskState): boolean {
-  return state.publishFirst === true && state.publication.itemId !== null && (state.status === 'content_drafting' || state.status === 'awaiting_publication');
+  if (state.publication.itemId === null) return false;
+  // any type: content sent back after publication (a live rejection, a complaint upheld with a fix) until it is live again
+  if (fixed(state)) return isBeforeAcceptance(state.status) && state.status !== 'awaiting_client_acceptance';
+  return state.publishFirst === true && (state.status === 'content_drafting' || state.status === 'awaiting_publication');
 }
 
 /**

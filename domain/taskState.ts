@@ -208,6 +208,19 @@ export interface TaskState extends TaskOrder {
    * they keep the order they started with.
    */
   publishFirst?: boolean;
+  /**
+   * Corrections of the rules made while tasks were running (`RULE_FIXES`): 1 = a
+   * cancellation proposal lapses at acceptance and is answered only before its
+   * deadline (R-MUTUAL-CANCEL), so is a takedown request (R-TAKEDOWN); linking
+   * again an item that is not public is refused (R-NOT-PUBLIC-EXIT); a platform's
+   * publication report before the content may be published is kept, not ignored
+   * (R-PUBLISH-CREATOR); live content being revised keeps R-REPUBLISH-GRACE and
+   * R-NOT-PUBLIC-EXIT whatever the type; R-REPUBLISH-5 counts a new item linked
+   * while awaiting publication too. Absent on tasks that had not met them: their
+   * histories replay as they ran (workflows/task.ts asks patched('rule-fixes-1')
+   * before the first event it decides under them; engine 7 starts with them).
+   */
+  fixes?: number;
   status: TaskStatus;
   orderedAt: string;
   acceptDeadline: string;
@@ -254,7 +267,17 @@ const emptyStage = (): StageState => ({
  * `orderedAt` wins when present, so the answer to the order, the workflow and
  * the read model agree to the millisecond, also for a task started late.
  */
-export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, decisionSms = rules >= 2, toutiaoOrder = rules >= 2): TaskState {
+/** The newest correction of the rules (TaskState `fixes`): what a new task runs under. */
+export const RULE_FIXES = 1;
+
+export function initialState(
+  order: TaskOrder,
+  now: number,
+  rules: 1 | 2 = 2,
+  decisionSms = rules >= 2,
+  toutiaoOrder = rules >= 2,
+  fixes = rules >= 2 ? RULE_FIXES : 0,
+): TaskState {
   const orderedAtMs = order.orderedAt ? ms(order.orderedAt) : now;
   const orderedAt = iso(orderedAtMs);
   const acceptDeadline = iso(orderedAtMs + ACCEPT_WINDOW_MS);
@@ -263,6 +286,7 @@ export function initialState(order: TaskOrder, now: number, rules: 1 | 2 = 2, de
     rules,
     decisionSms,
     publishFirst: toutiaoOrder && taskTypeOf(order.type).clientReviews === 'after_publication',
+    ...(fixes > 0 ? { fixes } : {}),
     status: 'awaiting_acceptance',
     orderedAt,
     acceptDeadline,

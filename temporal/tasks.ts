@@ -10,7 +10,9 @@ import type { Db } from '../db/client.js';
 import { idempotencyKeys, type TaskRow } from '../db/schema/index.js';
 import { markStarted, orderOf, unstartedTasks } from '../db/tasks.js';
 import { deadlineOf, initialState, taskTypeOf, type TaskOrder, type TaskTypeId } from '../domain/index.js';
-import { ENGINE, taskWorkflow, type TaskRun } from '../workflows/task.js';
+import { ENGINE, fixesAtStart, taskWorkflow, type TaskRun } from '../workflows/task.js';
+
+export { fixesAtStart };
 import { startOrphanedAppeals } from './appeals.js';
 import { startOrphanedWithdrawals } from './withdrawals.js';
 import { startOnce, taskWorkflowId } from './workflows.js';
@@ -76,18 +78,19 @@ export function taskDetails(row: Pick<TaskRow, 'id' | 'type' | 'clientId' | 'cre
 }
 
 /**
- * STARMAP_TASK_ENGINE: the engine new tasks start with, 6 (the default,
- * workflows/task.ts ENGINE), 5, 4 or 3. From engine 6 the API records the order's
+ * STARMAP_TASK_ENGINE: the engine new tasks start with, 7 (the default,
+ * workflows/task.ts ENGINE), 6, 5, 4 or 3. From engine 6 the API records the order's
  * event itself (api/tasks.ts); with 5 or lower the workflow does. A worker from before engine 4 would run an
  * engine-4 start as engine 3 and record a patch the current code does not ask
  * for; a worker from before engine 5 would run an engine-5 task without its
  * metrics readings (and start a metrics workflow), and a current worker could
  * then not replay it; a worker from before engine 6 would project an engine-6
  * task's order again (harmless: the same version, event and message keys) but
- * its history would then not replay on a current worker. A fleet that still has such workers sets the older engine
+ * its history would then not replay on a current worker; a worker from before engine 7 would run an engine-7
+ * task under the old rules, without the patch marker a current worker replays engine 6's correction by. A fleet that still has such workers sets the older engine
  * on the API until every worker is upgraded.
  */
-export const TASK_ENGINES = [3, 4, 5, ENGINE] as const;
+export const TASK_ENGINES = [3, 4, 5, 6, ENGINE] as const;
 export function taskEngineFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['STARMAP_TASK_ENGINE'];
   if (raw === undefined || raw === '') return ENGINE;

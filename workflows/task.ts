@@ -35,6 +35,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { Settlement } from '../db/ledger.js';
 import {
+  RULE_FIXES,
   DomainError,
   SYSTEM,
   attentionOf,
@@ -204,8 +205,17 @@ export interface TaskRun {
  * (its deadline timer), and the acceptance that follows no longer waits behind a
  * projection. Without `orderProjected` (a task started without the API, or from
  * an order row at version 0) an engine-6 task projects its order as engine 5.
+ *
+ * Engine 7: the task runs under the corrections of the rules (domain TaskState
+ * `fixes`, RULE_FIXES) from its order. A task of an older engine meets them at
+ * the first event it decides on a worker that has them: it asks
+ * patched('rule-fixes-1') there (a marker, once), so what it decided before
+ * replays as it ran. New tasks ask nothing.
  */
-export const ENGINE = 6;
+export const ENGINE = 7;
+
+/** The corrections of the rules (TaskState `fixes`) a task of this engine runs under from its order. */
+export const fixesAtStart = (engine: number): number => (engine >= 7 ? RULE_FIXES : 0);
 
 /** A message an event sends (engine 3: written to the outbox with the event, sent by the worker's dispatcher). */
 type Notice = Extract<Effect, { kind: 'notify' }> & { taskId: string };
@@ -230,7 +240,15 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
   const toutiaoOrder = carried
     ? carried.publishFirst === true
     : rules >= 2 && isTaskTypeId(order.type) && taskTypeOf(order.type).clientReviews === 'after_publication' && (engine3 || patched('toutiao-order'));
-  const state: TaskState = carried ?? initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder);
+  const state: TaskState = carried ?? initialState(checkedOrder(order), now(), rules, decisionSms, toutiaoOrder, rules >= 2 ? fixesAtStart(engine) : 0);
+  /**
+   * A task of an older engine takes the rules' corrections at the first event it decides on a worker that
+   * has them (patched: false while replaying what was decided before, true and a marker once live).
+   * Asked where an event is decided, never in an update's validator (which may not add to the history).
+   */
+  const takeFixes = () => {
+    if (rules >= 2 && (state.fixes ?? 0) < RULE_FIXES && patched('rule-fixes-1')) state.fixes = RULE_FIXES;
+  };
   const eventsPerRun = run.eventsPerRun ?? EVENTS_PER_RUN;
   /**
    * Set once this run's history is long: the lifecycle then hands over to a new
@@ -283,10 +301,15 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     return state;
   };
 
-  /** Runs `decide`; a refusal becomes an ApplicationFailure the API maps to problem+json. */
-  const decideOrFail = (command: TaskCommand) => {
+  /**
+   * Runs `decide`; a refusal becomes an ApplicationFailure the API maps to problem+json. `validating`: an
+   * update's validator, which runs live only, where the handler after it takes the rules' corrections.
+   */
+  const decideOrFail = (command: TaskCommand, validating = false) => {
+    if (!validating) takeFixes();
+    const rulesNow = validating && rules >= 2 && (state.fixes ?? 0) < RULE_FIXES ? { ...state, fixes: RULE_FIXES } : state;
     try {
-      return decide(state, command, now());
+      return decide(rulesNow, command, now());
     } catch (err) {
       throw asFailure(err);
     }
@@ -300,7 +323,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
         if (!input || typeof input !== 'object' || !input.actor) {
           throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
         }
-        decideOrFail(command(input));
+        decideOrFail(command(input), true);
       },
     });
   };
@@ -490,6 +513,9 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     const wait = timer.at - now();
     if (wait > 0 && (rules >= 2 ? await condition(moved, wait, { summary: timerSummary(timer.kind) }) : await condition(moved, wait))) continue;
     if (now() < timer.at) continue;
+    // a task meeting the rules' corrections here may run other timers under them: the loop looks again
+    takeFixes();
+    if (timerKey(nextTimer(state)) !== current) continue;
     commit(decideOrFail({ type: 'timer', timer: timer.kind, actor: SYSTEM }));
   }
 
