@@ -711,8 +711,11 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       }
       // deleted within retention after acceptance: nothing is left to keep up
       if (to === 'deleted' && state.status === 'in_retention') {
-        state.completion = { kind: 'retention_broken', at };
-        state.status = 'completed';
+        if (fixed(state)) complete(state, 'retention_broken', at); // a takedown request still open ends with the task
+        else {
+          state.completion = { kind: 'retention_broken', at };
+          state.status = 'completed';
+        }
       }
       break;
     }
@@ -763,8 +766,11 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
       break;
     }
     case 'retention_completed':
-      state.completion = { kind: 'retention_served', at };
-      state.status = 'completed';
+      if (fixed(state)) complete(state, 'retention_served', at); // a takedown request still open ends with the task
+      else {
+        state.completion = { kind: 'retention_served', at };
+        state.status = 'completed';
+      }
       break;
     case 'deadline_reminded':
       state.phase.remindedAt = at;
@@ -798,6 +804,7 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
         settle(state, event.seq, refundFen, payoutFen, at);
         state.cancellation = { reason: 'operator_cancelled', note: event.reason, at };
         state.status = 'cancelled';
+        if (fixed(state)) state.proposal = null; // a proposal still open ends with the task
       } else {
         settle(state, event.seq, refundFen, payoutFen, at);
         complete(state, 'operator_settled', at);

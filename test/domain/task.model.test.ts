@@ -10,7 +10,9 @@
  *       state or such an operator-only wait — never a wait on the client or creator;
  *   (c) every terminal state has exactly one escrow outcome and refund + payout = price;
  *       a settlement, once made, never changes;
- *   (d) retention violations never exceed the lapses of public visibility.
+ *   (d) retention violations never exceed the lapses of public visibility;
+ *   (e) a cancelled task was never accepted, and the cancelling event settled its escrow;
+ *   (f) an open cancellation proposal is before acceptance and its answer-by, a takedown before its answer-by.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -249,6 +251,23 @@ class Model {
     }
     // (d) violations never exceed the lapses of public visibility
     expect(s.retention.violations).toBeLessThanOrEqual(this.lapses);
+    // (e) R-MUTUAL-CANCEL, R-ESCROW: a cancelled task was never accepted (an accepted one was paid in full), and its
+    // escrow was settled by the event that cancelled it
+    if (s.status === 'cancelled') {
+      expect(s.acceptance.acceptedAt, 'an accepted (paid) task ended cancelled').toBeNull();
+      expect(s.settlement?.at).toBe(s.cancellation?.at);
+    }
+    // (f) an open proposal is before acceptance and not past its answer-by (at it, its expiry is due in this
+    // instant: another timer of the same instant may fire first); an open takedown not past its answer-by; a
+    // task that ended has neither
+    if (s.proposal) {
+      expect(['in_retention', 'completed', 'cancelled']).not.toContain(s.status);
+      expect(this.now).toBeLessThanOrEqual(Date.parse(s.proposal.answerBy));
+    }
+    if (s.takedown) {
+      expect(s.status, 'a takedown request open on a task that ended').toBe('in_retention');
+      expect(this.now).toBeLessThanOrEqual(Date.parse(s.takedown.answerBy));
+    }
   }
 }
 

@@ -74,9 +74,9 @@ export const act = (h: TaskHandle) => ({
 const platformTimes = new Map<string, string>();
 
 /** Drives a task to the given point through the real messages. */
-export async function toPublished(h: TaskHandle, itemId = 'item-1'): Promise<TaskState> {
+export async function toPublished(h: TaskHandle, itemId = 'item-1', from: { accepted?: boolean } = {}): Promise<TaskState> {
   const a = act(h);
-  await a.accept();
+  if (!from.accepted) await a.accept();
   const s = await a.state();
   if (s.scriptRequired) {
     await a.submitScript();

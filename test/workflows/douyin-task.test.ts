@@ -3,7 +3,10 @@
  * real Postgres. Every test names the DOMAIN.md rule it proves; deadlines are
  * tested on both sides by skipping time.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { account, balanceOf, holdEscrow, paidTopUp, transfersOfTask } from '../../db/ledger.js';
+import { until } from '../helpers/poll.js';
 import { CN_CALENDAR, DAY, HOUR, MINUTE, addWorkingTime, type TaskState } from '../../domain/index.js';
 import { useWorkflowStack } from '../helpers/harness.js';
 import {
@@ -20,6 +23,16 @@ import {
 } from '../helpers/tasks.js';
 
 const { stack, db, sleep, withTask } = useWorkflowStack();
+/** A task whose client paid its price into escrow (ids to pass to withTask), as an order through the API does. */
+async function escrowedTask(priceFen = 1_500_000): Promise<{ taskId: string; clientId: string }> {
+  const ids = { taskId: `task-${randomUUID()}`, clientId: `brand-${randomUUID().slice(0, 8)}` };
+  await db().transaction(async (tx) => {
+    await paidTopUp(tx, ids.clientId, priceFen, `topup:${ids.taskId}`);
+    await holdEscrow(tx, ids.taskId, ids.clientId, priceFen);
+  });
+  return ids;
+}
+const balanceBecomes = (id: string, expected: number) => until(() => balanceOf(db(), id), (b) => b === expected, 100, 50);
 const elapsed = (state: TaskState, from: string | null) => Date.parse(state.nextDeadline ?? '') - Date.parse(from ?? '');
 
 describe('acceptance window', () => {
@@ -89,8 +102,9 @@ describe('acceptance window', () => {
       expect((await notificationsOf(db(), h.workflowId)).map((n) => n.template)).toEqual(['task_arrived']);
     }));
 
-  it('R-DECLINE: the creator declines with a reason; the task is cancelled and the reason recorded', () =>
-    withTask({}, async (h) => {
+  it('R-DECLINE: the creator declines with a reason; the task is cancelled, the reason recorded and the escrow refunded', async () => {
+    const ids = await escrowedTask();
+    await withTask(ids, async (h) => {
       expect(await refusal(act(h).decline('   '))).toMatchObject({ type: 'invalid_input', code: 'reason-required' });
       expect(await refusal(act(h).decline('busy', CLIENT))).toMatchObject({ type: 'forbidden' });
       const s = await act(h).decline('Fully booked this month');
@@ -98,7 +112,12 @@ describe('acceptance window', () => {
       expect(s.cancellation).toMatchObject({ reason: 'declined', note: 'Fully booked this month' });
       const { events } = await projected(db(), h.workflowId, s.version);
       expect(events.at(-1)).toMatchObject({ type: 'declined', actorRole: 'creator', actorId: CREATOR.id, reason: 'Fully booked this month' });
-    }));
+      // R-DECLINE: the escrow goes back to the client in full, once
+      expect(await balanceBecomes(account.client(ids.clientId), 1_500_000)).toBe(1_500_000);
+      expect(await balanceOf(db(), account.escrow(ids.taskId))).toBe(0);
+      expect((await transfersOfTask(db(), ids.taskId)).filter((t) => t.kind !== 'escrow_hold').length).toBe(1);
+    });
+  });
 });
 
 describe('script and content', () => {
@@ -335,8 +354,9 @@ describe('retention', () => {
       expect(done.completion?.kind).toBe('retention_served');
     }));
 
-  it('R-RETENTION-PENALTY: hiding within a 365-day retention costs 25 points once per violation; the client gets nothing', () =>
-    withTask({ scriptRequired: false, retentionDays: 365 }, async (h) => {
+  it('R-RETENTION-PENALTY: hiding within a 365-day retention costs 25 points once per violation; the client gets nothing', async () => {
+    const ids = await escrowedTask();
+    await withTask({ ...ids, scriptRequired: false, retentionDays: 365 }, async (h) => {
       await toPublished(h, 'item-1');
       await act(h).acceptDelivery();
       await sleep(300 * DAY);
@@ -353,14 +373,20 @@ describe('retention', () => {
         [CREATOR.id, -25, 'retention_violation'],
         [CREATOR.id, -25, 'retention_violation'],
       ]);
-      expect(s.priceFen).toBe(1_500_000); // no compensation: nothing moves back to the client
+      // no compensation: the creator keeps the payout, nothing moves back to the client
+      expect(await balanceOf(db(), account.client(ids.clientId))).toBe(0);
+      expect(await balanceOf(db(), account.creator(CREATOR.id))).toBeGreaterThanOrEqual(1_500_000);
+      const moves = () => transfersOfTask(db(), ids.taskId).then((ts) => ts.filter((t) => t.kind !== 'escrow_hold').map((t) => [t.kind, t.amountFen]));
       await act(h).platform('restored', 'item-1');
       await sleep(64 * DAY); // day 364 after publication
       expect((await act(h).state()).status).toBe('in_retention');
       await sleep(2 * DAY);
       const done = await waitFor(h, (t) => t.status === 'completed');
       expect(done.completion?.kind).toBe('retention_served');
-    }));
+      expect(await moves()).toEqual([['payout', 1_500_000]]);
+      expect(await balanceOf(db(), account.client(ids.clientId))).toBe(0);
+    });
+  });
 
   it('R-RETENTION-PENALTY: deleting within retention costs 25 points and ends the task as broken; after retention nothing happens', () =>
     withTask({ scriptRequired: false, retentionDays: 7 }, async (h) => {

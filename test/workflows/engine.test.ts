@@ -8,17 +8,28 @@
  */
 import { expect, it } from 'vitest';
 import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { RULE_FIXES } from '../../domain/index.js';
+import { bundleWorkflows } from '../../temporal/bundle.js';
 import { taskEngineFromEnv, taskWorkflowStart } from '../../temporal/tasks.js';
 import { ENGINE, taskWorkflow } from '../../workflows/task.js';
 import { NextDeadlineKey, TaskStatusKey, TaskTypeKey } from '../../workflows/searchAttributes.js';
 import { useWorkflowStack } from '../helpers/harness.js';
-import { act, order, projected, settle } from '../helpers/tasks.js';
+import { act, order, projected, settle, toPublished } from '../helpers/tasks.js';
 
 const { stack, db, withStarted } = useWorkflowStack();
 
 /** The search-attribute upserts of a history (one event each). */
 const upserts = (events: temporal.api.history.v1.IHistoryEvent[]) => events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
 const markers = (events: temporal.api.history.v1.IHistoryEvent[]) => events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : []));
+/** The patch ids of a history's patch markers, in order (core's `patch-data` detail: JSON with the id). */
+const patchIds = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+  events.flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName !== 'core_patch') return [];
+    const data = m.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : ['?'];
+  });
 
 
 it(`#14: a new task (engine ${ENGINE}, from its input) asks no patch, and the order upserts none of the search attributes its start set`, () =>
@@ -36,6 +47,8 @@ it(`#14: a new task (engine ${ENGINE}, from its input) asks no patch, and the or
       // no patch: neither its marker nor the TemporalChangeVersion upsert; no upsert of what the start set
       expect(markers(opening)).not.toContain('core_patch');
       expect(upserts(opening)).toHaveLength(0);
+      // engine 7: under the corrections of the rules from the order, without asking their patch
+      expect(ordered.fixes).toBe(RULE_FIXES);
       // and yet the Temporal UI finds the task by them from its first moment
       const described = await h.describe();
       expect(described.typedSearchAttributes.get(TaskStatusKey)).toBe('awaiting_acceptance');
@@ -65,19 +78,48 @@ it('#14: a task started with engine 3 (STARMAP_TASK_ENGINE=3: no engine in its i
       await projected(db(), h.workflowId, accepted.version);
       await settle(db(), h);
       const events = (await h.fetchHistory()).events ?? [];
-      expect(markers(events).filter((m) => m === 'core_patch')).toHaveLength(1);
-      // the patch's TemporalChangeVersion upsert, the order's upsert (engine 3 sets them all again) and the acceptance's
-      expect(upserts(events)).toHaveLength(3);
+      // engine 3's patch, then (at the first event it decides, the acceptance) the rules' corrections
+      expect(patchIds(events)).toEqual(['engine-3', 'rule-fixes-1']);
+      expect(accepted.fixes).toBe(RULE_FIXES);
+      // each patch's TemporalChangeVersion upsert, the order's upsert (engine 3 sets them all again) and the acceptance's
+      expect(upserts(events)).toHaveLength(4);
       expect((await h.describe()).typedSearchAttributes.get(TaskStatusKey)).toBe('content_drafting');
     },
   ));
 
-it('STARMAP_TASK_ENGINE: 6 by default, 5, 4 or 3 for a fleet that still runs workers from before engine 6, 5 or 4, nothing else', () => {
-  expect(ENGINE).toBe(6);
+it('R-MUTUAL-CANCEL: a running task of engine 6 takes the rules\' corrections at the first event it decides (one patch marker), and its history replays', () =>
+  withStarted(
+    async (taskQueue) => {
+      const orderedAt = new Date(await stack().env.currentTimeMs()).toISOString();
+      return stack().env.client.workflow.start(taskWorkflow, { taskQueue, ...taskWorkflowStart(order({ scriptRequired: false, orderedAt }), {}, 6) });
+    },
+    async (h) => {
+      const a = act(h);
+      expect((await a.state()).fixes).toBeUndefined(); // as it ran before: nothing decided yet
+      expect((await a.accept()).fixes).toBe(RULE_FIXES);
+      await toPublished(h, 'item-1', { accepted: true });
+      // under the corrections: a proposal still open at acceptance lapses, and agreeing to it then is refused
+      expect((await a.proposeCancel('changed plans')).proposal).not.toBeNull();
+      const paid = await a.acceptDelivery();
+      expect(paid.status).toBe('in_retention');
+      expect(paid.proposal).toBeNull();
+      await expect(a.answerCancel(true)).rejects.toThrow();
+      expect((await a.state()).status).toBe('in_retention');
+      await settle(db(), h);
+      const history = await h.fetchHistory();
+      expect(patchIds(history.events ?? [])).toEqual(['rule-fixes-1']);
+      // the history replays on the current code (the marker where the acceptance was decided)
+      await Worker.runReplayHistory({ workflowBundle: await bundleWorkflows() }, history, h.workflowId);
+    },
+  ));
+
+it('STARMAP_TASK_ENGINE: 7 by default, 6, 5, 4 or 3 for a fleet that still runs workers from before engine 7, 6, 5 or 4, nothing else', () => {
+  expect(ENGINE).toBe(7);
   expect(taskEngineFromEnv({})).toBe(ENGINE);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '3' })).toBe(3);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '4' })).toBe(4);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '5' })).toBe(5);
   expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '6' })).toBe(6);
-  for (const bad of ['2', '7', 'four', ' 4']) expect(() => taskEngineFromEnv({ STARMAP_TASK_ENGINE: bad })).toThrow(/STARMAP_TASK_ENGINE/);
+  expect(taskEngineFromEnv({ STARMAP_TASK_ENGINE: '7' })).toBe(7);
+  for (const bad of ['2', '8', 'four', ' 4']) expect(() => taskEngineFromEnv({ STARMAP_TASK_ENGINE: bad })).toThrow(/STARMAP_TASK_ENGINE/);
 });
