@@ -568,7 +568,10 @@ function decidePlatform(state: TaskState, command: PlatformCommand, now: number)
   }
   if (isTerminal(state.status)) return ignore(`the task is ${state.status}`);
 
-  if (kind === 'published') {
+  // fixes 1: an item other than the live one restored on the platform is public again, as when first published
+  // (a reported item that was hidden in between, or a linked one)
+  const becomesPublic = kind === 'published' || (fixed(state) && kind === 'restored' && itemId !== p.itemId);
+  if (becomesPublic) {
     const publishable = state.status === 'awaiting_publication' || state.status === 'awaiting_client_acceptance';
     // R-PUBLISH-CREATOR: published before the content may be (still drafted, reviewed or confirmed): kept, so
     // the item goes live when its publisher links it (the platform will not report it again)
@@ -579,6 +582,8 @@ function decidePlatform(state: TaskState, command: PlatformCommand, now: number)
     return { type: 'publication_reported', actor, payload: { ...origin, itemId } };
   }
 
+  // fixes 1: the item the platform reported live (not linked yet) hidden or deleted: the report no longer holds
+  if (fixed(state) && itemId !== p.itemId && itemId === p.reported?.itemId) return { type: 'visibility_changed', actor, payload: { ...origin, itemId, from: 'public', to: kind as Visibility } };
   if (itemId !== p.itemId) return ignore("the item is not the task's live content");
   const to: Visibility = kind === 'restored' ? 'public' : kind;
   if (p.visibility === to) return ignore(`the content is already ${to}`);
@@ -698,6 +703,11 @@ export function evolve(state: TaskState, draft: NewEvent, now: number): TaskEven
     case 'visibility_changed':
     case 'retention_violated': {
       const to = event.payload.to;
+      // fixes 1: a reported item that is not the live content no longer public: it is not reported live any more
+      if (fixed(state) && event.payload.itemId !== state.publication.itemId) {
+        if (to !== 'public' && state.publication.reported?.itemId === event.payload.itemId) state.publication.reported = null;
+        break;
+      }
       state.publication.visibility = to;
       if (to === 'public') {
         state.lapse = null;

@@ -246,6 +246,30 @@ describe('rule fixes 1 (engine 7): corrected rules, with the old behaviour for t
     expect(old.state.cancellation?.reason).toBe('publication_overdue');
   });
 
+  it('R-NOT-PUBLIC-EXIT: an item reported live and then hidden is not live when linked; once restored it goes live', () => {
+    const t = new Task('douyin_video', RULE_FIXES).toPublication();
+    t.platform('published', 'item-5');
+    expect(t.state.publication.reported?.itemId).toBe('item-5');
+    t.now += HOUR;
+    t.platform('hidden', 'item-5');
+    expect(t.state.publication.reported).toBeNull();
+    t.do(CREATOR, { type: 'publish', platformItemId: 'item-5' });
+    expect(t.state.status).toBe('awaiting_publication'); // linked, waiting for the platform to show it
+    expect(t.state.publication.pendingItemId).toBe('item-5');
+    t.now += HOUR;
+    t.platform('restored', 'item-5');
+    expect(t.state.status).toBe('awaiting_client_acceptance');
+    expect(t.state.publication).toMatchObject({ itemId: 'item-5', visibility: 'public', publishedAt: new Date(t.now).toISOString() });
+
+    // the old rules: the hidden item linked is taken for live, public content
+    const old = new Task('douyin_video', 0).toPublication();
+    old.platform('published', 'item-5');
+    old.now += HOUR;
+    old.platform('hidden', 'item-5');
+    old.do(CREATOR, { type: 'publish', platformItemId: 'item-5' });
+    expect(old.state.publication.visibility).toBe('public');
+  });
+
   it('R-REPUBLISH-5: a new item linked while awaiting publication counts as a republication (limit 5) as after publication', () => {
     const t = new Task('toutiao_micro_post', RULE_FIXES);
     t.do(CREATOR, { type: 'accept' });

@@ -12,7 +12,8 @@
  *       a settlement, once made, never changes;
  *   (d) retention violations never exceed the lapses of public visibility;
  *   (e) a cancelled task was never accepted, and the cancelling event settled its escrow;
- *   (f) an open cancellation proposal is before acceptance and its answer-by, a takedown before its answer-by.
+ *   (f) an open cancellation proposal is before acceptance and its answer-by, a takedown before its answer-by;
+ *   (g) an open task's live item is public in the task only if the platform's latest word on it says so.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -234,6 +235,17 @@ class Model {
     this.now = until;
   }
 
+  /** What the platform last said of an item (its latest event in the platform's order), or null. */
+  platformState(itemId: string): PlatformEventKind | null {
+    let latest: { key: string; kind: PlatformEventKind } | null = null;
+    for (const e of this.sent) {
+      if (e.itemId !== itemId) continue;
+      const key = `${new Date(e.occurredAt).toISOString()}|${e.eventId}`;
+      if (!latest || key > latest.key) latest = { key, kind: e.kind };
+    }
+    return latest?.kind ?? null;
+  }
+
   /** Invariants that hold after every step. */
   check(): void {
     const s = this.state;
@@ -267,6 +279,11 @@ class Model {
     if (s.takedown) {
       expect(s.status, 'a takedown request open on a task that ended').toBe('in_retention');
       expect(this.now).toBeLessThanOrEqual(Date.parse(s.takedown.answerBy));
+    }
+    // (g) R-NOT-PUBLIC-EXIT, R-ACCEPTANCE-7D: an open task takes its live item for public only when it is, on the
+    // platform (the item's latest event in the platform's own order: time, then id, as the workflow orders them)
+    if (!isTerminal(s.status) && s.publication.visibility === 'public' && s.publication.itemId) {
+      expect(['published', 'restored'], `item ${s.publication.itemId} is public in the task, not on the platform`).toContain(this.platformState(s.publication.itemId));
     }
   }
 }
