@@ -356,9 +356,17 @@ describe('retention', () => {
 
   it('R-RETENTION-PENALTY: hiding within a 365-day retention costs 25 points once per violation; the client gets nothing', async () => {
     const ids = await escrowedTask();
+    const client = { role: 'client' as const, id: ids.clientId };
     await withTask({ ...ids, scriptRequired: false, retentionDays: 365 }, async (h) => {
-      await toPublished(h, 'item-1');
-      await act(h).acceptDelivery();
+      const a = act(h);
+      await a.accept();
+      await a.submitContent();
+      await a.reviewContent('pass');
+      await a.confirmContent('confirm', undefined, client);
+      await a.publish('item-1');
+      await a.platform('published', 'item-1');
+      await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
+      await a.acceptDelivery(client);
       await sleep(300 * DAY);
       const hideId = 'evt-hide-1';
       await act(h).platform('hidden', 'item-1', hideId);
