@@ -575,7 +575,9 @@ function decidePlatform(state: TaskState, command: PlatformCommand, now: number)
     const publishable = state.status === 'awaiting_publication' || state.status === 'awaiting_client_acceptance';
     // R-PUBLISH-CREATOR: published before the content may be (still drafted, reviewed or confirmed): kept, so
     // the item goes live when its publisher links it (the platform will not report it again)
-    if (!publishable && fixed(state) && isBeforeAcceptance(state.status) && itemId !== p.itemId) return { type: 'publication_reported', actor, payload: { ...origin, itemId } };
+    // (the creator accepted the task: before that there is no content to publish)
+    const drafted = isBeforeAcceptance(state.status) && state.status !== 'awaiting_acceptance';
+    if (!publishable && fixed(state) && drafted && itemId !== p.itemId) return { type: 'publication_reported', actor, payload: { ...origin, itemId } };
     if (!publishable) return ignore(`nothing is waiting to be published in status ${state.status}`);
     if (itemId === p.itemId) return ignore('the item is already live');
     if (itemId === p.pendingItemId) return { type: 'published', actor, payload: { ...origin, itemId, republish: p.itemId !== null } };

@@ -110,6 +110,38 @@ async function mutualCancel(h: TaskHandle): Promise<void> {
   await h.result();
 }
 
+/**
+ * The rules' corrections at work (fixes 1): the platform reports the item live before the client confirmed (kept),
+ * then hidden (the report dropped); linked, it goes live when restored; a cancellation proposal still open at the
+ * client's acceptance lapses; a takedown request left unanswered for 48 hours is refused; retention served.
+ */
+async function ruleFixes(h: TaskHandle, prefix: string): Promise<void> {
+  const a = act(h);
+  await a.accept();
+  await a.submitContent();
+  await a.reviewContent('pass');
+  await a.platform('published', 'early-1', `${prefix}-1`);
+  await waitFor(h, (s) => s.publication.reported?.itemId === 'early-1');
+  await a.confirmContent('confirm');
+  await a.platform('hidden', 'early-1', `${prefix}-2`);
+  await waitFor(h, (s) => s.publication.reported === null);
+  await a.publish('early-1');
+  await a.platform('restored', 'early-1', `${prefix}-3`);
+  await waitFor(h, (s) => s.status === 'awaiting_client_acceptance');
+  await a.proposeCancel('brief changed', CLIENT);
+  await a.acceptDelivery();
+  await a.answerCancel(true).then(
+    () => Promise.reject(new Error('a lapsed proposal was agreed to')),
+    () => undefined,
+  );
+  await a.requestTakedown('rebrand');
+  await sleep(h, 2 * DAY);
+  await waitFor(h, (s) => s.takedown === null);
+  await sleep(h, 6 * DAY);
+  await waitFor(h, (s) => s.status === 'completed');
+  await h.result();
+}
+
 /** Published, then a flood of one redelivered callback until the run hands over (a low budget); the first run's handle. */
 async function continuedAsNew(h: TaskHandle, eventId: string): Promise<WorkflowHandle> {
   await toPublished(h, 'item-1');
@@ -388,6 +420,12 @@ const scenarios: Record<string, { order?: Partial<TaskOrder>; orderedNow?: boole
   'v11-engine-6-split': { order: { scriptRequired: false }, orderedNow: true, engine: 6, taskRun: { orderProjected: true }, run: (h) => mutualCancel(h) },
   // engine 6 without orderProjected (a task started without the API): the workflow projects its order itself
   'v11-engine-6-unprojected': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 6, run: (h) => paidThenDeleted(h, 'evt-v11-2') },
+  // engine 7 (the rules' corrections from the order): as engine 6's, and the corrections at work
+  'v12-engine-7-payout': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 7, taskRun: { orderProjected: true }, run: (h) => paidThenDeleted(h, 'evt-v12-1') },
+  'v12-engine-7-split': { order: { scriptRequired: false }, orderedNow: true, engine: 7, taskRun: { orderProjected: true }, run: (h) => mutualCancel(h) },
+  'v12-engine-7-fixes': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 7, taskRun: { orderProjected: true }, run: (h) => ruleFixes(h, 'evt-v12-fixes') },
+  // an engine-6 task meeting the corrections on a current worker: patched('rule-fixes-1') at its first decided event
+  'v12-engine-6-rule-fixes': { order: { scriptRequired: false, retentionDays: 7 }, orderedNow: true, engine: 6, taskRun: { orderProjected: true }, run: (h) => ruleFixes(h, 'evt-v12-e6') },
   'douyin-complaint-upheld-cancel': {
     order: { scriptRequired: false },
     run: async (h) => {
