@@ -217,15 +217,31 @@ async function spawnServer(binary: string, dataDir: string, port: number, ids: {
   };
 }
 
-/** A port that was free a moment ago (the OS picks it); for throwaway servers in tests and dev. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for throwaway servers are drawn below the kernel's ephemeral range (Linux 32768–60999, macOS from 49152):
+ * a port the OS hands out for `listen(0)` is one an outgoing connection can take as its source port between
+ * this check and the server's bind (a Temporal dev server of a test then failed to start in CI, once).
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+/** Ports this process handed out already: never twice (each goes to a server that binds it later). */
+const handedOut = new Set<number>();
+
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+
+/** A port that was free a moment ago, below the ephemeral range; for throwaway servers in tests and dev. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check: calls made at once never get the same port
+    if (await bindable(port)) return port;
+    handedOut.delete(port);
+  }
+  throw new Error(`no free port between ${PORT_RANGE.from} and ${PORT_RANGE.to} after 200 tries`);
 }

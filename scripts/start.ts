@@ -21,7 +21,7 @@
  * settings (STARMAP_CORS_ORIGINS, STARMAP_METRICS_TOKEN, LOG_LEVEL, ...) as in api/main.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -55,6 +55,15 @@ const shutdown = new Shutdown(log, SHUTDOWN_DEADLINE_MS);
 shutdown.installSignals();
 const stopAll = (code: number, reason: string): Promise<never> => shutdown.stopAll(code, reason);
 
+/** The dev server process ended before it answered (e.g. one of its ports was taken meanwhile). */
+class TemporalExitedAtStart extends Error {}
+
+/** The last lines of a log file, for an error that should say why without the file (a test's folder is removed). */
+function tailOf(file: string, lines = 8): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
 async function waitForTemporal(address: string, running: Running, logFile: string): Promise<void> {
   let exited = false;
   void running.exited.then(() => (exited = true));
@@ -67,7 +76,8 @@ async function waitForTemporal(address: string, running: Running, logFile: strin
     } catch (err) {
       if (exited || i > 120) {
         await running.stop(5_000);
-        throw new Error(`the Temporal dev server did not come up: ${String(err)}; see ${logFile}`);
+        const why = `the Temporal dev server did not come up: ${String(err)}; see ${logFile}, which ends:\n${tailOf(logFile)}`;
+        throw exited ? new TemporalExitedAtStart(why) : new Error(why);
       }
       if (i % 10 === 9) log('waiting for the Temporal dev server...');
       await new Promise((r) => setTimeout(r, 500));
@@ -101,13 +111,22 @@ async function startTemporal(dir: string): Promise<{ address: string; uiUrl: str
     log,
     onGiveUp: (reason) => void stopAll(1, `${reason}; see ${logFile}`),
     start: async () => {
-      const running = spawnGroup(cli, args, (child) => {
-        const out = createWriteStream(logFile, { flags: 'a' });
-        child.stdout?.pipe(out);
-        child.stderr?.pipe(out);
-      });
-      await waitForTemporal(address, running, logFile);
-      return running;
+      // a dev server that exits while starting (a port it picks for itself taken by another process in the
+      // meantime: seen once in CI among parallel tests) is started again, twice at most
+      for (let attempt = 1; ; attempt++) {
+        const running = spawnGroup(cli, args, (child) => {
+          const out = createWriteStream(logFile, { flags: 'a' });
+          child.stdout?.pipe(out);
+          child.stderr?.pipe(out);
+        });
+        try {
+          await waitForTemporal(address, running, logFile);
+          return running;
+        } catch (err) {
+          if (!(err instanceof TemporalExitedAtStart) || attempt >= 3) throw err;
+          log(`the Temporal dev server exited while starting (attempt ${attempt} of 3); starting it again. ${err.message}`);
+        }
+      }
     },
   });
   shutdown.track(temporal, 'the Temporal dev server', 5_000);
