@@ -76,7 +76,18 @@ export class FakePaymentProvider implements PaymentProvider {
     this.confirmAfterMs = options.confirmAfterMs ?? 500;
   }
 
+  private failing = 0;
+
+  /** The next `n` createPayment calls fail as a provider that is down would (tests of the API's 503). */
+  failNext(n: number): void {
+    this.failing = n;
+  }
+
   createPayment(request: PaymentRequest): Promise<OpenedPayment> {
+    if (this.failing > 0) {
+      this.failing -= 1;
+      return Promise.reject(new Error('fake payment provider: 503 Service Unavailable'));
+    }
     let known = this.byReference.get(request.reference);
     if (!known) {
       known = { ...request, providerPaymentId: `fakepay-${this.byReference.size + 1}-${randomBytes(4).toString('hex')}` };

@@ -25,6 +25,7 @@ import { newId } from './ids.js';
 import { Problem, forbidden, fromDomainError, notFound } from './problems.js';
 import { AppealDecisionBody, AppealIdParam, AppealQueueQuery, CalendarDayBody, CalendarDayParam, CalendarQuery, FileAppealBody, ListAppealsQuery, type Appeal } from './schemas.js';
 import { fromWorkflowError, withTemporal } from './temporalErrors.js';
+import { RETRY_AFTER_SECONDS } from './outages.js';
 
 // ---------------------------------------------------------------- views
 
@@ -84,11 +85,13 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
 
   async function startWorkflow(row: AppealRow): Promise<void> {
     try {
-      await startAppealWorkflow(temporal, taskQueue, row, db);
+      // bounded like every Temporal call of the API (a slow Temporal is a 503, not a wait)
+      await withTemporal(temporal, () => startAppealWorkflow(temporal, taskQueue, row, db));
     } catch {
-      throw new Problem(503, 'temporal-unavailable', 'The appeal is filed but its deadline is not watched yet', 'Retry later: the appeal is kept', {
+      throw new Problem(503, 'temporal-unavailable', 'The appeal is filed but its deadline is not watched yet', 'Retry later (with the same Idempotency-Key): the appeal is kept', {
         code: 'temporal-unavailable',
         appealId: row.id,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
       });
     }
   }
@@ -97,17 +100,23 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
   router.post('/v1/appeals', async (req, res) => {
     const actor = actorOf(req, 'creator');
     const body = FileAppealBody.parse(req.body);
-    const file = async (): Promise<{ status: number; body: unknown }> => {
+    // `idFor`: with an Idempotency-Key the appeal's id comes from the key, so a retry (after a 503) is known
+    const file = async (idFor?: (prefix: 'apl') => string): Promise<{ status: number; body: unknown }> => {
       const filedAt = new Date();
+      const id = idFor ? idFor('apl') : newId('apl', filedAt.getTime());
       let row: AppealRow;
       try {
-        const id = newId('apl', filedAt.getTime());
         row = await fileAppeal(db, { id, creatorId: actor.id, creditEventId: body.creditEventId, reason: body.reason, filedAt });
       } catch (err) {
         if (err instanceof DomainError && err.details.code === 'already-appealed') {
           // the first request may have failed to start its workflow: make sure it runs (never restarts a decided one)
           const existing = await appealOfCreditEvent(db, body.creditEventId);
-          if (existing && !isDecided(existing)) await startAppealWorkflow(temporal, taskQueue, existing, db).catch(() => undefined);
+          // the same request retried with its key (its first try filed the appeal, then answered 503): its answer
+          if (existing?.id === id) {
+            if (!isDecided(existing)) await startWorkflow(existing);
+            return { status: 201, body: appealView(existing) };
+          }
+          if (existing && !isDecided(existing)) await withTemporal(temporal, () => startAppealWorkflow(temporal, taskQueue, existing, db)).catch(() => undefined);
         }
         return domainRefusal(err);
       }
@@ -115,7 +124,7 @@ export function appealRoutes({ db, temporal, taskQueue }: AppealRoutesDeps): Rou
       return { status: 201, body: appealView(row) };
     };
     if (optionalIdempotencyKey(req) !== undefined) {
-      await idempotent(db, req, res, actor, file);
+      await idempotent(db, req, res, actor, ({ idFor }) => file(idFor));
       return;
     }
     const result = await file();

@@ -262,11 +262,11 @@ export function buildOpenApi(): object {
   route({
     method: 'post',
     path: '/v1/wallets/me/withdrawals',
-    summary: 'Withdraw to the bank (creators without MCN, MCNs); the amount is held while the payout runs',
+    summary: 'Withdraw to the bank (creators without MCN and MCNs; an MCN creator only what reached its own wallet before it joined); the amount is held while the payout runs',
     idempotencyKey: 'required',
     body: AmountBody,
     ok: { 202: json('Withdrawal started', z.object({ withdrawalId: z.string(), amountFen: z.number().int(), status: z.literal('pending') })) },
-    problems: { 403: true, ...keyed },
+    problems: { 403: true, ...keyed, 503: 'The database or Temporal is unavailable: the withdrawal is kept (withdrawalId); retry with the same key' },
   });
   route({
     method: 'get',

@@ -14,6 +14,8 @@ import { startWithdrawalWorkflow } from '../temporal/withdrawals.js';
 import { actorOf, type UserActor } from './auth.js';
 import { idempotent } from './idempotency.js';
 import { Problem } from './problems.js';
+import { RETRY_AFTER_SECONDS } from './outages.js';
+import { withTemporal } from './temporalErrors.js';
 import { AmountBody, StatementQuery, TopUpBody } from './schemas.js';
 
 const topUpView = (t: TopUp, payUrl?: string) => ({
@@ -48,8 +50,10 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
   router.get('/v1/wallets/me', async (req, res) => {
     const actor = actorOf(req, 'client', 'creator', 'mcn');
     const id = walletOf(actor);
-    const canWithdraw = actor.role === 'mcn' || (actor.role === 'creator' && !(await isMcnManaged(db, actor.id)));
-    res.json({ accountId: id, balanceFen: await balanceOf(db, id), canWithdraw });
+    const balanceFen = await balanceOf(db, id);
+    // an MCN creator withdraws what reached its own wallet (payouts fixed before it joined the MCN), nothing else
+    const canWithdraw = actor.role === 'mcn' || (actor.role === 'creator' && (balanceFen > 0 || !(await isMcnManaged(db, actor.id))));
+    res.json({ accountId: id, balanceFen, canWithdraw });
   });
 
   router.get('/v1/wallets/me/transfers', async (req, res) => {
@@ -65,7 +69,7 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     const { amountFen } = TopUpBody.parse(req.body);
     await idempotent(db, req, res, actor, async ({ idFor }) => {
       const topUp = await openTopUp(db, { id: idFor('tu'), clientId: actor.id, amountFen, provider: payments.name });
-      const payment = await payments.createPayment({ reference: topUp.id, payerId: actor.id, amountFen });
+      const payment = await openPayment(payments, { reference: topUp.id, payerId: actor.id, amountFen });
       await attachPayment(db, topUp.id, payment.providerPaymentId);
       return { status: 201, body: topUpView(topUp, payment.payUrl) };
     });
@@ -81,7 +85,9 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
   router.post('/v1/wallets/me/withdrawals', async (req, res) => {
     const actor = actorOf(req, 'creator', 'mcn');
     const { amountFen } = AmountBody.parse(req.body);
-    if (actor.role === 'creator' && (await isMcnManaged(db, actor.id))) {
+    // R-PAYOUT: an MCN creator's payouts reach the MCN; what reached its own wallet (tasks ordered before it joined:
+    // the payout account is fixed at the order) is its own to withdraw, or it would stay there for good
+    if (actor.role === 'creator' && (await isMcnManaged(db, actor.id)) && (await balanceOf(db, walletOf(actor))) === 0) {
       throw new Problem(422, 'rule-violation', 'A rule refuses the action', "R-PAYOUT: this creator's earnings go to its MCN, which withdraws them", { code: 'mcn-managed' });
     }
     await idempotent(db, req, res, actor, async ({ idFor }) => {
@@ -95,7 +101,16 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
         if (err instanceof InsufficientFunds) throw insufficient(err);
         throw err;
       }
-      await startWithdrawalWorkflow(temporal, taskQueue, { withdrawalId, accountId: from, amountFen });
+      try {
+        await withTemporal(temporal, () => startWithdrawalWorkflow(temporal, taskQueue, { withdrawalId, accountId: from, amountFen }));
+      } catch {
+        // the withdrawal and its hold are recorded: the worker's sweep starts its payout, a retry with the key finds it
+        throw new Problem(503, 'temporal-unavailable', 'The withdrawal is recorded but its payout is not started yet', 'Retry with the same Idempotency-Key', {
+          code: 'temporal-unavailable',
+          withdrawalId,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
       return { status: 202, body: { withdrawalId, amountFen, status: 'pending' } };
     });
   });
@@ -139,4 +154,30 @@ export function paymentRoutes(deps: { db: Db; payments: PaymentProvider; log?: (
     }
   });
   return router;
+}
+
+/** The API's bound on a call to the payment provider: past it the client is answered 503 and retries with its key. */
+export const PAYMENT_PROVIDER_DEADLINE_MS = 10_000;
+
+/**
+ * Opens the provider's payment for a recorded top-up, bounded: a provider that fails or does not answer is a
+ * 503 with Retry-After (the top-up row is kept; a retry with the same key opens the same payment, the
+ * provider's merchant order number being our top-up id), never a 500.
+ */
+async function openPayment(payments: PaymentProvider, request: Parameters<PaymentProvider['createPayment']>[0]) {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PAYMENT_PROVIDER_DEADLINE_MS} ms`)), PAYMENT_PROVIDER_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([payments.createPayment(request), deadline]);
+  } catch {
+    throw new Problem(503, 'payment-provider-unavailable', 'The payment provider is unavailable', 'Retry with the same Idempotency-Key: the top-up is kept', {
+      code: 'payment-provider-unavailable',
+      topUpId: request.reference,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -192,6 +192,53 @@ describe('withdrawals', () => {
     expect(await balance(creator)).toBe(40_000);
   });
 
+  it('R-PAYOUT: a payout fixed before the creator joined an MCN is the creator\'s to withdraw (never stranded); the MCN gets the rest', async () => {
+    const creator: UserActor = { role: 'creator', id: uid('creator') };
+    await api.account(creator);
+    const mcn: UserActor = { role: 'mcn', id: uid('mcn') };
+    await api.account(mcn);
+    // ordered while the creator had no MCN: the order fixed its payout account (api/tasks.ts), settled after it joined
+    const payer = uid('payer');
+    const taskId = uid('task');
+    await db().transaction(async (tx) => {
+      await paidTopUp(tx, payer, 20_000, `topup:${taskId}`);
+      await holdEscrow(tx, taskId, payer, 20_000);
+    });
+    expect((await api.call('PUT', `/v1/creators/${creator.id}/mcn`, { as: operator, body: { mcnId: mcn.id } })).status).toBe(200);
+    await settleEscrow(db(), { taskId, clientId: payer, creatorId: creator.id, outcome: 'payout', payoutAccount: account.creator(creator.id) });
+    await earn(creator.id, 30_000); // ordered after it joined: to the MCN
+    expect(await balance(creator)).toBe(20_000);
+    expect(await balance(mcn)).toBe(30_000);
+    expect((await api.call('GET', '/v1/wallets/me', { as: creator })).body.canWithdraw).toBe(true);
+    const tooMuch = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 20_001 }, headers: { 'idempotency-key': key() } });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.code).toBe('insufficient-funds');
+    const ok = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 20_000 }, headers: { 'idempotency-key': key() } });
+    expect(ok.status).toBe(202);
+    expect(await balance(creator)).toBe(0);
+    // nothing of its own left: the MCN's earnings are the MCN's to withdraw
+    expect((await api.call('GET', '/v1/wallets/me', { as: creator })).body.canWithdraw).toBe(false);
+    const refused = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 1 }, headers: { 'idempotency-key': key() } });
+    expect(refused.body.code).toBe('mcn-managed');
+  });
+
+  it('a payment provider that is down is a 503 with Retry-After, never a 500; a retry with the key opens the same top-up once', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    const k = key();
+    api.payments.failNext(1);
+    const down = await topUpViaApi(client, 12_345, k);
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('5');
+    expect(down.body).toMatchObject({ code: 'payment-provider-unavailable' });
+    const again = await topUpViaApi(client, 12_345, k);
+    expect(again.status).toBe(201);
+    expect(again.body.topUpId).toBe(down.body.topUpId);
+    expect((await api.notifyPayment(api.payments.confirm(again.body.topUpId))).status).toBe(200);
+    expect((await api.notifyPayment(api.payments.confirm(again.body.topUpId))).status).toBe(200); // redelivered
+    expect(await balance(client)).toBe(12_345);
+  });
+
   it('R-PAYOUT: an MCN creator is paid into the MCN wallet and cannot withdraw; the MCN can', async () => {
     const creator: UserActor = { role: 'creator', id: uid('creator') };
     await api.account(creator);
