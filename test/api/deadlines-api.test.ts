@@ -234,6 +234,80 @@ describe('outages are answered honestly (issue #12, item 7)', () => {
   });
 });
 
+describe('money and appeals while Temporal is away', () => {
+  it('a withdrawal and an appeal answer 503 + Retry-After within the deadline, keep what they recorded, and a retry with the key completes them once', async () => {
+    const db = api.postgres.database.db;
+    const { holdEscrow, paidTopUp, settleEscrow } = await import('../../db/ledger.js');
+    const { applyCreditChange } = await import('../../db/credit.js');
+    const { creditEvents, withdrawals, appeals } = await import('../../db/schema/index.js');
+    const earner: UserActor = { role: 'creator', id: `creator-o-${randomUUID().slice(0, 8)}` };
+    await api.creator(earner, { douyin_video: PRICE });
+    const taskId = `task-o-${randomUUID()}`;
+    await db.transaction(async (tx) => {
+      await paidTopUp(tx, 'payer-o', 50_000, `topup:${taskId}`);
+      await holdEscrow(tx, taskId, 'payer-o', 50_000);
+    });
+    await settleEscrow(db, { taskId, clientId: 'payer-o', creatorId: earner.id, outcome: 'payout' });
+    const creditKey = `card:outage-${randomUUID()}`;
+    await applyCreditChange(db, { key: creditKey, creatorId: earner.id, delta: -20, cause: 'card', reason: 'yellow card', actor: operator, occurredAt: new Date() });
+    const [deduction] = await db.select().from(creditEvents).where(eq(creditEvents.key, creditKey));
+
+    const { Client, Connection } = await import('@temporalio/client');
+    const { startApi } = await import('../../api/main.js');
+    const { createAuth } = await import('../../api/auth.js');
+    const connection = Connection.lazy({ address: '127.0.0.1:1' });
+    const jwtSecret = 'outage-test-secret-outage-test-secret';
+    const server = await startApi({ db, temporal: new Client({ connection }), port: 0, jwtSecret, platformSecret: api.platformSecret });
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const auth = createAuth(jwtSecret);
+    const during = async (path: string, body: unknown, idempotencyKey: string) => {
+      const started = Date.now();
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await auth.sign(earner)}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any, ms: Date.now() - started };
+    };
+    const withdrawalKey = `w-${randomUUID()}`;
+    const appealKey = `a-${randomUUID()}`;
+    const appealBody = { creditEventId: deduction!.id, reason: 'Force majeure: the venue flooded' };
+    try {
+      const withdrawal = await during('/v1/wallets/me/withdrawals', { amountFen: 30_000 }, withdrawalKey);
+      expect(withdrawal).toMatchObject({ status: 503, retryAfter: '5', body: { code: 'temporal-unavailable' } });
+      expect(withdrawal.ms).toBeLessThan(10_000);
+      expect(withdrawal.body.withdrawalId).toEqual(expect.any(String));
+      const appeal = await during('/v1/appeals', appealBody, appealKey);
+      expect(appeal).toMatchObject({ status: 503, retryAfter: '5', body: { code: 'temporal-unavailable' } });
+      expect(appeal.ms).toBeLessThan(10_000);
+      // recorded: the hold and the appeal are kept
+      expect((await db.select().from(withdrawals).where(eq(withdrawals.id, withdrawal.body.withdrawalId))).length).toBe(1);
+      expect((await db.select().from(appeals).where(eq(appeals.id, appeal.body.appealId))).length).toBe(1);
+      expect(await balanceOf(db, account.creator(earner.id))).toBe(20_000);
+
+      // Temporal back (the real API): the same requests with their keys complete, once
+      const again = await api.call('POST', '/v1/wallets/me/withdrawals', { as: earner, body: { amountFen: 30_000 }, headers: { 'idempotency-key': withdrawalKey } });
+      expect(again.status).toBe(202);
+      expect(again.body.withdrawalId).toBe(withdrawal.body.withdrawalId);
+      expect(await balanceOf(db, account.creator(earner.id))).toBe(20_000);
+      const filed = await api.call('POST', '/v1/appeals', { as: earner, body: appealBody, headers: { 'idempotency-key': appealKey } });
+      expect(filed.status).toBe(201);
+      expect(filed.body.id).toBe(appeal.body.appealId);
+      const paid = await until(
+        async () => (await api.call('GET', `/v1/wallets/me/withdrawals/${withdrawal.body.withdrawalId}`, { as: earner })).body,
+        (w) => w.status !== 'pending',
+      );
+      expect(paid.status).toBe('paid');
+      // another request for the same deduction, with another key, is still refused
+      const second = await api.call('POST', '/v1/appeals', { as: earner, body: appealBody, headers: { 'idempotency-key': `a-${randomUUID()}` } });
+      expect(second.status).toBe(409);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      void connection;
+    }
+  });
+});
+
 describe('a withdrawal hold is never stranded (issue #12, item 3)', () => {
   it('a hold committed while its workflow never started is paid out by the sweep, once', async () => {
     const db = api.postgres.database.db;
