@@ -49,7 +49,7 @@ export const updateIdFor = (actor: UserActor, action: string, key: string): stri
  * with another body is a 422 instead of the first request's answer. Returns
  * `release`, for a request that was refused: a refusal leaves nothing behind.
  */
-export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, key: string): Promise<{ release: () => Promise<void> }> {
+export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, key: string): Promise<{ release: () => Promise<void>; retried: boolean }> {
   const who = `${actor.role}:${actor.id}`;
   const requestHash = requestHashOf(req);
   const mine = and(eq(idempotencyKeys.actor, who), eq(idempotencyKeys.key, key));
@@ -66,6 +66,8 @@ export async function bindKeyToRequest(db: Db, req: Request, actor: UserActor, k
     release: async () => {
       if (created) await db.delete(idempotencyKeys).where(mine);
     },
+    /** The key was bound already: this is a retry of a request that was not refused (it ran, or met an outage). */
+    retried: !created,
   };
 }
 

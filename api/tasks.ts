@@ -10,7 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { TaskRow } from '../db/schema/index.js';
-import { eventsOf, insertOrder, listTasks, markStarted, placedOrder, recordOrderEvent, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
+import { eventsOf, hasEventOfUpdate, insertOrder, listTasks, markStarted, placedOrder, recordOrderEvent, taskById, taskByKey, taskPartiesById, type TaskParties } from '../db/tasks.js';
 import { mcnOf, observationEndsAt, offerForOrder } from '../db/creators.js';
 import { clientRatingSummaries, type RatingSummary } from '../db/ratings.js';
 import { ACCEPT_WINDOW_MS, ACTION_ROLES, DomainError, orderRefusal, validateOrder, type TaskState } from '../domain/index.js';
@@ -348,12 +348,19 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
       const row = await visibleTaskPartiesOf(db, req, actor);
       // the same key with another body is a 422, not the first request's answer
       const binding = key ? await bindKeyToRequest(db, req, actor, key) : null;
+      // a retried request with the same key is the same update: applied once
+      const updateId = key ? updateIdFor(actor, spec.path, key) : undefined;
       try {
+        // a retry whose first try was applied (its event is in the read model): answered again, not decided
+        // again. Temporal answers a repeated Update id only within the run, so this also covers a task closed
+        // since (its workflow gone) and one whose workflow continued as new.
+        if (binding?.retried && updateId && (await hasEventOfUpdate(db, row.id, updateId))) {
+          const task = row.closedAt ? (await taskById(db, row.id))?.snapshot : await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
+          if (task) return void res.set('Idempotent-Replayed', 'true').json({ task });
+        }
         if (row.closedAt) {
           throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
         }
-        // a retried request with the same key is the same update: applied once
-        const updateId = key ? updateIdFor(actor, spec.path, key) : undefined;
         const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
         res.json({ task });
       } catch (err) {

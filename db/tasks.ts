@@ -266,6 +266,7 @@ const EVENT_VALUES: Array<[{ name: string }, (task: TaskState, e: TaskEvent) => 
   [taskEvents.reason, (_, e) => e.reason ?? null],
   [taskEvents.payload, (_, e) => e.payload],
   [taskEvents.occurredAt, (_, e) => new Date(e.at).toISOString()],
+  [taskEvents.updateId, (_, e) => e.updateId ?? null],
 ];
 const EVENTS_INSERT = (() => {
   const names = EVENT_VALUES.map(([column]) => quoted(column.name)).join(', ');
@@ -279,6 +280,19 @@ const EVENTS_INSERT = (() => {
 function eventsInsert(task: TaskState, events: TaskEvent[]): SQL {
   const rows = events.map((e) => Object.fromEntries(EVENT_VALUES.map(([column, value]) => [column.name, value(task, e)])));
   return sql`${sql.raw(EVENTS_INSERT.head)}${JSON.stringify(rows)}${sql.raw(EVENTS_INSERT.tail)}`;
+}
+
+/**
+ * Whether the task has an event decided by this Temporal Update (a task action's request, retried with its
+ * Idempotency-Key after its task closed or its workflow continued as new, finds what its first try did).
+ */
+export async function hasEventOfUpdate(db: Tx, taskId: string, updateId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ seq: taskEvents.seq })
+    .from(taskEvents)
+    .where(and(eq(taskEvents.taskId, taskId), eq(taskEvents.updateId, updateId)))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** A task's history, in order. */

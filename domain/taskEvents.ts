@@ -67,10 +67,13 @@ export type TaskEventBody =
 export type TaskEventType = TaskEventBody['type'];
 
 /** An event as `decide` proposes it: `evolve` gives it its sequence number and time. */
-export type NewEvent = TaskEventBody & { actor: Actor; reason?: string | null };
+export type NewEvent = TaskEventBody & { actor: Actor; reason?: string | null; updateId?: string | undefined };
 
-/** An event as stored: `seq` is the read model's version after it. */
-export type TaskEvent = TaskEventBody & { seq: number; actor: Actor; at: string; reason: string | null };
+/**
+ * An event as stored: `seq` is the read model's version after it. `updateId`: the Temporal Update that
+ * decided it (the workflow adds it), so a request retried with its Idempotency-Key finds what it did.
+ */
+export type TaskEvent = TaskEventBody & { seq: number; actor: Actor; at: string; reason: string | null; updateId?: string | undefined };
 
 /** Every event type, for the OpenAPI document and tests that walk all of them. */
 export const TASK_EVENT_TYPES = [

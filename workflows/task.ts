@@ -20,6 +20,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  currentUpdateInfo,
   continueAsNew,
   log,
   patched,
@@ -317,7 +318,13 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
 
   const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand, description: string) => {
     const command = (input: I): TaskCommand => ({ ...toCommand(input), actor: input.actor });
-    setHandler(def, (input: I) => commit(decideOrFail(command(input))), {
+    // the event remembers its Update: a request retried with its Idempotency-Key after the task closed (or this
+    // run continued as new, where Temporal no longer knows the Update's id) finds it in the read model
+    const byThisUpdate = (draft: ReturnType<typeof decide>): ReturnType<typeof decide> => {
+      const updateId = currentUpdateInfo()?.id;
+      return updateId ? { ...draft, updateId } : draft;
+    };
+    setHandler(def, (input: I) => commit(byThisUpdate(decideOrFail(command(input)))), {
       description,
       validator: (input: I) => {
         if (!input || typeof input !== 'object' || !input.actor) {

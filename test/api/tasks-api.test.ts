@@ -274,6 +274,27 @@ describe('actions', () => {
     expect(retry.body.task.version).toBe(first.body.task.version);
   });
 
+  it('a retried action whose first try closed the task answers as the first did (200, replayed), not 409; a new request is refused', async () => {
+    const { id } = await order();
+    const headers = { 'idempotency-key': key() };
+    const declined = await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' }, headers });
+    expect(declined.status).toBe(200);
+    expect(declined.body.task.status).toBe('cancelled');
+    // the workflow ends once the refund is projected; the retry then finds the event its first try decided
+    const handle = api.env.client.workflow.getHandle(id);
+    await handle.result();
+    const retry = await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' }, headers });
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body.task).toMatchObject({ status: 'cancelled', version: declined.body.task.version, cancellation: { reason: 'declined' } });
+    // the same key with another body is still another request; a new key is a new request: refused
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Other reason' }, headers }), 422);
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' }, headers: { 'idempotency-key': key() } }), 409, 'invalid-state');
+    // one decline event, one refund
+    const events = (await api.call('GET', `/v1/tasks/${id}/events`, { as: client })).body.items as { type: string }[];
+    expect(events.filter((e) => e.type === 'declined')).toHaveLength(1);
+  });
+
   it('409 on a closed task', async () => {
     const { id } = await order();
     const declined = await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' } });
