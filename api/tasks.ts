@@ -351,15 +351,29 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
       // a retried request with the same key is the same update: applied once
       const updateId = key ? updateIdFor(actor, spec.path, key) : undefined;
       try {
-        // a retry whose first try was applied (its event is in the read model): answered again, not decided
-        // again. Temporal answers a repeated Update id only within the run, so this also covers a task closed
-        // since (its workflow gone) and one whose workflow continued as new.
-        if (binding?.retried && updateId && (await hasEventOfUpdate(db, row.id, updateId))) {
-          const task = row.closedAt ? (await taskById(db, row.id))?.snapshot : await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).query(m.taskStateQuery));
-          if (task) return void res.set('Idempotent-Replayed', 'true').json({ task });
-        }
         if (row.closedAt) {
-          throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+          // A retry (its key bound by a first try that was not refused) of a task the read model shows closed.
+          // The projection runs inside the workflow task, so after Temporal lost that task (killed before it
+          // was stored) the read model is ahead of the workflow: while the workflow runs, the update is sent
+          // again (its id makes it the same update). Once the workflow ended, a first try that decided an
+          // event (task_events.update_id) is answered again, not refused: Temporal knows an update id only
+          // while its run lasts.
+          if (binding?.retried && updateId) {
+            const running = await withTemporal(temporal, () => temporal.workflow.getHandle(row.id).describe()).then(
+              (d) => d.status.name === 'RUNNING',
+              (err: unknown) => {
+                if (err instanceof WorkflowNotFoundError) return false;
+                throw err;
+              },
+            );
+            if (!running && (await hasEventOfUpdate(db, row.id, updateId))) {
+              const stored = await taskById(db, row.id);
+              if (stored?.snapshot) return void res.set('Idempotent-Replayed', 'true').json({ task: stored.snapshot });
+            }
+            if (!running) throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+          } else {
+            throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+          }
         }
         const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
         res.json({ task });

@@ -8,7 +8,7 @@
  * retried request or activity never moves money twice, and an escrow is settled
  * once, to one destination (`escrow:<task>:settle`).
  */
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, gt, or, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { perExecution, type Db, type Tx } from './client.js';
 import { ledgerAccounts, ledgerTransfers, mcnMemberships, topUps, withdrawals } from './schema/index.js';
@@ -328,10 +328,12 @@ export async function transfersOfTask(db: Tx, taskId: string) {
 }
 
 /** Withdrawals still pending after `graceMs`: their workflow may never have started (Temporal away at request time). */
-export async function pendingWithdrawals(db: Db, graceMs: number, limit = 100) {
+/** Withdrawals pending for longer than `graceMs`, a page after the id `after` (ids are time-ordered; the sweep walks them all). */
+export async function pendingWithdrawals(db: Db, graceMs: number, limit = 100, after?: string) {
   return perExecution(db)
     .select()
     .from(withdrawals)
-    .where(and(eq(withdrawals.status, 'pending'), sql`${withdrawals.createdAt} < now() - make_interval(secs => ${graceMs / 1000})`))
+    .where(and(eq(withdrawals.status, 'pending'), sql`${withdrawals.createdAt} < now() - make_interval(secs => ${graceMs / 1000})`, after ? gt(withdrawals.id, after) : undefined))
+    .orderBy(withdrawals.id)
     .limit(limit);
 }

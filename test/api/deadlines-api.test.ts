@@ -328,4 +328,29 @@ describe('a withdrawal hold is never stranded (issue #12, item 3)', () => {
     expect(await balanceOf(db, wallet)).toBe(0);
     expect(api.payouts.paid.filter((p: { idempotencyKey: string }) => p.idempotencyKey === id)).toHaveLength(1);
   });
+
+  it('the sweep walks every pending withdrawal, a page at a time: a stranded one behind a full page is started too', async () => {
+    const db = api.postgres.database.db;
+    const { EXTERNAL, holdWithdrawal, transfer } = await import('../../db/ledger.js');
+    const { withdrawals } = await import('../../db/schema/index.js');
+    const { startOrphanedWithdrawals } = await import('../../temporal/withdrawals.js');
+    const { newId } = await import('../../api/ids.js');
+    const wallet = account.creator(`creator-wp-${randomUUID().slice(0, 8)}`);
+    const ids = [1, 2, 3, 4, 5].map((i) => newId('wd', Date.now() - 300_000 + i));
+    await db.transaction(async (tx) => {
+      await transfer(tx, { id: `earned:${ids[0]}`, from: EXTERNAL, to: wallet, amountFen: 5 * 1_000, kind: 'top_up' });
+      for (const id of ids) await holdWithdrawal(tx, id, wallet, 1_000);
+    });
+    for (const id of ids) await db.update(withdrawals).set({ createdAt: new Date(Date.now() - 120_000) }).where(eq(withdrawals.id, id));
+    // pages of 2: five pending withdrawals of this wallet (and any other test's) all started
+    await startOrphanedWithdrawals(db, api.env.client, TASK_QUEUE, 60_000, 2);
+    const done = await until(
+      () => db.select().from(withdrawals).where(eq(withdrawals.accountId, wallet)),
+      (rows) => rows.length === 5 && rows.every((r) => r.status === 'paid'),
+      200,
+      50,
+    );
+    expect(done.map((r) => r.status)).toEqual(['paid', 'paid', 'paid', 'paid', 'paid']);
+    for (const id of ids) expect(api.payouts.paid.filter((p: { idempotencyKey: string }) => p.idempotencyKey === id)).toHaveLength(1);
+  });
 });

@@ -295,6 +295,22 @@ describe('actions', () => {
     expect(events.filter((e) => e.type === 'declined')).toHaveLength(1);
   });
 
+  it('a retried action meets a read model ahead of its workflow (shown closed, workflow running): the update is sent again, not refused', async () => {
+    const { id } = await order();
+    const headers = { 'idempotency-key': key() };
+    const accepted = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {}, headers });
+    expect(accepted.status).toBe(200);
+    // what a projection stored by a workflow task Temporal then lost would look like
+    const db = api.postgres.database.db;
+    await db.update(tasks).set({ closedAt: new Date(), status: 'cancelled' }).where(eq(tasks.id, id));
+    const retry = await api.call('POST', `/v1/tasks/${id}/accept`, { as: creator, body: {}, headers });
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(retry.body.task).toMatchObject({ status: 'content_drafting', version: accepted.body.task.version });
+    // a new request on the row shown closed is refused without asking Temporal, as before
+    expectProblem(await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'late' }, headers: { 'idempotency-key': key() } }), 409, 'invalid-state');
+  });
+
   it('409 on a closed task', async () => {
     const { id } = await order();
     const declined = await api.call('POST', `/v1/tasks/${id}/decline`, { as: creator, body: { reason: 'Fully booked' } });
