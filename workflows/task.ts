@@ -160,7 +160,16 @@ export interface TaskRun {
   orderProjected?: boolean;
   /** Engine 5: an earlier run's collection is over (the content gone, or readings refused for good). */
   readingsEnded?: boolean;
+  /**
+   * The ids of the last updates earlier runs applied (at most UPDATES_CARRIED): Temporal knows an update id
+   * only within its run, so a request retried with its Idempotency-Key after the handover is answered with
+   * the state, not decided again. Absent for runs continued before it.
+   */
+  updates?: string[];
 }
+
+/** How many applied update ids a run hands over to the next (retries come within minutes; ~50 bytes each). */
+export const UPDATES_CARRIED = 100;
 
 /**
  * Engine 3, one patch for new tasks: the changes made behind their own patches
@@ -316,6 +325,10 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
     }
   };
 
+  /** Update ids applied by earlier runs, and by this one (handed over to the next run, the last UPDATES_CARRIED). */
+  const carriedUpdates = new Set(run.updates ?? []);
+  const appliedUpdates: string[] = [...(run.updates ?? [])];
+
   const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand, description: string) => {
     const command = (input: I): TaskCommand => ({ ...toCommand(input), actor: input.actor });
     // the event remembers its Update: a request retried with its Idempotency-Key after the task closed (or this
@@ -324,15 +337,31 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const updateId = currentUpdateInfo()?.id;
       return updateId ? { ...draft, updateId } : draft;
     };
-    setHandler(def, (input: I) => commit(byThisUpdate(decideOrFail(command(input)))), {
-      description,
-      validator: (input: I) => {
-        if (!input || typeof input !== 'object' || !input.actor) {
-          throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
-        }
-        decideOrFail(command(input), true);
+    /** An update an earlier run applied (retried after the handover): answered with the state, not decided again. */
+    const appliedBefore = () => {
+      const updateId = currentUpdateInfo()?.id;
+      return updateId !== undefined && carriedUpdates.has(updateId);
+    };
+    setHandler(
+      def,
+      (input: I) => {
+        if (appliedBefore()) return state;
+        const updated = commit(byThisUpdate(decideOrFail(command(input))));
+        const updateId = currentUpdateInfo()?.id;
+        if (updateId) appliedUpdates.push(updateId);
+        return updated;
       },
-    });
+      {
+        description,
+        validator: (input: I) => {
+          if (!input || typeof input !== 'object' || !input.actor) {
+            throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
+          }
+          if (appliedBefore()) return;
+          decideOrFail(command(input), true);
+        },
+      },
+    );
   };
 
   // Rules 2: the order is event 1 even when an update arrives in the workflow's first task
@@ -508,7 +537,16 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
       const untilDue = due ? due.at - now() : null;
       const ready = untilDue === null ? (await condition(idle), true) : untilDue > 0 && (await condition(idle, untilDue));
       if (isTerminal(state.status)) break;
-      if (ready) return continueAsNew<typeof taskWorkflow>(order, { carried: state, eventsPerRun, ...(engine3 ? { engine } : {}), ...(engine >= 5 ? { readings: readingsTaken, ...(collecting ? {} : { readingsEnded: true }) } : {}) });
+      if (ready) {
+        const updates = appliedUpdates.slice(-UPDATES_CARRIED);
+        return continueAsNew<typeof taskWorkflow>(order, {
+          carried: state,
+          eventsPerRun,
+          ...(engine3 ? { engine } : {}),
+          ...(engine >= 5 ? { readings: readingsTaken, ...(collecting ? {} : { readingsEnded: true }) } : {}),
+          ...(updates.length > 0 ? { updates } : {}),
+        });
+      }
     }
     const timer = nextTimer(state);
     const current = timerKey(timer);

@@ -5,11 +5,13 @@
  * the timers go on as before. Pushed past a low budget here by a flood of
  * redelivered platform callbacks (the production budget is EVENTS_PER_RUN).
  */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
+import * as m from '../../workflows/messages.js';
 import { DAY, MINUTE } from '../../domain/index.js';
 import { ENGINE, EVENTS_PER_RUN } from '../../workflows/task.js';
 import { useWorkflowStack } from '../helpers/harness.js';
-import { act, projected, toPublished, waitFor } from '../helpers/tasks.js';
+import { CREATOR, act, projected, toPublished, waitFor } from '../helpers/tasks.js';
 
 const { stack, db, sleep, withTask } = useWorkflowStack();
 
@@ -69,6 +71,33 @@ it('R-RATE (engine 5): a run that hands over after its metrics collection ended 
       const readingTimers = after.filter((e) => e.timerStartedEventAttributes && /metrics reading/.test(summaryOf(e)));
       expect(readingTimers).toHaveLength(0);
       expect(before.filter((e) => e.timerStartedEventAttributes && /metrics reading/.test(summaryOf(e)))).toHaveLength(1);
+    },
+    { eventsPerRun: 100 },
+  ));
+
+it('an update retried with its id after the handover (a request retried with its Idempotency-Key) is answered with the state, not applied again', () =>
+  withTask(
+    { scriptRequired: false },
+    async (h) => {
+      const a = act(h);
+      await a.accept();
+      const updateId = `retried-${randomUUID()}`;
+      const submit = () => h.executeUpdate(m.submitContentUpdate, { args: [{ actor: CREATOR, body: 'cut 1' }], updateId });
+      const submitted = await submit();
+      expect(submitted).toMatchObject({ status: 'content_review', content: { revision: 1 } });
+      const firstRun = (await h.describe()).runId;
+      for (let i = 0; i < 80; i++) await a.platform('published', 'item-early', 'evt-early-flood');
+      await waitForNewRun(firstRun);
+      // the new run: the operator sends the video back, so a submission would now be applied
+      const rejected = await a.reviewContent('reject', 'Show the logo earlier');
+      expect(rejected.status).toBe('content_drafting');
+      const again = await submit();
+      expect(again).toMatchObject({ status: 'content_drafting', version: rejected.version, content: { revision: 1 } });
+      const next = await h.fetchHistory();
+      const input = next.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![1]!;
+      expect((JSON.parse(Buffer.from(input.data!).toString('utf8')) as { updates: string[] }).updates).toContain(updateId);
+      // a new request (another id) is applied
+      expect((await a.submitContent('cut 2')).content.revision).toBe(2);
     },
     { eventsPerRun: 100 },
   ));
