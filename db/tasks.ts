@@ -284,7 +284,7 @@ function eventsInsert(task: TaskState, events: TaskEvent[]): SQL {
 
 /**
  * Whether the task has an event decided by this Temporal Update (a task action's request, retried with its
- * Idempotency-Key after its task closed or its workflow continued as new, finds what its first try did).
+ * Idempotency-Key after its first try closed the task and the workflow ended, finds what that try did).
  */
 export async function hasEventOfUpdate(db: Tx, taskId: string, updateId: string): Promise<boolean> {
   const [row] = await db
