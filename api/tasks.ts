@@ -370,9 +370,9 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
               const stored = await taskById(db, row.id);
               if (stored?.snapshot) return void res.set('Idempotent-Replayed', 'true').json({ task: stored.snapshot });
             }
-            if (!running) throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+            if (!running) throw taskClosed(row);
           } else {
-            throw new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
+            throw taskClosed(row);
           }
         }
         const task = await withTemporal(temporal, () => spec.send(temporal.workflow.getHandle(row.id), body, actor, updateId));
@@ -388,6 +388,9 @@ export function taskRoutes({ db, temporal, taskQueue, log, taskEngine = taskEngi
 
   return router;
 }
+
+const taskClosed = (row: Pick<TaskParties, 'status'>) =>
+  new Problem(409, 'invalid-state', 'The action does not fit the task state', `The task is ${row.status}`, { code: 'task-closed', taskStatus: row.status });
 
 /** Ends the order's transaction when its Idempotency-Key already placed a task: that task is the answer. */
 class EarlierOrder extends Error {

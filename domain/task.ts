@@ -195,6 +195,13 @@ function stageLabel(state: TaskState, stage: Stage): string {
 /** Whether the task runs under the corrections of the rules up to `level` (TaskState `fixes`). */
 const fixed = (state: TaskState, level = 1): boolean => (state.fixes ?? 0) >= level;
 
+/** R-REPUBLISH-5: at most 5 republications before acceptance. */
+function refuseOverRepublishLimit(state: TaskState): void {
+  const limit = taskTypeOf(state.type).maxRepublishes;
+  const { republishCount } = state.publication;
+  if (republishCount >= limit) refuseRule(state, 'republish-limit-reached', `the content was already republished ${limit} times`, { limit, republishCount });
+}
+
 const requireRules2 = (state: TaskState, what: string): void => {
   if (state.rules < 2) refuseRule(state, 'not-available-for-task', `${what} is not available for tasks ordered before it existed`);
 };
@@ -303,19 +310,10 @@ export function decide(state: TaskState, command: TaskCommand, now: number): New
           return { type: 'published', actor, payload: { itemId, republish: true, inPlace: true } };
         }
         // R-REPUBLISH-5: a new item in place of live content is a republication, as after publication
-        if (fixed(state) && p.itemId !== null) {
-          const limit = taskTypeOf(state.type).maxRepublishes;
-          if (p.republishCount >= limit) {
-            refuseRule(state, 'republish-limit-reached', `the content was already republished ${limit} times`, { limit, republishCount: p.republishCount });
-          }
-        }
+        if (fixed(state) && p.itemId !== null) refuseOverRepublishLimit(state);
       } else if (state.status === 'awaiting_client_acceptance') {
         if (itemId === p.itemId) refuseState(state, 'already-live', "this item is already the task's live content");
-        // R-REPUBLISH-5: at most 5 republications before acceptance
-        const limit = taskTypeOf(state.type).maxRepublishes;
-        if (p.republishCount >= limit) {
-          refuseRule(state, 'republish-limit-reached', `the content was already republished ${limit} times`, { limit, republishCount: p.republishCount });
-        }
+        refuseOverRepublishLimit(state);
         // R-MODIFY-PERMISSION: a published article changes only with the client's permission
         if (taskTypeOf(state.type).modificationNeedsPermission && !p.modificationGrantedAt) {
           refuseRule(state, 'modification-permission-required', 'the client has not granted permission to modify the published content');

@@ -331,23 +331,17 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
 
   const handle = <I extends ActorInput>(def: UpdateDefinition<TaskState, [I]>, toCommand: (input: I) => UserCommand, description: string) => {
     const command = (input: I): TaskCommand => ({ ...toCommand(input), actor: input.actor });
-    // the event remembers its Update: a request retried with its Idempotency-Key after the task closed (or this
-    // run continued as new, where Temporal no longer knows the Update's id) finds it in the read model
-    const byThisUpdate = (draft: ReturnType<typeof decide>): ReturnType<typeof decide> => {
-      const updateId = currentUpdateInfo()?.id;
-      return updateId ? { ...draft, updateId } : draft;
-    };
     /** An update an earlier run applied (retried after the handover): answered with the state, not decided again. */
-    const appliedBefore = () => {
-      const updateId = currentUpdateInfo()?.id;
-      return updateId !== undefined && carriedUpdates.has(updateId);
-    };
+    const appliedBefore = (updateId: string | undefined) => updateId !== undefined && carriedUpdates.has(updateId);
     setHandler(
       def,
       (input: I) => {
-        if (appliedBefore()) return state;
-        const updated = commit(byThisUpdate(decideOrFail(command(input))));
         const updateId = currentUpdateInfo()?.id;
+        if (appliedBefore(updateId)) return state;
+        const draft = decideOrFail(command(input));
+        // the event remembers its Update: a request retried with its Idempotency-Key once the task closed
+        // and its workflow ended finds it in the read model (api/tasks.ts)
+        const updated = commit(updateId ? { ...draft, updateId } : draft);
         if (updateId) appliedUpdates.push(updateId);
         return updated;
       },
@@ -357,7 +351,7 @@ export async function taskWorkflow(order: TaskOrder, run: TaskRun = {}): Promise
           if (!input || typeof input !== 'object' || !input.actor) {
             throw ApplicationFailure.create({ type: 'invalid_input', message: 'the update needs an actor', nonRetryable: true });
           }
-          if (appliedBefore()) return;
+          if (appliedBefore(currentUpdateInfo()?.id)) return;
           decideOrFail(command(input), true);
         },
       },

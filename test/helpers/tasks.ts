@@ -73,20 +73,23 @@ export const act = (h: TaskHandle) => ({
 /** The platform time each event id was first sent with (a redelivery repeats it). */
 const platformTimes = new Map<string, string>();
 
-/** Drives a task to the given point through the real messages. */
-export async function toPublished(h: TaskHandle, itemId = 'item-1', from: { accepted?: boolean } = {}): Promise<TaskState> {
+/**
+ * Drives a task to the given point through the real messages. `accepted`: the creator accepted already;
+ * `client`: the task's client when it is not CLIENT.
+ */
+export async function toPublished(h: TaskHandle, itemId = 'item-1', from: { accepted?: boolean; client?: Actor } = {}): Promise<TaskState> {
   const a = act(h);
   if (!from.accepted) await a.accept();
   const s = await a.state();
   if (s.scriptRequired) {
     await a.submitScript();
     await a.reviewScript('pass');
-    await a.confirmScript('confirm');
+    await a.confirmScript('confirm', undefined, from.client);
   }
   await a.submitContent();
   if (!s.publishFirst) {
     await a.reviewContent('pass');
-    await a.confirmContent('confirm');
+    await a.confirmContent('confirm', undefined, from.client);
   }
   // R-TOUTIAO-ORDER: Toutiao content goes live first; the client reviews it in awaiting_client_acceptance
   await a.publish(itemId);

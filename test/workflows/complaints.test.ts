@@ -65,13 +65,7 @@ it('R-COMPLAINT: upheld with a cancellation, the task is cancelled and the clien
   await withTask({ taskId, clientId, scriptRequired: false }, async (h) => {
     const a = act(h);
     const client = { role: 'client' as const, id: clientId };
-    await a.accept();
-    await a.submitContent();
-    await a.reviewContent('pass');
-    await a.confirmContent('confirm', undefined, client);
-    await a.publish('item-1');
-    await a.platform('published', 'item-1');
-    await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
+    await toPublished(h, 'item-1', { client });
     await a.complain('Published on the wrong account', client);
     await sleep(3 * HOUR);
     const cancelled = await a.upholdComplaint('upheld_cancel', 'Verified: wrong account');

@@ -359,13 +359,7 @@ describe('retention', () => {
     const client = { role: 'client' as const, id: ids.clientId };
     await withTask({ ...ids, scriptRequired: false, retentionDays: 365 }, async (h) => {
       const a = act(h);
-      await a.accept();
-      await a.submitContent();
-      await a.reviewContent('pass');
-      await a.confirmContent('confirm', undefined, client);
-      await a.publish('item-1');
-      await a.platform('published', 'item-1');
-      await waitFor(h, (t) => t.status === 'awaiting_client_acceptance');
+      await toPublished(h, 'item-1', { client });
       await a.acceptDelivery(client);
       await sleep(300 * DAY);
       const hideId = 'evt-hide-1';
