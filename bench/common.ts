@@ -36,6 +36,7 @@ import type { EmbeddedDatabase } from '../db/embedded.js';
 import { MAX_TOP_UP_FEN } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
 import { repoRoot } from '../scripts/dev.js';
+import { devServerArgs } from '../temporal/devServer.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import { ensureAccount, ensureCreator } from '../test/helpers/accounts.js';
@@ -136,6 +137,8 @@ export interface Servers {
   /** Process group (= pid) of the Temporal dev server. */
   temporalPid: number;
   temporalDbFile: string;
+  /** The dev server's Prometheus endpoint (its requests and persistence calls by operation: `--rpcs`). */
+  temporalMetricsUrl: string;
   databaseUrl: string;
   /** Process group (= pid of the postmaster) of the embedded PostgreSQL. */
   postgresPid: number;
@@ -151,7 +154,7 @@ export async function startServers(name: string, log: (line: string) => void): P
   onCleanup('the temp folder', () => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
   log(`temp folder ${dir}`);
   const { freePort, startEmbeddedPostgres } = await importEmbedded();
-  const [temporalPort, pgPort] = await Promise.all([freePort(), freePort()]);
+  const [temporalPort, temporalMetricsPort, pgPort] = await Promise.all([freePort(), freePort(), freePort()]);
 
   const startTemporal = async () => {
     const started = performance.now();
@@ -159,10 +162,10 @@ export async function startServers(name: string, log: (line: string) => void): P
     const dbFile = join(dir, 'temporal.sqlite');
     const logFile = join(dir, 'temporal.log');
     const fd = openSync(logFile, 'a');
-    // as scripts/start.ts runs it (SQLite file, WAL), headless; its HTTP and metrics ports are free ports it picks itself
+    // as scripts/start.ts runs it (SQLite file, WAL, devServerArgs), headless; its HTTP port a free port it picks itself, its metrics on ours
     const child = spawn(
       cli,
-      ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal', '--log-level', 'error'],
+      ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal', '--metrics-port', String(temporalMetricsPort), '--log-level', 'error', ...devServerArgs()],
       { detached: true, stdio: ['ignore', fd, fd] },
     );
     if (child.pid === undefined) throw new Error(`could not start ${cli}`);
@@ -191,7 +194,7 @@ export async function startServers(name: string, log: (line: string) => void): P
       }
     }
     log(`Temporal dev server up on ${address} (pid ${pid}, ${dbFile}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return { address, pid, dbFile };
+    return { address, pid, dbFile, metricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics` };
   };
 
   const startDatabase = async () => {
@@ -212,7 +215,7 @@ export async function startServers(name: string, log: (line: string) => void): P
   const database = connect(pg.url, { max: 2 });
   await database.sql`create extension if not exists pg_stat_statements`;
   onCleanup('the benchmark pool', (hurry) => (hurry ? database.sql.end({ timeout: 0 }) : database.close()));
-  return { dir, temporalAddress: temporal.address, temporalPid: temporal.pid, temporalDbFile: temporal.dbFile, databaseUrl: pg.url, postgresPid: pg.pid, database };
+  return { dir, temporalAddress: temporal.address, temporalPid: temporal.pid, temporalDbFile: temporal.dbFile, temporalMetricsUrl: temporal.metricsUrl, databaseUrl: pg.url, postgresPid: pg.pid, database };
 }
 
 // ---------------------------------------------------------------- CPU time from /proc

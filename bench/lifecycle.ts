@@ -83,6 +83,7 @@ const { values: args } = parseArgs({
     statements: { type: 'boolean', default: false },
     'worker-process': { type: 'boolean', default: false },
     threads: { type: 'boolean', default: false },
+    rpcs: { type: 'boolean', default: false },
     'worker-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -91,6 +92,7 @@ if (args.help) {
   console.log('usage: npm run bench:lifecycle -- [--clients 1,10,30] [--rounds N per variant and level] [--seconds S per round] [--warmup N lifecycles per variant] [--samples N histories] [--variants bare,bare+LA,Starmap,bare+LA+SA] [--statements]');
   console.log('       --statements: also the SQL statements PostgreSQL ran most, per lifecycle (with --variants Starmap: Starmap\'s alone)');
   console.log('       --threads: after each round, the CPU of each thread of the node process(es) per lifecycle (main, workflow, V8\'s, the Rust core\'s)');
+  console.log('       --rpcs: also the Temporal dev server\'s requests and persistence calls per lifecycle, by service and operation');
   console.log('       --worker-process: Starmap\'s worker in a process of its own, as production runs it (WORKER_NODE_FLAGS; its CPU counted as node)');
   console.log('       --worker-flags=--max-semi-space-size=16: with --worker-process, V8 flags after WORKER_NODE_FLAGS (space-separated, to compare others)');
   console.log('       npm run bench:lifecycle -- --quick   (1 round of 6 s each: under 3 minutes)');
@@ -201,6 +203,8 @@ interface RoundResult extends LanesResult {
   statements: number;
   /** `--threads`: CPU ms of each node thread during the round. */
   threads?: Map<string, number>;
+  /** `--rpcs`: the dev server's counters that moved during the round (requests and persistence calls by operation). */
+  rpcs?: Map<string, number>;
 }
 
 /**
@@ -213,13 +217,54 @@ async function runRound(servers: Servers, driver: Driver, variant: Variant, clie
   const statementsBefore = await pgStatements(servers);
   const nodePids = [process.pid, ...workerPids];
   const threadsBefore = args.threads ? threadCpuMs(nodePids) : undefined;
+  const rpcsBefore = args.rpcs ? await temporalCounters(servers) : undefined;
   const before = cpuNow(servers, workerPids);
   const reply = await driver.ask({ type: 'round', variant, clients, windowMs });
   if (reply.type !== 'round') throw new Error(`the load driver answered ${reply.type}`);
   const cpu = cpuSince(before, servers, workerPids);
   const threads = threadsBefore && new Map([...threadCpuMs(nodePids)].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)]));
+  const rpcs = rpcsBefore && new Map([...(await temporalCounters(servers))].map(([k, n]) => [k, n - (rpcsBefore.get(k) ?? 0)] as const).filter(([, n]) => n > 0));
   const statements = (await pgStatements(servers)) - statementsBefore;
-  return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements, ...(threads ? { threads } : {}) };
+  return { ...reply.result, variant, clients, windowMs, cpu, driverCpu: reply.cpuMs, statements, ...(threads ? { threads } : {}), ...(rpcs ? { rpcs } : {}) };
+}
+
+/**
+ * `--rpcs`: the dev server's request and persistence counters (Prometheus), keyed `requests frontend/StartWorkflowExecution`
+ * or `persistence history/UpdateWorkflowExecution`, summed over namespaces and task queues.
+ */
+async function temporalCounters(servers: Servers): Promise<Map<string, number>> {
+  const text = await (await fetch(servers.temporalMetricsUrl)).text();
+  const counters = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(service_requests|persistence_requests)\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
+    if (!m) continue;
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(m[2]!)?.[1] ?? '?';
+    const key = `${m[1] === 'service_requests' ? 'requests' : 'persistence'} ${label('service_name')}/${label('operation')}`;
+    counters.set(key, (counters.get(key) ?? 0) + Number(m[3]));
+  }
+  return counters;
+}
+
+/** `--rpcs`: per lifecycle of each variant, over all its rounds, the counters that moved most. */
+function printRpcs(byLevel: Map<number, Map<Variant, RoundResult>>): void {
+  const perVariant = new Map<Variant, { lifecycles: number; counts: Map<string, number> }>();
+  for (const results of byLevel.values()) {
+    for (const [v, r] of results) {
+      const entry = perVariant.get(v) ?? { lifecycles: 0, counts: new Map<string, number>() };
+      entry.lifecycles += r.allSteps / ACTIONS.length;
+      for (const [k, n] of r.rpcs ?? []) entry.counts.set(k, (entry.counts.get(k) ?? 0) + n);
+      perVariant.set(v, entry);
+    }
+  }
+  const keys = [...new Set([...perVariant.values()].flatMap((e) => [...e.counts.keys()]))].sort();
+  const per = (v: Variant, k: string) => { const e = perVariant.get(v)!; return e.lifecycles ? (e.counts.get(k) ?? 0) / e.lifecycles : 0; };
+  const variants = [...perVariant.keys()];
+  const shown = keys.filter((k) => variants.some((v) => per(v, k) >= 0.05));
+  console.log('\nTemporal dev server, per lifecycle (every round, tails included): requests by service/operation and persistence calls');
+  table(['counter', ...variants], [
+    ...shown.map((k) => [k, ...variants.map((v) => per(v, k).toFixed(1))]),
+    ...(['requests', 'persistence'] as const).map((kind) => [`all ${kind}`, ...variants.map((v) => keys.filter((k) => k.startsWith(kind)).reduce((n, k) => n + per(v, k), 0).toFixed(1))]),
+  ]);
 }
 
 /** The rounds of one variant at one level, merged. */
@@ -241,6 +286,7 @@ function merge(rounds: RoundResult[]): RoundResult {
     steps: Object.fromEntries(ACTIONS.map((a) => [a, rounds.flatMap((r) => r.steps[a])])) as LanesResult['steps'],
     ids: rounds.flatMap((r) => r.ids),
     failures: rounds.flatMap((r) => r.failures),
+    ...(args.rpcs ? { rpcs: rounds.reduce((m, r) => { for (const [k, n] of r.rpcs ?? []) m.set(k, (m.get(k) ?? 0) + n); return m; }, new Map<string, number>()) } : {}),
   };
 }
 
@@ -471,6 +517,7 @@ async function main(): Promise<string | undefined> {
 
   for (const [level, results] of byLevel) printLevel(level, results);
 
+  if (args.rpcs) printRpcs(byLevel);
   if (args.statements) await printStatements(servers, [...byLevel.values()].reduce((n, m) => n + [...m.values()].reduce((k, r) => k + r.tasks, 0), 0));
 
   // history events per task, from a sample of each variant's tasks

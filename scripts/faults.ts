@@ -60,6 +60,7 @@ import { connect, type Database } from '../db/client.js';
 import { freePort, killGroup, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { MAX_TOP_UP_FEN, paidTopUp } from '../db/ledger.js';
 import { runMigrations } from '../db/migrate.js';
+import { devServerArgs } from '../temporal/devServer.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { WORKER_NODE_FLAGS } from '../temporal/runtime.js';
 import {
@@ -573,7 +574,7 @@ async function main(): Promise<void> {
     'Temporal',
     () =>
       Promise.resolve(
-        spawnLogged(temporalCli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', join(dir, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error'], process.env, temporalLog),
+        spawnLogged(temporalCli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--db-filename', join(dir, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error', ...devServerArgs()], process.env, temporalLog),
       ),
     async () => {
       const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });

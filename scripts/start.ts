@@ -33,6 +33,7 @@ import { startApi } from '../api/main.js';
 import { connect } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { TASK_QUEUE, clientIdentity } from '../temporal/config.js';
+import { devServerArgs } from '../temporal/devServer.js';
 import { ensureSearchAttributes } from '../temporal/searchAttributes.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { runOrphanSweep } from '../temporal/tasks.js';
@@ -103,6 +104,7 @@ async function startTemporal(dir: string): Promise<{ address: string; uiUrl: str
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
     '--log-level', 'warn',
+    ...devServerArgs(),
   ];
   const address = `127.0.0.1:${grpcPort}`;
   log(`starting Temporal dev server (${dbFile}); its log: ${logFile}`);
