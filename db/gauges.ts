@@ -7,7 +7,12 @@
  *   - orders whose workflow start is not confirmed yet (`workflow_started_at`
  *     null: the API answered before its start was marked, or Temporal was away
  *     and the orphan sweep has not started it) and the oldest of them;
- *   - money held in escrow (fen);
+ *   - money held in escrow (fen), and the part of it whose task is closed:
+ *     money that should have landed (a settlement the ledger refused, recorded
+ *     as effect_failed) — every fen of a closed task's escrow is refunded or
+ *     paid out, so anything above 0 is for an operator;
+ *   - withdrawals still pending and the oldest of them (a payout provider
+ *     away for long, or a withdrawal whose ledger step failed for good);
  *   - projection lag: how long the latest events took from the workflow to
  *     Postgres (task_events.recorded_at - occurred_at over the last 1,000).
  */
@@ -23,13 +28,16 @@ export interface BusinessGauges {
   unstartedTasks: number;
   oldestUnstartedSeconds: number;
   escrowHeldFen: number;
+  escrowStrandedFen: number;
+  pendingWithdrawals: number;
+  oldestPendingWithdrawalSeconds: number;
   projectionLagSeconds: number;
 }
 
 const num = (v: unknown): number => Number(v ?? 0);
 
 export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
-  const [byStatus, overdue, flags, outbox, unstarted, escrow, lag] = await Promise.all([
+  const [byStatus, overdue, flags, outbox, unstarted, escrow, stranded, pending, lag] = await Promise.all([
     db.execute<{ status: string; n: string }>(sql`select status, count(*) as n from tasks where closed_at is null group by status`),
     // next_deadline is the next timer of an open task (tasks_open_deadline index)
     db.execute<{ n: string }>(sql`select count(*) as n from tasks where closed_at is null and next_deadline < now()`),
@@ -42,6 +50,13 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
       sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from tasks where workflow_started_at is null`,
     ),
     db.execute<{ fen: string | null }>(sql`select sum(balance_fen) as fen from ledger_accounts where kind = 'escrow'`),
+    // escrow accounts are `escrow:<task id>` (db/ledger.ts account.escrow)
+    db.execute<{ fen: string | null }>(sql`
+      select sum(a.balance_fen) as fen from ledger_accounts a join tasks t on a.id = 'escrow:' || t.id
+      where a.kind = 'escrow' and a.balance_fen > 0 and t.closed_at is not null`),
+    db.execute<{ n: string; oldest: string | null }>(
+      sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from withdrawals where status = 'pending'`,
+    ),
     // the newest 1,000 events by id (primary key), of those recorded in the last 5 minutes
     db.execute<{ lag: string | null }>(sql`
       select extract(epoch from max(recorded_at - occurred_at)) as lag
@@ -57,6 +72,9 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
     unstartedTasks: num(unstarted[0]?.n),
     oldestUnstartedSeconds: Math.max(0, num(unstarted[0]?.oldest)),
     escrowHeldFen: num(escrow[0]?.fen),
+    escrowStrandedFen: num(stranded[0]?.fen),
+    pendingWithdrawals: num(pending[0]?.n),
+    oldestPendingWithdrawalSeconds: Math.max(0, num(pending[0]?.oldest)),
     projectionLagSeconds: Math.max(0, num(lag[0]?.lag)),
   };
 }

@@ -59,6 +59,11 @@ export function registerBusinessGauges(registry: Registry, db: Db, cacheMs = 15_
   gauge('starmap_tasks_unstarted', "Orders whose task workflow start is not confirmed yet (the worker's orphan sweep starts them after a minute)", (g, v) => g.set(v.unstartedTasks));
   gauge('starmap_tasks_oldest_unstarted_seconds', 'Age of the oldest order whose workflow start is not confirmed (0 when none)', (g, v) => g.set(v.oldestUnstartedSeconds));
   gauge('starmap_escrow_held_fen', 'Money held in escrow for open tasks, in fen', (g, v) => g.set(v.escrowHeldFen));
+  gauge('starmap_escrow_stranded_fen', 'Money still in the escrow of a closed task, in fen: a settlement the ledger refused (effect_failed); should be 0', (g, v) => g.set(v.escrowStrandedFen));
+  gauge('starmap_withdrawals_pending', 'Withdrawals not yet paid or returned', (g, v) => g.set(v.pendingWithdrawals));
+  gauge('starmap_withdrawals_oldest_pending_seconds', 'Age of the oldest pending withdrawal (0 when none): a payout provider away, or a ledger step that failed for good', (g, v) =>
+    g.set(v.oldestPendingWithdrawalSeconds),
+  );
   gauge('starmap_projection_lag_seconds', 'Longest delay from an event in the workflow to its row in Postgres, over the latest 1,000 events of the last 5 minutes', (g, v) =>
     g.set(v.projectionLagSeconds),
   );

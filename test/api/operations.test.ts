@@ -32,7 +32,7 @@ import { buildOpenApi } from '../../api/openapi.js';
 import type { Db } from '../../db/client.js';
 import { freePort } from '../../db/embedded.js';
 import { readBusinessGauges } from '../../db/gauges.js';
-import { paidTopUp } from '../../db/ledger.js';
+import { account, finishWithdrawal, holdWithdrawal, paidTopUp } from '../../db/ledger.js';
 import { notifications, tasks } from '../../db/schema/index.js';
 import { REDACTED, createLogger, prettyStream } from '../../ops/log.js';
 import { WORKER_NODE_FLAGS, taskIdOfWorkflow } from '../../temporal/runtime.js';
@@ -300,7 +300,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     expect(value(text, 'starmap_tasks_open{status="awaiting_acceptance"}')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'starmap_tasks_open{status="in_retention"}')).toBe(0);
     expect(value(text, 'starmap_escrow_held_fen')).toBe(priceFen);
-    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_tasks_unstarted', 'starmap_tasks_oldest_unstarted_seconds', 'starmap_projection_lag_seconds']) {
+    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_tasks_unstarted', 'starmap_tasks_oldest_unstarted_seconds', 'starmap_projection_lag_seconds', 'starmap_escrow_stranded_fen', 'starmap_withdrawals_pending', 'starmap_withdrawals_oldest_pending_seconds']) {
       expect(value(text, name), name).toBeGreaterThanOrEqual(0);
     }
     expect(text).toContain('process_cpu_seconds_total');
@@ -329,7 +329,18 @@ describe('3 and 4. metrics and logs of a real order', () => {
     const closed = await readBusinessGauges(db);
     expect(closed.overdueTasks).toBe(before.overdueTasks);
     expect(closed.attentionByFlag['review_escalated'] ?? 0).toBe(before.attentionByFlag['review_escalated'] ?? 0);
+    // every fen lands: a closed task whose escrow still holds its price (a settlement the ledger refused) is stranded money
+    expect(before.escrowStrandedFen).toBe(0);
+    expect(closed.escrowStrandedFen).toBe(priceFen);
     await db.update(tasks).set({ closedAt: null }).where(eq(tasks.id, taskId));
+    // a withdrawal that stays pending (provider away, or its ledger step failed for good) shows with its age until it ends
+    const withdrawalId = `ops-test-${randomUUID()}`;
+    await db.transaction((tx) => holdWithdrawal(tx, withdrawalId, account.client(client.id), 100));
+    const pending = await readBusinessGauges(db);
+    expect(pending.pendingWithdrawals).toBe(before.pendingWithdrawals + 1);
+    expect(pending.oldestPendingWithdrawalSeconds).toBeGreaterThanOrEqual(0);
+    await finishWithdrawal(db, withdrawalId, { paid: false, reason: 'ops test' });
+    expect((await readBusinessGauges(db)).pendingWithdrawals).toBe(before.pendingWithdrawals);
     await db.execute(sql`delete from notifications where key like 'ops-test:%'`);
   });
 
