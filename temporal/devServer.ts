@@ -13,12 +13,19 @@
  * are gone (80 → 40 calls per lifecycle) and bare+LA+SA runs at ×0.96 of bare+LA
  * instead of ×0.76 (README "Performance", session 19).
  *
- * With the cache kept, a search attribute registered while the server runs could
- * be unknown to it for a while; so the dev server registers the task
- * workflow's search attributes itself as it starts (`--search-attribute`,
- * idempotent over an existing SQLite file), before anything reads them. The
- * worker's `ensureSearchAttributes` still runs at its start (for a cluster,
- * docker-compose, the time-skipping server) and finds them there.
+ * With the cache kept, a search attribute registered while the server runs is
+ * refused for a moment ("no mapping defined", about a second: why an earlier
+ * session left the setting alone, registering at the worker's start and ordering
+ * at once); so the dev server is given the task workflow's search attributes
+ * with `--search-attribute`, which the CLI writes into the namespace's
+ * configuration when it creates its SQLite file, before the server serves
+ * anything. The worker's `ensureSearchAttributes` still runs at its start (for
+ * a cluster, docker-compose, the time-skipping server) and finds them there.
+ * On a dev database created before an attribute existed (a later version
+ * adding one), the CLI does not add it to the existing namespace: the worker
+ * registers it, and for that moment a start or upsert naming it is refused
+ * (an upsert's workflow task is retried) — once per new attribute; deleting
+ * the dev database (`.data/`, or `STARMAP_DATA_DIR`) avoids even that.
  */
 import { SearchAttributeType } from '@temporalio/common';
 import { TASK_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.js';
