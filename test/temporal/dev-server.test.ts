@@ -7,40 +7,16 @@
  * time: ~40 persistence calls per lifecycle in bench:lifecycle --rpcs). Run
  * beside a dev server with the stock setting, so the count can be seen to fail.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { devServerArgs } from '../../temporal/devServer.js';
-import { freePort } from '../../db/embedded.js';
 import { TASK_SEARCH_ATTRIBUTES, TaskStatusKey, NextDeadlineKey, TaskTypeKey } from '../../workflows/searchAttributes.js';
-import { toolPath } from '../helpers/tools.js';
-import { until } from '../helpers/poll.js';
+import { startDevServer, type DevServer } from '../helpers/devServer.js';
 
-const started: { child: ChildProcess; dir: string }[] = [];
+const started: DevServer[] = [];
 afterAll(async () => {
-  for (const { child, dir } of started) {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  for (const server of started) await server.stop();
 });
-
-async function startDevServer(extra: string[]): Promise<{ connection: Connection; metricsUrl: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'starmap-devserver-'));
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(toolPath('temporal'), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort), '--db-filename', join(dir, 't.sqlite'), '--log-level', 'error', ...extra], { stdio: 'ignore' });
-  started.push({ child, dir });
-  const connection = await until(
-    () => Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1000 }).then(async (c) => (await c.workflowService.getSystemInfo({}), c)).catch(() => undefined),
-    (c) => c !== undefined,
-    240,
-    250,
-  );
-  return { connection: connection!, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
-}
 
 /** The frontend's and the history service's reads of the cluster metadata and namespaces from SQLite (where the search-attribute mapping lives). */
 async function mappingReads(metricsUrl: string): Promise<number> {
@@ -72,6 +48,7 @@ async function startsWithSearchAttributes(connection: Connection, metricsUrl: st
 
 it('#14: the dev server registers every task search attribute as it starts, keeps the mapping cached, and accepts starts with them at once', async () => {
   const [tuned, stock] = await Promise.all([startDevServer(devServerArgs()), startDevServer([])]);
+  started.push(tuned, stock);
   const listed = await tuned.connection.operatorService.listSearchAttributes({ namespace: 'default' });
   for (const key of TASK_SEARCH_ATTRIBUTES) expect(Object.keys(listed.customAttributes ?? {})).toContain(key.name);
 
