@@ -10,8 +10,8 @@
  * ~31 `GetCurrentClusterMetadata` and ~11 `GetNamespace` persistence calls in
  * the history service for Starmap and bare+LA+SA (8 and 0 for bare+LA), about
  * half of all the dev server's persistence calls; with the setting false they
- * are gone (80 → 40 calls per lifecycle) and bare+LA+SA runs at ×0.96 of bare+LA
- * instead of ×0.76 (README "Performance", session 19).
+ * are gone (99 → 48 calls per Starmap lifecycle) and bare+LA+SA runs at ×0.96 of
+ * bare+LA instead of ×0.76 (README "Benchmarks", session 19).
  *
  * With the cache kept, a search attribute registered while the server runs is
  * refused for a moment ("no mapping defined", about a second: why an earlier

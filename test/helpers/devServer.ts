@@ -28,7 +28,11 @@ export async function startDevServer(extra: string[]): Promise<DevServer> {
     240,
     250,
   );
-  if (!connection) throw new Error(`the dev server on ${address} did not answer`);
+  if (!connection) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`the dev server on ${address} did not answer`);
+  }
   return {
     address,
     connection,
