@@ -28,6 +28,9 @@ const operator: UserActor = { role: 'operator', id: 'op-1' };
 async function topUpViaApi(as: UserActor, amountFen: number, k = key()) {
   return api.call('POST', '/v1/wallets/me/top-ups', { as, body: { amountFen }, headers: { 'idempotency-key': k } });
 }
+async function withdrawViaApi(as: UserActor, amountFen: number, k = key()) {
+  return api.call('POST', '/v1/wallets/me/withdrawals', { as, body: { amountFen }, headers: { 'idempotency-key': k } });
+}
 const balance = async (as: UserActor) => (await api.call('GET', '/v1/wallets/me', { as })).body.balanceFen as number;
 /** A creator earns `amount` the way the workflow pays: escrow, then payout. */
 async function earn(creatorId: string, amountFen: number) {
@@ -163,7 +166,7 @@ describe('withdrawals', () => {
     await api.account(creator);
     await earn(creator.id, 70_000);
     const k = key();
-    const res = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 50_000 }, headers: { 'idempotency-key': k } });
+    const res = await withdrawViaApi(creator, 50_000, k);
     expect(res.status).toBe(202);
     expect(await balance(creator)).toBe(20_000); // held at once
     const status = await until(
@@ -171,7 +174,7 @@ describe('withdrawals', () => {
       (w) => w.status !== 'pending',
     );
     expect(status).toMatchObject({ status: 'paid', amountFen: 50_000 });
-    const retried = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 50_000 }, headers: { 'idempotency-key': k } });
+    const retried = await withdrawViaApi(creator, 50_000, k);
     expect(retried.body.withdrawalId).toBe(res.body.withdrawalId);
     expect(api.payouts.paid.filter((p) => p.idempotencyKey === res.body.withdrawalId)).toHaveLength(1);
     expect(await balance(creator)).toBe(20_000);
@@ -182,7 +185,7 @@ describe('withdrawals', () => {
     await api.account(creator);
     await earn(creator.id, 40_000);
     api.payouts.rejectNext(1);
-    const res = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 40_000 }, headers: { 'idempotency-key': key() } });
+    const res = await withdrawViaApi(creator, 40_000);
     expect(res.status).toBe(202);
     const status = await until(
       async () => (await api.call('GET', `/v1/wallets/me/withdrawals/${res.body.withdrawalId}`, { as: creator })).body,
@@ -210,15 +213,15 @@ describe('withdrawals', () => {
     expect(await balance(creator)).toBe(20_000);
     expect(await balance(mcn)).toBe(30_000);
     expect((await api.call('GET', '/v1/wallets/me', { as: creator })).body.canWithdraw).toBe(true);
-    const tooMuch = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 20_001 }, headers: { 'idempotency-key': key() } });
+    const tooMuch = await withdrawViaApi(creator, 20_001);
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.code).toBe('insufficient-funds');
-    const ok = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 20_000 }, headers: { 'idempotency-key': key() } });
+    const ok = await withdrawViaApi(creator, 20_000);
     expect(ok.status).toBe(202);
     expect(await balance(creator)).toBe(0);
     // nothing of its own left: the MCN's earnings are the MCN's to withdraw
     expect((await api.call('GET', '/v1/wallets/me', { as: creator })).body.canWithdraw).toBe(false);
-    const refused = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 1 }, headers: { 'idempotency-key': key() } });
+    const refused = await withdrawViaApi(creator, 1);
     expect(refused.body.code).toBe('mcn-managed');
   });
 
@@ -250,16 +253,16 @@ describe('withdrawals', () => {
     expect(await balance(creator)).toBe(0);
     expect(await balance(mcn)).toBe(30_000);
     expect((await api.call('GET', '/v1/wallets/me', { as: creator })).body.canWithdraw).toBe(false);
-    const refused = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 1 }, headers: { 'idempotency-key': key() } });
+    const refused = await withdrawViaApi(creator, 1);
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('mcn-managed');
-    const tooMuch = await api.call('POST', '/v1/wallets/me/withdrawals', { as: mcn, body: { amountFen: 30_001 }, headers: { 'idempotency-key': key() } });
+    const tooMuch = await withdrawViaApi(mcn, 30_001);
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.body.code).toBe('insufficient-funds');
-    const ok = await api.call('POST', '/v1/wallets/me/withdrawals', { as: mcn, body: { amountFen: 30_000 }, headers: { 'idempotency-key': key() } });
+    const ok = await withdrawViaApi(mcn, 30_000);
     expect(ok.status).toBe(202);
     expect(await balance(mcn)).toBe(0);
-    expect((await api.call('POST', '/v1/wallets/me/withdrawals', { as: await api.account({ role: 'client', id: uid('c') }), body: { amountFen: 1 }, headers: { 'idempotency-key': key() } })).status).toBe(403);
+    expect((await withdrawViaApi(await api.account({ role: 'client', id: uid('c') }), 1)).status).toBe(403);
   });
 });
 
@@ -311,7 +314,7 @@ describe('idempotency keys survive crashes (issue #12, item 3)', () => {
     const [stranded] = await db().select().from(withdrawals).where(eq(withdrawals.accountId, account.creator(creator.id)));
     expect(stranded!.status).toBe('pending');
     // the client retries at once with the same key on a healthy API
-    const retried = await api.call('POST', '/v1/wallets/me/withdrawals', { as: creator, body: { amountFen: 25_000 }, headers: { 'idempotency-key': k } });
+    const retried = await withdrawViaApi(creator, 25_000, k);
     expect(retried.status).toBe(202);
     expect(retried.body.withdrawalId).toBe(stranded!.id);
     expect(await until(() => api.call('GET', `/v1/wallets/me/withdrawals/${stranded!.id}`, { as: creator }), (r) => r.body.status === 'paid')).toBeTruthy();
