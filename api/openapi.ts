@@ -22,6 +22,10 @@ import {
   AmountBody,
   Appeal,
   AppealDecisionBody,
+  EscrowReleaseBody,
+  EscrowReleaseView,
+  StrandedEscrowItem,
+  StrandedEscrowQuery,
   AppealIdParam,
   AppealQueueQuery,
   BindPlatformAccountBody,
@@ -431,6 +435,29 @@ export function buildOpenApi(): object {
     query: ComplaintQueueQuery,
     ok: { 200: json('A page', z.object({ items: z.array(ComplaintQueueItem), nextCursor: z.string().nullable() })) },
     problems: { 403: 'Operators only' },
+  });
+
+  route({
+    method: 'get',
+    path: '/v1/operator/escrows/stranded',
+    summary: 'Every fen lands: escrows of settled or closed tasks that still hold money (a settlement the ledger refused), by task id (operators)',
+    query: StrandedEscrowQuery,
+    ok: { 200: json('A page', z.object({ items: z.array(StrandedEscrowItem), nextCursor: z.string().nullable() })) },
+    problems: { 403: 'Operators only' },
+  });
+  route({
+    method: 'post',
+    path: '/v1/operator/escrows/{taskId}/release',
+    summary:
+      "Release a stranded escrow once the ledger's data is right: the task's own settlement (refund and payout as it decided them), once; the same operator and note again answers the first release (Idempotent-Replayed)",
+    params: TaskIdParam,
+    body: EscrowReleaseBody,
+    ok: { 201: json('Released: the money moved', EscrowReleaseView), 200: json('The same release, answered again', EscrowReleaseView) },
+    problems: {
+      403: 'Operators only',
+      404: 'No such task',
+      409: 'Nothing to release (not-settled, nothing-held), already released with another note (already-released), or the ledger refuses the settlement again (ledger-refused): nothing moved',
+    },
   });
 
   // ------------------------------------------------------------ appeals, the working-day calendar

@@ -663,6 +663,37 @@ const queueQuery = {
 export const ReviewQueueQuery = z.object({ stage: z.enum(['script', 'content']).optional(), ...queueQuery }).strict();
 export const ComplaintQueueQuery = z.object(queueQuery).strict();
 
+export const StrandedEscrowQuery = z.object(queueQuery).strict();
+export const StrandedEscrowItem = z
+  .object({
+    taskId: z.string(),
+    status: z.string(),
+    closedAt: z.string().nullable(),
+    balanceFen: z.number().int().openapi({ description: 'What the escrow holds now' }),
+    heldFen: z.number().int().openapi({ description: 'What the order put in it (the price)' }),
+    settlement: z
+      .object({ refundFen: z.number().int(), payoutFen: z.number().int(), at: z.string() })
+      .nullable()
+      .openapi({ description: "The task's own settlement, which a release applies; null: closed without one (nothing to release)" }),
+    refusal: z.string().nullable().openapi({ description: "The ledger's refusal as the task recorded it (effect_failed)" }),
+  })
+  .openapi('StrandedEscrow');
+export const EscrowReleaseBody = z
+  .object({ note: text(MAX_REASON_CHARS).openapi({ description: 'What was put right in the ledger, and why the money may move now (audit)' }) })
+  .strict()
+  .openapi('EscrowReleaseRequest');
+export const EscrowReleaseView = z
+  .object({
+    taskId: z.string(),
+    refundFen: z.number().int(),
+    payoutFen: z.number().int(),
+    payoutAccount: z.string().nullable(),
+    releasedBy: z.string(),
+    note: z.string(),
+    releasedAt: z.string(),
+  })
+  .openapi('EscrowRelease');
+
 export const ReviewQueueItem = z
   .object({
     taskId: z.string(),

@@ -2,13 +2,32 @@
  * Wallets: balance and statement for clients, creators and MCNs; top-ups for
  * clients; withdrawals for creators and MCNs (R-PAYOUT: not for a creator whose
  * MCN receives its money). Every money-moving request takes an Idempotency-Key.
+ * Operators: escrow that should have landed and did not, and its release.
  */
 import { eq } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { InvalidNotification, type PaymentProvider } from '../adapters/payments.js';
 import type { Db } from '../db/client.js';
-import { InsufficientFunds, PaymentMismatch, account, attachPayment, balanceOf, holdWithdrawal, isMcnManaged, openTopUp, settleTopUp, statementOf, topUpById, type TopUp } from '../db/ledger.js';
+import {
+  InsufficientFunds,
+  NotReleasable,
+  PaymentMismatch,
+  TransferConflict,
+  account,
+  attachPayment,
+  balanceOf,
+  holdWithdrawal,
+  isMcnManaged,
+  openTopUp,
+  releaseStrandedEscrow,
+  settleTopUp,
+  statementOf,
+  strandedEscrows,
+  topUpById,
+  type EscrowRelease,
+  type TopUp,
+} from '../db/ledger.js';
 import { withdrawals } from '../db/schema/index.js';
 import { startWithdrawalWorkflow } from '../temporal/withdrawals.js';
 import { actorOf, type UserActor } from './auth.js';
@@ -16,7 +35,9 @@ import { idempotent } from './idempotency.js';
 import { Problem } from './problems.js';
 import { RETRY_AFTER_SECONDS } from './outages.js';
 import { withTemporal } from './temporalErrors.js';
-import { AmountBody, StatementQuery, TopUpBody } from './schemas.js';
+import { decodeCursor, encodeCursor } from './cursors.js';
+import { TASK_ID_PATTERN } from './ids.js';
+import { AmountBody, EscrowReleaseBody, StatementQuery, StrandedEscrowQuery, TaskIdParam, TopUpBody } from './schemas.js';
 
 const topUpView = (t: TopUp, payUrl?: string) => ({
   topUpId: t.id,
@@ -28,6 +49,16 @@ const topUpView = (t: TopUp, payUrl?: string) => ({
   settledAt: t.settledAt?.toISOString() ?? null,
 });
 
+
+const releaseView = (r: EscrowRelease) => ({
+  taskId: r.taskId,
+  refundFen: r.refundFen,
+  payoutFen: r.payoutFen,
+  payoutAccount: r.payoutAccount,
+  releasedBy: r.releasedBy,
+  note: r.note,
+  releasedAt: r.releasedAt.toISOString(),
+});
 
 export const walletOf = (actor: UserActor): string => {
   if (actor.role === 'client') return account.client(actor.id);
@@ -120,6 +151,41 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     const [w] = await db.select().from(withdrawals).where(eq(withdrawals.id, String(req.params['withdrawalId'])));
     if (!w || w.accountId !== walletOf(actor)) throw new Problem(404, 'not-found', 'Not found', 'No such withdrawal');
     res.json({ withdrawalId: w.id, amountFen: w.amountFen, status: w.status, providerReference: w.providerReference, failureReason: w.failureReason });
+  });
+
+  // Every fen lands (operators): escrows of settled or closed tasks that still hold money, oldest task id first.
+  router.get('/v1/operator/escrows/stranded', async (req, res) => {
+    actorOf(req, 'operator');
+    const q = StrandedEscrowQuery.parse(req.query);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, ({ t }) => (typeof t === 'string' && TASK_ID_PATTERN.test(t) ? t : null));
+    const { items, next } = await strandedEscrows(db, q.limit, after);
+    res.json({
+      items: items.map((e) => ({ ...e, closedAt: e.closedAt?.toISOString() ?? null })),
+      nextCursor: encodeCursor(next === null ? null : { t: next }),
+    });
+  });
+
+  // The operator releases one, once the ledger's data is right: the task's own settlement, once (idempotent by the task).
+  router.post('/v1/operator/escrows/:taskId/release', async (req, res) => {
+    const actor = actorOf(req, 'operator');
+    const { taskId } = TaskIdParam.parse(req.params);
+    const { note } = EscrowReleaseBody.parse(req.body);
+    let result;
+    try {
+      result = await releaseStrandedEscrow(db, { taskId, operator: `${actor.role}:${actor.id}`, note });
+    } catch (err) {
+      if (err instanceof NotReleasable) {
+        const title = err.code === 'already-released' ? 'The escrow is already released' : 'Nothing to release';
+        throw new Problem(409, 'invalid-state', title, err.message, { code: err.code });
+      }
+      if (err instanceof TransferConflict || err instanceof InsufficientFunds) {
+        throw new Problem(409, 'invalid-state', 'The ledger refuses the settlement again', `${err.message}: put the ledger right first; nothing moved`, { code: 'ledger-refused' });
+      }
+      throw err;
+    }
+    if (!result) throw new Problem(404, 'not-found', 'Not found', `No task ${taskId}`);
+    if (result.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(result.replayed ? 200 : 201).json(releaseView(result.release));
   });
 
   return router;

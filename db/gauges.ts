@@ -7,10 +7,12 @@
  *   - orders whose workflow start is not confirmed yet (`workflow_started_at`
  *     null: the API answered before its start was marked, or Temporal was away
  *     and the orphan sweep has not started it) and the oldest of them;
- *   - money held in escrow (fen), and the part of it whose task is closed:
- *     money that should have landed (a settlement the ledger refused, recorded
- *     as effect_failed) — every fen of a closed task's escrow is refunded or
- *     paid out, so anything above 0 is for an operator;
+ *   - money held in escrow (fen), and the part of it whose task is closed or
+ *     has decided its settlement: money that should have landed (a settlement
+ *     the ledger refused, recorded as effect_failed) — every fen of a settled
+ *     task's escrow is refunded or paid out in the transaction that records
+ *     the settling event, so anything above 0 is for an operator
+ *     (GET /v1/operator/escrows/stranded, then the release);
  *   - withdrawals still pending and the oldest of them (a payout provider
  *     away for long, or a withdrawal whose ledger step failed for good);
  *   - projection lag: how long the latest events took from the workflow to
@@ -18,6 +20,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { STRANDED_ESCROWS } from './ledger.js';
 
 export interface BusinessGauges {
   openTasksByStatus: Record<string, number>;
@@ -50,10 +53,8 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
       sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from tasks where workflow_started_at is null`,
     ),
     db.execute<{ fen: string | null }>(sql`select sum(balance_fen) as fen from ledger_accounts where kind = 'escrow'`),
-    // escrow accounts are `escrow:<task id>` (db/ledger.ts account.escrow)
-    db.execute<{ fen: string | null }>(sql`
-      select sum(a.balance_fen) as fen from ledger_accounts a join tasks t on a.id = 'escrow:' || t.id
-      where a.kind = 'escrow' and a.balance_fen > 0 and t.closed_at is not null`),
+    // escrow that should have landed: db/ledger.ts STRANDED_ESCROWS (closed or settled tasks whose escrow still holds money)
+    db.execute<{ fen: string | null }>(sql`select sum(a.balance_fen) as fen from ${STRANDED_ESCROWS}`),
     db.execute<{ n: string; oldest: string | null }>(
       sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from withdrawals where status = 'pending'`,
     ),

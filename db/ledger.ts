@@ -11,7 +11,7 @@
 import { and, eq, gt, or, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { perExecution, type Db, type Tx } from './client.js';
-import { ledgerAccounts, ledgerTransfers, mcnMemberships, topUps, withdrawals } from './schema/index.js';
+import { escrowReleases, ledgerAccounts, ledgerTransfers, mcnMemberships, tasks, topUps, withdrawals } from './schema/index.js';
 
 
 export type AccountKind = 'client' | 'creator' | 'mcn' | 'escrow' | 'withdrawal' | 'external';
@@ -269,6 +269,138 @@ export async function settleEscrowIn(tx: Tx, s: Settlement): Promise<{ moved: nu
     await transfer(tx, { id, from: escrow, to: creatorAccount, amountFen: payout, kind: 'payout', taskId: s.taskId });
   }
   return { moved: hold.amountFen, to: payout === 0 ? account.client(s.clientId) : refund === 0 ? creatorAccount : null };
+}
+
+/**
+ * Every fen lands: escrow that should have landed and did not. A task whose
+ * settlement is decided (its snapshot has one: acceptance, a cancellation, a
+ * split) or which is closed, and whose escrow still holds money: the ledger
+ * refused the settlement (the task's `effect_failed`), which only a bug or a
+ * hand-made ledger change causes. Keyset-paginated by task id. Bounded by the
+ * escrow accounts that hold money (open tasks' and these), each joined to its
+ * task by primary key.
+ */
+export interface StrandedEscrow {
+  taskId: string;
+  status: string;
+  closedAt: Date | null;
+  /** What the escrow holds now, and what the order put in it. */
+  balanceFen: number;
+  heldFen: number;
+  /** The task's own settlement (null: closed without one, e.g. ordered before escrow existed). */
+  settlement: { refundFen: number; payoutFen: number; at: string } | null;
+  /** The ledger's refusal, as the task recorded it (its latest `effect_failed` of the settlement). */
+  refusal: string | null;
+}
+
+/** The stranded escrows, as a FROM clause the gauge (db/gauges.ts) and the list share. */
+export const STRANDED_ESCROWS = sql`
+    ledger_accounts a join tasks t on t.id = substr(a.id, 8)
+    where a.kind = 'escrow' and a.balance_fen > 0 and (t.closed_at is not null or jsonb_typeof(t.snapshot -> 'settlement') = 'object')`;
+
+type StrandedRow = {
+  task_id: string;
+  status: string;
+  closed_at: string | null;
+  balance_fen: string;
+  held_fen: string | null;
+  settlement: StrandedEscrow['settlement'];
+  refusal: string | null;
+};
+
+const strandedRows = (db: Db, where: ReturnType<typeof sql>, limit: number) =>
+  db.execute<StrandedRow>(sql`
+    select t.id as task_id, t.status, t.closed_at, a.balance_fen, t.snapshot -> 'settlement' as settlement,
+      (select h.amount_fen from ledger_transfers h where h.id = a.id || ':hold') as held_fen,
+      (select e.payload ->> 'message' from task_events e
+        where e.task_id = t.id and e.type = 'effect_failed' and e.payload ->> 'effect' = 'settle' order by e.seq desc limit 1) as refusal
+    from ${STRANDED_ESCROWS} and ${where}
+    order by t.id limit ${limit}`);
+
+const strandedView = (r: StrandedRow): StrandedEscrow => ({
+  taskId: r.task_id,
+  status: r.status,
+  closedAt: r.closed_at === null ? null : new Date(r.closed_at),
+  balanceFen: Number(r.balance_fen),
+  heldFen: Number(r.held_fen ?? 0),
+  settlement: r.settlement ? { refundFen: Number(r.settlement.refundFen), payoutFen: Number(r.settlement.payoutFen), at: String(r.settlement.at) } : null,
+  refusal: r.refusal,
+});
+
+export async function strandedEscrows(db: Db, limit: number, afterTaskId?: string): Promise<{ items: StrandedEscrow[]; next: string | null }> {
+  const rows = await strandedRows(perExecution(db), afterTaskId === undefined ? sql`true` : sql`t.id > ${afterTaskId}`, limit + 1);
+  const items = rows.slice(0, limit).map(strandedView);
+  return { items, next: rows.length > limit ? items.at(-1)!.taskId : null };
+}
+
+/** Why an escrow cannot be released: there is nothing stranded to release, or it was released with another note. */
+export class NotReleasable extends Error {
+  constructor(
+    readonly code: 'not-settled' | 'nothing-held' | 'already-released',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NotReleasable';
+  }
+}
+
+export type EscrowRelease = typeof escrowReleases.$inferSelect;
+
+/**
+ * An operator releases a stranded escrow, once the ledger's data is right
+ * again: the task's own settlement (refund and payout as the task decided them,
+ * to the payout account fixed at the order) through `settleEscrowIn`, so with
+ * the transfer ids the task's projection would have used: whichever of the two
+ * runs first moves the money and the other moves nothing. Refused, and nothing
+ * written, when the task has decided no settlement (its escrow is the task's to
+ * settle), when the escrow holds nothing (settled after all), or when the
+ * ledger refuses again (TransferConflict, InsufficientFunds: the data is still
+ * wrong). The release row is written in the same transaction, so a retry with
+ * the same note answers the first release (`replayed`) and another note is
+ * refused. Null: no such task.
+ */
+export async function releaseStrandedEscrow(db: Db, r: { taskId: string; operator: string; note: string }): Promise<{ release: EscrowRelease; replayed: boolean } | null> {
+  return db.transaction(async (tx) => {
+    // the task row first (for update): two releases of one task queue here, and the first one's row is then seen
+    const [task] = await tx
+      .select({ clientId: tasks.clientId, creatorId: tasks.creatorId, payoutAccount: tasks.payoutAccount, closedAt: tasks.closedAt, snapshot: tasks.snapshot })
+      .from(tasks)
+      .where(eq(tasks.id, r.taskId))
+      .for('update');
+    if (!task) return null;
+    const [done] = await tx.select().from(escrowReleases).where(eq(escrowReleases.taskId, r.taskId));
+    if (done) {
+      if (done.releasedBy === r.operator && done.note === r.note) return { release: done, replayed: true };
+      throw new NotReleasable('already-released', `The escrow of ${r.taskId} was released by ${done.releasedBy} at ${done.releasedAt.toISOString()}`);
+    }
+    const settlement = task.snapshot?.settlement ?? null;
+    if (!settlement) {
+      throw new NotReleasable('not-settled', task.closedAt
+        ? `Task ${r.taskId} closed without a settlement: its escrow has no decided destination`
+        : `Task ${r.taskId} has not decided its settlement: its escrow is held for it`);
+    }
+    const escrow = account.escrow(r.taskId);
+    const [held] = await tx.select({ balance: ledgerAccounts.balanceFen }).from(ledgerAccounts).where(eq(ledgerAccounts.id, escrow)).for('no key update');
+    if (!held || held.balance === 0) throw new NotReleasable('nothing-held', `The escrow of ${r.taskId} holds nothing: it was settled`);
+    const payoutAccount = task.payoutAccount ?? (settlement.payoutFen > 0 ? await payoutAccountOf(tx, task.creatorId) : null);
+    await settleEscrowIn(tx, {
+      taskId: r.taskId,
+      clientId: task.clientId,
+      creatorId: task.creatorId,
+      outcome: 'split',
+      refundFen: settlement.refundFen,
+      payoutFen: settlement.payoutFen,
+      payoutAccount: payoutAccount ?? undefined,
+    });
+    // what the escrow held beyond the order's price (put there by hand) has no destination: refused, all rolled back
+    const [left] = await tx.select({ balance: ledgerAccounts.balanceFen }).from(ledgerAccounts).where(eq(ledgerAccounts.id, escrow));
+    if ((left?.balance ?? 0) !== 0) throw new TransferConflict(`${escrow} would still hold ${left?.balance} fen after the settlement`);
+    const [release] = await tx
+      .insert(escrowReleases)
+      .values({ taskId: r.taskId, refundFen: settlement.refundFen, payoutFen: settlement.payoutFen, payoutAccount: settlement.payoutFen > 0 ? payoutAccount : null, releasedBy: r.operator, note: r.note })
+      .returning();
+    return { release: release!, replayed: false };
+  });
 }
 
 /** Holds a withdrawal's amount while the payout runs, and records the withdrawal. */

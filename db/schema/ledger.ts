@@ -125,3 +125,25 @@ export const mcnMemberships = pgTable('mcn_memberships', {
   mcnId: text('mcn_id').notNull(),
   since: timestamp('since', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Escrows an operator released by hand (every fen lands): a task decided its
+ * settlement but the ledger refused it (the task's `effect_failed`), the ledger's
+ * data was put right, and an operator applied the task's own settlement. One
+ * row per task, written in the transaction that moves the money, so a retry
+ * finds it and nothing moves twice; who did it and why, for the audit.
+ */
+export const escrowReleases = pgTable(
+  'escrow_releases',
+  {
+    taskId: text('task_id').primaryKey(),
+    refundFen: bigint('refund_fen', { mode: 'number' }).notNull(),
+    payoutFen: bigint('payout_fen', { mode: 'number' }).notNull(),
+    /** The account the payout went to (the creator's or its MCN's, fixed at the order). */
+    payoutAccount: text('payout_account'),
+    releasedBy: text('released_by').notNull(),
+    note: text('note').notNull(),
+    releasedAt: timestamp('released_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('escrow_releases_amounts', sql`${t.refundFen} >= 0 and ${t.payoutFen} >= 0 and ${t.refundFen} + ${t.payoutFen} > 0`)],
+);

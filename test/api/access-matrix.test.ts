@@ -326,6 +326,16 @@ const ROUTES: RouteCase[] = [
   },
   { method: 'GET', pattern: '/v1/operator/queues/reviews', path: () => '/v1/operator/queues/reviews', allowed: { operator: 200 } },
   { method: 'GET', pattern: '/v1/operator/queues/complaints', path: () => '/v1/operator/queues/complaints', allowed: { operator: 200 } },
+  // every fen lands: operators list stranded escrows and release one
+  { method: 'GET', pattern: '/v1/operator/escrows/stranded', path: () => '/v1/operator/escrows/stranded', allowed: { operator: 200 } },
+  {
+    method: 'POST',
+    pattern: '/v1/operator/escrows/:taskId/release',
+    path: () => `/v1/operator/escrows/${taskT}/release`,
+    allowed: { operator: 400 },
+    body: () => ({ note: 'Released by the wrong role' }),
+    probe: {},
+  },
   // appeals and the working-day calendar (R-APPEAL-48WH): creators file and read their own; operators decide and keep the calendar
   { method: 'POST', pattern: '/v1/appeals', path: () => '/v1/appeals', allowed: { creator: 400 }, body: () => ({ creditEventId: 1, reason: 'Filed by the wrong role' }), probe: {} },
   { method: 'GET', pattern: '/v1/appeals', path: () => '/v1/appeals', allowed: { creator: 200, operator: 200 } },

@@ -4,11 +4,13 @@
  * provider), idempotency keys, statements.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
-import { account, balanceOf, holdEscrow, settleEscrow, paidTopUp } from '../../db/ledger.js';
-import { idempotencyKeys, ledgerTransfers, tasks, topUps, withdrawals } from '../../db/schema/index.js';
+import type { Tx } from '../../db/client.js';
+import { readBusinessGauges } from '../../db/gauges.js';
+import { account, balanceOf, holdEscrow, settleEscrow, paidTopUp, transfer } from '../../db/ledger.js';
+import { escrowReleases, idempotencyKeys, ledgerTransfers, tasks, topUps, withdrawals } from '../../db/schema/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 import { until } from '../helpers/poll.js';
 
@@ -361,3 +363,119 @@ it('statements page through transfers newest first', async () => {
   expect(amounts).toEqual([500, 400, 300, 200, 100]);
   expect((await db().select().from(tasks).where(eq(tasks.clientId, client.id))).length).toBe(0);
 });
+
+describe('every fen lands: a stranded escrow and its release (R-ESCROW, R-OPERATOR-RESOLVE)', () => {
+  const PRICE = 50_000;
+  async function orderTask(client: UserActor) {
+    const res = await api.call('POST', '/v1/tasks', {
+      as: client,
+      body: { creatorId: 'creator-x', taskType: 'douyin_video', brief: 'b', scriptRequired: false, priceFen: PRICE },
+      headers: { 'idempotency-key': key() },
+    });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+  const act = (as: UserActor, taskId: string, path: string, body: object) => api.call('POST', `/v1/tasks/${taskId}/${path}`, { as, body, headers: { 'idempotency-key': key() } });
+  const taskOf = async (taskId: string) => (await api.call('GET', `/v1/tasks/${taskId}`, { as: operator })).body.task;
+  const release = (taskId: string, note: string, as: UserActor = operator) => api.call('POST', `/v1/operator/escrows/${taskId}/release`, { as, body: { note } });
+  const stranded = async () => (await api.call('GET', '/v1/operator/escrows/stranded?limit=100', { as: operator })).body.items as any[];
+  const creatorAccount = account.creator('creator-x');
+
+  it('a split the ledger refused is listed and counted; a release refused until the ledger is right moves nothing; then it lands once, where the task decided', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    await api.fund(client, PRICE);
+    const taskId = await orderTask(client);
+    expect((await act({ role: 'creator', id: 'creator-x' }, taskId, 'accept', {})).status).toBe(200);
+    // a bug (or a hand-made entry) took the escrow's settlement id: the settlement the task decides will conflict with it
+    await db().transaction((tx) => transferForTest(tx, taskId, client.id));
+    const clientBefore = await balanceOf(db(), account.client(client.id));
+    const creatorBefore = await balanceOf(db(), creatorAccount);
+    const gaugeBefore = (await readBusinessGauges(db())).escrowStrandedFen;
+
+    // R-OPERATOR-RESOLVE: cancelled with 30,000 back to the client and 20,000 to the creator; the ledger refuses it
+    expect((await act(operator, taskId, 'resolution', { outcome: 'cancel', reason: 'agreed on the phone', refundFen: 30_000 })).status).toBe(200);
+    const task = await until(() => taskOf(taskId), (t) => t.status === 'cancelled' && t.failedEffects === 1);
+    expect(task.settlement).toMatchObject({ refundFen: 30_000, payoutFen: 20_000 });
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(PRICE - 1);
+
+    // found: the gauge counts it, the list names it with the task's own settlement and the ledger's refusal
+    expect((await readBusinessGauges(db())).escrowStrandedFen).toBe(gaugeBefore + PRICE - 1);
+    const listed = (await stranded()).find((e) => e.taskId === taskId);
+    expect(listed).toMatchObject({ status: 'cancelled', balanceFen: PRICE - 1, heldFen: PRICE, settlement: { refundFen: 30_000, payoutFen: 20_000 } });
+    expect(listed.refusal).toMatch(new RegExp(`escrow:${taskId}:settle`));
+    expect(listed.closedAt).not.toBeNull();
+    // operators only
+    expect((await api.call('GET', '/v1/operator/escrows/stranded', { as: client })).status).toBe(403);
+    expect((await release(taskId, 'not mine', client)).status).toBe(403);
+    // bad input changes nothing
+    for (const body of [{}, { note: '' }, { note: 'x', refundFen: 1 }]) {
+      expect((await api.call('POST', `/v1/operator/escrows/${taskId}/release`, { as: operator, body })).status).toBe(400);
+    }
+    expect((await release('tsk_00000000-0000-4000-8000-000000000000', 'none')).status).toBe(404);
+
+    // the ledger is still wrong: refused, nothing moved, nothing recorded
+    const early = await release(taskId, 'too early');
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('ledger-refused');
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(PRICE - 1);
+    expect(await db().select().from(escrowReleases).where(eq(escrowReleases.taskId, taskId))).toEqual([]);
+
+    // the operator puts the ledger right (the wrong entry undone), then releases
+    await db().transaction(async (tx) => {
+      await tx.delete(ledgerTransfers).where(eq(ledgerTransfers.id, `escrow:${taskId}:settle`));
+      await tx.execute(sql`update ledger_accounts set balance_fen = balance_fen + case id when ${account.escrow(taskId)} then 1 else -1 end where id in (${account.escrow(taskId)}, ${account.client(client.id)})`);
+    });
+    const note = 'INC-42: the stray settle transfer removed; applying the task settlement';
+    const released = await release(taskId, note);
+    expect(released.status).toBe(201);
+    expect(released.body).toMatchObject({ taskId, refundFen: 30_000, payoutFen: 20_000, payoutAccount: creatorAccount, releasedBy: `operator:${operator.id}`, note });
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(0);
+    expect(await balanceOf(db(), account.client(client.id))).toBe(clientBefore - 1 + 30_000); // the stray fen went back to the escrow, the refund came
+    expect(await balanceOf(db(), creatorAccount)).toBe(creatorBefore + 20_000);
+    // the same transfer ids the task's own settlement uses: a late settlement by the task would move nothing
+    const moves = await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, taskId));
+    expect(moves.map((t) => [t.id, t.amountFen]).sort()).toEqual([
+      [`escrow:${taskId}:hold`, PRICE],
+      [`escrow:${taskId}:settle`, 30_000],
+      [`escrow:${taskId}:settle:payout`, 20_000],
+    ]);
+    expect((await stranded()).some((e) => e.taskId === taskId)).toBe(false);
+    expect((await readBusinessGauges(db())).escrowStrandedFen).toBe(gaugeBefore);
+
+    // a retry answers the first release and moves nothing; another note is refused
+    const again = await release(taskId, note);
+    expect(again.status).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(released.body);
+    const other = await release(taskId, 'someone else');
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('already-released');
+    expect(await balanceOf(db(), creatorAccount)).toBe(creatorBefore + 20_000);
+    expect(await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, taskId))).toHaveLength(3);
+  });
+
+  it('nothing else is releasable: an open task holds its escrow for itself (not-settled), a task that settled holds nothing (nothing-held)', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    await api.fund(client, PRICE);
+    const taskId = await orderTask(client);
+    const open = await release(taskId, 'why not');
+    expect(open.status).toBe(409);
+    expect(open.body.code).toBe('not-settled');
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(PRICE);
+    // R-DECLINE: the creator declines, the whole price goes back through the task's own settlement
+    expect((await act({ role: 'creator', id: 'creator-x' }, taskId, 'decline', { reason: 'busy' })).status).toBe(200);
+    await until(() => taskOf(taskId), (t) => t.status === 'cancelled');
+    await until(() => balanceOf(db(), account.client(client.id)), (b) => b === PRICE);
+    const settled = await release(taskId, 'why not');
+    expect(settled.status).toBe(409);
+    expect(settled.body.code).toBe('nothing-held');
+    expect((await stranded()).some((e) => e.taskId === taskId)).toBe(false);
+    expect(await db().select().from(escrowReleases).where(eq(escrowReleases.taskId, taskId))).toEqual([]);
+  });
+});
+
+/** The stray entry of the stranded-escrow tests: 1 fen of the escrow back to the client under the settlement's id. */
+const transferForTest = (tx: Tx, taskId: string, clientId: string) =>
+  transfer(tx, { id: `escrow:${taskId}:settle`, from: account.escrow(taskId), to: account.client(clientId), amountFen: 1, kind: 'escrow_refund', taskId });
