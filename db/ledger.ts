@@ -8,7 +8,7 @@
  * retried request or activity never moves money twice, and an escrow is settled
  * once, to one destination (`escrow:<task>:settle`).
  */
-import { and, eq, gt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { perExecution, type Db, type Tx } from './client.js';
 import { escrowReleases, ledgerAccounts, ledgerTransfers, mcnMemberships, tasks, topUps, withdrawals } from './schema/index.js';
@@ -380,9 +380,18 @@ export async function releaseStrandedEscrow(db: Db, r: { taskId: string; operato
         : `Task ${r.taskId} has not decided its settlement: its escrow is held for it`);
     }
     const escrow = account.escrow(r.taskId);
-    const [held] = await tx.select({ balance: ledgerAccounts.balanceFen }).from(ledgerAccounts).where(eq(ledgerAccounts.id, escrow)).for('no key update');
-    if (!held || held.balance === 0) throw new NotReleasable('nothing-held', `The escrow of ${r.taskId} holds nothing: it was settled`);
     const payoutAccount = task.payoutAccount ?? (settlement.payoutFen > 0 ? await payoutAccountOf(tx, task.creatorId) : null);
+    // every account the settlement touches, locked in id order as transfer() locks them: a settlement of the task
+    // running now (its late projection) either finished before (then the escrow is empty here) or waits for this one
+    const touched = [escrow, ...(settlement.refundFen > 0 ? [account.client(task.clientId)] : []), ...(settlement.payoutFen > 0 && payoutAccount ? [payoutAccount] : [])];
+    const locked = await tx
+      .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balanceFen })
+      .from(ledgerAccounts)
+      .where(inArray(ledgerAccounts.id, touched))
+      .orderBy(ledgerAccounts.id)
+      .for('no key update');
+    const held = locked.find((a) => a.id === escrow);
+    if (!held || held.balance === 0) throw new NotReleasable('nothing-held', `The escrow of ${r.taskId} holds nothing: it was settled`);
     await settleEscrowIn(tx, {
       taskId: r.taskId,
       clientId: task.clientId,

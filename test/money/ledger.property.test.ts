@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import {
   InsufficientFunds,
+  NotReleasable,
   TransferConflict,
   account,
   balanceOf,
@@ -20,8 +21,10 @@ import {
   holdWithdrawal,
   settleEscrow,
   paidTopUp,
+  releaseStrandedEscrow,
 } from '../../db/ledger.js';
-import { ledgerAccounts, ledgerTransfers, mcnMemberships } from '../../db/schema/index.js';
+import type { TaskState } from '../../domain/index.js';
+import { escrowReleases, ledgerAccounts, ledgerTransfers, mcnMemberships, tasks } from '../../db/schema/index.js';
 import { usePostgres } from '../helpers/harness.js';
 
 const { db } = usePostgres();
@@ -176,4 +179,63 @@ it('R-ESCROW: a transfer outside a transaction is refused before anything is wri
   const task = `tsk_${randomUUID()}`;
   await expect(holdEscrow(db(), task, `cli_${randomUUID()}`, 100)).rejects.toThrow(/must run inside a transaction/);
   expect(await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, task))).toHaveLength(0);
+});
+
+it('R-ESCROW, every fen lands: releases of a stranded escrow racing each other and the task\'s own late settlement move it once, to where the task decided', async () => {
+  for (let round = 0; round < 6; round++) {
+    const taskId = `tsk_${randomUUID()}`;
+    const client = `race-cl-${randomUUID().slice(0, 8)}`;
+    const creator = `race-cr-${randomUUID().slice(0, 8)}`;
+    await db().transaction(async (tx) => {
+      await paidTopUp(tx, client, 10_000, `topup:${taskId}`);
+      await holdEscrow(tx, taskId, client, 10_000);
+    });
+    // the read model of a task that decided a split and closed (the ledger had refused its settlement then)
+    const now = new Date();
+    await db()
+      .insert(tasks)
+      .values({
+        id: taskId,
+        type: 'douyin_video',
+        clientId: client,
+        creatorId: creator,
+        status: 'cancelled',
+        brief: 'b',
+        scriptRequired: false,
+        retentionDays: 7,
+        priceFen: 10_000,
+        orderedAt: now,
+        acceptDeadline: now,
+        closedAt: now,
+        payoutAccount: account.creator(creator),
+        snapshot: { settlement: { refundFen: 3_000, payoutFen: 7_000, at: now.toISOString(), seq: 5 } } as unknown as TaskState,
+        idempotencyKey: taskId,
+        requestHash: 'h',
+      });
+    const late = { taskId, clientId: client, creatorId: creator, outcome: 'split' as const, refundFen: 3_000, payoutFen: 7_000, payoutAccount: account.creator(creator) };
+    const racers = [
+      () => releaseStrandedEscrow(db(), { taskId, operator: 'operator:a', note: 'fixed' }),
+      () => releaseStrandedEscrow(db(), { taskId, operator: 'operator:a', note: 'fixed' }),
+      () => releaseStrandedEscrow(db(), { taskId, operator: 'operator:b', note: 'fixed too' }),
+      () => settleEscrow(db(), late),
+    ];
+    // a different one first each round
+    const order = [...racers.slice(round % racers.length), ...racers.slice(0, round % racers.length)];
+    const results = await Promise.allSettled(order.map((run) => run()));
+    for (const r of results) if (r.status === 'rejected') expect(r.reason, `${String(r.reason)} ${String((r.reason as { cause?: unknown }).cause)}`).toBeInstanceOf(NotReleasable);
+    const releases = results.flatMap((r) => (r.status === 'fulfilled' && r.value && 'release' in r.value ? [r.value] : []));
+    // at most one release moved money (the task's own settlement may have been first); every other one answered it or was refused
+    expect(releases.filter((r) => !r.replayed).length).toBeLessThanOrEqual(1);
+    expect(await balanceOf(db(), account.escrow(taskId))).toBe(0);
+    expect(await balanceOf(db(), account.client(client))).toBe(3_000);
+    expect(await balanceOf(db(), account.creator(creator))).toBe(7_000);
+    expect((await db().select().from(ledgerTransfers).where(eq(ledgerTransfers.taskId, taskId))).map((t) => t.id).sort()).toEqual([
+      `escrow:${taskId}:hold`,
+      `escrow:${taskId}:settle`,
+      `escrow:${taskId}:settle:payout`,
+    ]);
+    const recorded = await db().select().from(escrowReleases).where(eq(escrowReleases.taskId, taskId));
+    expect(recorded.length).toBe(releases.some((r) => !r.replayed) ? 1 : 0);
+  }
+  await globalInvariants();
 });
