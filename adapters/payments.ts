@@ -9,7 +9,12 @@
  * - `verifyNotification` checks the provider's signature over the raw body of
  *   its asynchronous notification and returns what it says, or throws
  *   `InvalidNotification`. A notification is idempotent by the provider's
- *   payment id (providers redeliver until we answer 2xx).
+ *   payment id (providers redeliver until we answer 2xx);
+ * - `queryPayment` asks what became of a payment (Alipay `trade.query`, WeChat
+ *   Pay's order query): providers give up redelivering after a while, so a
+ *   notification can be lost and the client's money would never land;
+ * - `closePayment` closes an unpaid payment so it can no longer be paid
+ *   (`trade.close`) and answers its final state: paid after all, or closed.
  *
  * No provider is contracted yet: `FakePaymentProvider` stands in for one. It
  * signs its notifications with HMAC-SHA256 (real providers sign with RSA; the
@@ -41,6 +46,9 @@ export interface PaymentNotification {
   reason?: string | undefined;
 }
 
+/** What the provider says of a payment when asked: its outcome, still open, or no payment under that reference. */
+export type PaymentState = PaymentNotification | { status: 'pending' | 'unknown'; reference: string };
+
 export class InvalidNotification extends Error {
   constructor(message: string) {
     super(message);
@@ -52,6 +60,8 @@ export interface PaymentProvider {
   readonly name: string;
   createPayment(request: PaymentRequest): Promise<OpenedPayment>;
   verifyNotification(rawBody: string, headers: Record<string, string | undefined>): PaymentNotification;
+  queryPayment(reference: string): Promise<PaymentState>;
+  closePayment(reference: string): Promise<PaymentNotification | { status: 'closed'; reference: string }>;
 }
 
 export const FAKE_SIGNATURE_HEADER = 'x-fakepay-signature';
@@ -65,7 +75,8 @@ export interface SignedNotification {
 export class FakePaymentProvider implements PaymentProvider {
   readonly name = 'fake';
   private readonly secret: string;
-  private readonly byReference = new Map<string, PaymentRequest & { providerPaymentId: string }>();
+  /** Each payment opened and what became of it: the provider's own truth, which queries answer. */
+  private readonly byReference = new Map<string, PaymentRequest & { providerPaymentId: string; state: 'pending' | 'succeeded' | 'failed' | 'closed'; reason?: string }>();
   /** Set to the API's notification URL to have each payment confirmed after `confirmAfterMs` (development). */
   notifyUrl: string | undefined;
   private readonly confirmAfterMs: number;
@@ -89,22 +100,51 @@ export class FakePaymentProvider implements PaymentProvider {
       return Promise.reject(new Error('fake payment provider: 503 Service Unavailable'));
     }
     let known = this.byReference.get(request.reference);
+    if (known?.state === 'closed') return Promise.reject(new Error(`fake payment provider: order ${request.reference} is closed`));
     if (!known) {
-      known = { ...request, providerPaymentId: `fakepay-${this.byReference.size + 1}-${randomBytes(4).toString('hex')}` };
+      known = { ...request, providerPaymentId: `fakepay-${this.byReference.size + 1}-${randomBytes(4).toString('hex')}`, state: 'pending' };
       this.byReference.set(request.reference, known);
       if (this.notifyUrl) this.deliverLater(this.notifyUrl, this.confirm(request.reference));
     }
     return Promise.resolve({ providerPaymentId: known.providerPaymentId, payUrl: `https://pay.example.invalid/cashier/${known.providerPaymentId}` });
   }
 
-  /** The signed "payment succeeded" notification for a payment opened earlier. */
+  /**
+   * The payer pays: the payment succeeds at the provider (a closed one cannot be paid), and this is its signed
+   * notification, for the test to deliver, deliver again, alter or lose.
+   */
   confirm(reference: string, overrides: Partial<PaymentNotification> = {}): SignedNotification {
+    this.settle(reference, 'succeeded');
     return this.sign({ ...this.notificationFor(reference), status: 'succeeded', ...overrides });
   }
 
-  /** The signed "payment failed" notification. */
+  /** The payment fails at the provider, and this is its signed notification. */
   fail(reference: string, reason = 'payer cancelled'): SignedNotification {
+    this.settle(reference, 'failed', reason);
     return this.sign({ ...this.notificationFor(reference), status: 'failed', reason });
+  }
+
+  queryPayment(reference: string): Promise<PaymentState> {
+    const known = this.byReference.get(reference);
+    if (!known) return Promise.resolve({ status: 'unknown', reference });
+    if (known.state === 'succeeded' || known.state === 'failed') return Promise.resolve({ ...this.notificationFor(reference), status: known.state, reason: known.reason });
+    return Promise.resolve({ status: 'pending', reference });
+  }
+
+  closePayment(reference: string): Promise<PaymentNotification | { status: 'closed'; reference: string }> {
+    const known = this.byReference.get(reference);
+    if (known && (known.state === 'succeeded' || known.state === 'failed')) return Promise.resolve({ ...this.notificationFor(reference), status: known.state, reason: known.reason });
+    if (known) known.state = 'closed';
+    // a reference it never saw is closed too: no payment can be opened under it any more
+    else this.byReference.set(reference, { reference, payerId: '', amountFen: 0, providerPaymentId: '', state: 'closed' });
+    return Promise.resolve({ status: 'closed', reference });
+  }
+
+  private settle(reference: string, state: 'succeeded' | 'failed', reason?: string): void {
+    const known = this.byReference.get(reference);
+    if (!known) return; // notificationFor names the missing payment
+    if (known.state === 'closed') throw new Error(`the fake provider closed the payment of ${reference}: it cannot be paid`);
+    if (known.state === 'pending') Object.assign(known, { state, reason });
   }
 
   /** Any notification, signed: a test's forgery uses another secret. */
@@ -132,7 +172,7 @@ export class FakePaymentProvider implements PaymentProvider {
 
   private notificationFor(reference: string): PaymentNotification {
     const known = this.byReference.get(reference);
-    if (!known) throw new Error(`the fake provider opened no payment for ${reference}`);
+    if (!known || !known.providerPaymentId) throw new Error(`the fake provider opened no payment for ${reference}`);
     return { providerPaymentId: known.providerPaymentId, reference, amountFen: known.amountFen, status: 'succeeded' };
   }
 

@@ -20,6 +20,7 @@ import { taskEngineFromEnv } from '../temporal/tasks.js';
 import { ENGINE } from '../workflows/task.js';
 import { createApp } from './app.js';
 import { createAuth } from './auth.js';
+import { runTopUpReconciliation } from './wallets.js';
 import { PROBLEM_BASE } from './problems.js';
 import { createLogger, describeError, type Logger } from '../ops/log.js';
 
@@ -38,6 +39,8 @@ export interface ApiOptions {
   payments?: PaymentProvider;
   /** Request lines and errors (ops/log.ts); a new `api` logger when left out. */
   logger?: Logger;
+  /** How often to reconcile pending top-ups with the payment provider (api/wallets.ts); false: not at all. */
+  topUpReconciliation?: { intervalMs: number } | false;
 }
 
 export function startApi(options: ApiOptions): Promise<Server> {
@@ -60,6 +63,12 @@ export function startApi(options: ApiOptions): Promise<Server> {
       // the fake provider notifies this API, as a provider notifies the URL it was given
       if (ownFake && address && typeof address === 'object') {
         ownFake.notifyUrl = `http://127.0.0.1:${address.port}/v1/payments/notifications`;
+      }
+      // every top-up ends and every fen paid lands, notification or not: asked of the provider while this API serves
+      if (options.topUpReconciliation !== false) {
+        const log = options.logger ? (line: string) => options.logger!.warn(line) : (line: string) => console.error(line);
+        const reconciliation = runTopUpReconciliation(options.db, payments, log, options.topUpReconciliation?.intervalMs);
+        server.once('close', () => reconciliation.stop());
       }
       resolve(server);
     });

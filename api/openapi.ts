@@ -243,7 +243,10 @@ export function buildOpenApi(): object {
     summary: "Open a top-up of a client's wallet: the client pays at payUrl; the wallet is credited when the payment provider confirms",
     idempotencyKey: 'required',
     body: TopUpBody,
-    ok: { 201: json('Payment opened, nothing credited yet', TopUpView) },
+    ok: {
+      201: json('Payment opened, nothing credited yet', TopUpView),
+      200: json('A retry with the same key whose top-up has ended (expired unpaid, or settled): no new payment', TopUpView),
+    },
     problems: { 403: true, ...keyed, 503: 'The database or the payment provider is unavailable; retry with the same key' },
   });
   route({

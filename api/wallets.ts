@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import { InvalidNotification, type PaymentProvider } from '../adapters/payments.js';
+import { InvalidNotification, type PaymentNotification, type PaymentProvider } from '../adapters/payments.js';
 import type { Db } from '../db/client.js';
 import {
   InsufficientFunds,
@@ -18,8 +18,10 @@ import {
   attachPayment,
   balanceOf,
   holdWithdrawal,
+  expireTopUp,
   isMcnManaged,
   openTopUp,
+  pendingTopUps,
   releaseStrandedEscrow,
   settleTopUp,
   statementOf,
@@ -100,6 +102,8 @@ export function walletRoutes(deps: { db: Db; temporal: Client; taskQueue: string
     const { amountFen } = TopUpBody.parse(req.body);
     await idempotent(db, req, res, actor, async ({ idFor }) => {
       const topUp = await openTopUp(db, { id: idFor('tu'), clientId: actor.id, amountFen, provider: payments.name });
+      // a retry (the same key) after its top-up ended — expired unpaid while the provider was away: no new payment
+      if (topUp.status !== 'pending') return { status: 200, body: topUpView(topUp) };
       const payment = await openPayment(payments, { reference: topUp.id, payerId: actor.id, amountFen });
       await attachPayment(db, topUp.id, payment.providerPaymentId);
       return { status: 201, body: topUpView(topUp, payment.payUrl) };
@@ -231,19 +235,121 @@ export const PAYMENT_PROVIDER_DEADLINE_MS = 10_000;
  * provider's merchant order number being our top-up id), never a 500.
  */
 async function openPayment(payments: PaymentProvider, request: Parameters<PaymentProvider['createPayment']>[0]) {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PAYMENT_PROVIDER_DEADLINE_MS} ms`)), PAYMENT_PROVIDER_DEADLINE_MS);
-  });
   try {
-    return await Promise.race([payments.createPayment(request), deadline]);
+    return await withinProviderDeadline(payments.createPayment(request));
   } catch {
     throw new Problem(503, 'payment-provider-unavailable', 'The payment provider is unavailable', 'Retry with the same Idempotency-Key: the top-up is kept', {
       code: 'payment-provider-unavailable',
       topUpId: request.reference,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     });
+  }
+}
+
+async function withinProviderDeadline<T>(call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PAYMENT_PROVIDER_DEADLINE_MS} ms`)), PAYMENT_PROVIDER_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([call, deadline]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How long a top-up's payment may be paid; then the reconciliation closes it at the provider and the top-up fails. */
+export const TOP_UP_PAYABLE_MS = 30 * 60_000;
+/** How long a payment's notification gets before the reconciliation asks the provider. */
+export const TOP_UP_NOTIFICATION_GRACE_MS = 2 * 60_000;
+
+export interface TopUpReconciliation {
+  /** Paid at the provider, their notification lost: credited now (once, as the notification would have). */
+  credited: number;
+  /** Failed at the provider: failed here too. */
+  failed: number;
+  /** Not paid within TOP_UP_PAYABLE_MS: closed at the provider, failed here ("expired"). */
+  expired: number;
+  /** Still payable: asked again next round. */
+  pending: number;
+  /** Refused (a provider answer that does not match the top-up) or not asked (the provider away: the round stops). */
+  errors: number;
+}
+
+/**
+ * Every top-up ends, and every fen paid lands (README "Money"). Providers give
+ * up redelivering a notification after a while, so a client could pay and never
+ * be credited, and an unpaid top-up would stay pending for ever. This asks the
+ * provider about every top-up still pending `graceMs` after it was opened: paid
+ * or failed there, it is settled here through `settleTopUp`, the notification's
+ * own path (a notification arriving too changes nothing); still unpaid after
+ * `payableMs`, its payment is closed at the provider first (so it can no longer
+ * be paid; a payment made meanwhile is settled as paid) and the top-up fails.
+ * Each call to the provider is bounded like the API's; a provider that is away
+ * ends the round (the next one asks again). Idempotent: two API processes
+ * reconciling at once settle each top-up once (settleTopUp locks its row).
+ */
+export async function reconcileTopUps(
+  db: Db,
+  payments: PaymentProvider,
+  options: { graceMs?: number; payableMs?: number; page?: number; log?: (line: string) => void } = {},
+): Promise<TopUpReconciliation> {
+  const { graceMs = TOP_UP_NOTIFICATION_GRACE_MS, payableMs = TOP_UP_PAYABLE_MS, page = 100, log = () => {} } = options;
+  const result: TopUpReconciliation = { credited: 0, failed: 0, expired: 0, pending: 0, errors: 0 };
+  const settle = async (outcome: PaymentNotification) => {
+    try {
+      const settled = await settleTopUp(db, outcome);
+      if (settled?.credited) result.credited += 1;
+      else if (settled?.topUp.status === 'failed') result.failed += 1;
+    } catch (err) {
+      if (!(err instanceof PaymentMismatch)) throw err;
+      result.errors += 1;
+      log(`[top-ups] the provider's answer for ${outcome.reference} does not match it: ${err.message}`);
+    }
+  };
+  const openedBefore = new Date(Date.now() - graceMs);
+  for (let after: TopUp | undefined; ; ) {
+    const rows = await pendingTopUps(db, openedBefore, page, after);
+    for (const topUp of rows) {
+      try {
+        const state = await withinProviderDeadline(payments.queryPayment(topUp.id));
+        if (state.status === 'succeeded' || state.status === 'failed') {
+          await settle(state);
+        } else if (Date.now() - topUp.createdAt.getTime() >= payableMs) {
+          const closed = await withinProviderDeadline(payments.closePayment(topUp.id));
+          if (closed.status === 'closed') {
+            if (await expireTopUp(db, topUp.id, `expired: not paid within ${Math.round(payableMs / 60_000)} minutes`)) result.expired += 1;
+          } else {
+            await settle(closed);
+          }
+        } else {
+          result.pending += 1;
+        }
+      } catch (err) {
+        // the provider away (or the database): this round ends here, the next one starts over
+        result.errors += 1;
+        log(`[top-ups] reconciliation stopped at ${topUp.id}: ${String(err)}`);
+        return result;
+      }
+    }
+    if (rows.length < page) return result;
+    after = rows.at(-1);
+  }
+}
+
+/** Runs reconcileTopUps every `intervalMs` (never two rounds at once in one process); `stop` ends it. */
+export function runTopUpReconciliation(db: Db, payments: PaymentProvider, log: (line: string) => void, intervalMs = 60_000): { stop(): void } {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    reconcileTopUps(db, payments, { log })
+      .then(
+        (r) => (r.credited || r.failed || r.expired || r.errors) && log(`[top-ups] reconciled: ${JSON.stringify(r)}`),
+        (err: unknown) => log(`[top-ups] reconciliation failed: ${String(err)}`),
+      )
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

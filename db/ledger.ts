@@ -211,6 +211,41 @@ export async function paidTopUp(tx: Tx, clientId: string, amountFen: number, id:
   await settleTopUpIn(tx, { reference: id, providerPaymentId: `direct:${id}`, amountFen, status: 'succeeded' });
 }
 
+/**
+ * Top-ups still pending that were opened before `openedBefore`, oldest first, a
+ * page at a time (keyset on created_at, id; the partial index
+ * top_ups_pending holds exactly these rows): the reconciliation asks the
+ * provider about each (api/wallets.ts reconcileTopUps).
+ */
+export async function pendingTopUps(db: Db, openedBefore: Date, limit: number, after?: { createdAt: Date; id: string }): Promise<TopUp[]> {
+  return db
+    .select()
+    .from(topUps)
+    .where(
+      and(
+        eq(topUps.status, 'pending'),
+        sql`${topUps.createdAt} < ${openedBefore.toISOString()}`,
+        after ? sql`(${topUps.createdAt}, ${topUps.id}) > (${after.createdAt.toISOString()}, ${after.id})` : undefined,
+      ),
+    )
+    .orderBy(topUps.createdAt, topUps.id)
+    .limit(limit);
+}
+
+/**
+ * A top-up that was never paid ends: failed, with the reason, once its payment
+ * is closed at the provider (so it can no longer be paid). Only a pending one;
+ * answers whether this call ended it.
+ */
+export async function expireTopUp(db: Db, id: string, reason: string): Promise<boolean> {
+  const ended = await db
+    .update(topUps)
+    .set({ status: 'failed', failureReason: reason, settledAt: sql`now()` })
+    .where(and(eq(topUps.id, id), eq(topUps.status, 'pending')))
+    .returning({ id: topUps.id });
+  return ended.length > 0;
+}
+
 /** Records the provider's payment id of an opened top-up (its notification must name the same one). */
 export async function attachPayment(db: Db, topUpId: string, providerPaymentId: string): Promise<void> {
   await db

@@ -116,6 +116,8 @@ export const topUps = pgTable(
     check('top_ups_amount', sql`${t.amountFen} > 0 and ${t.amountFen} <= 100000000`),
     check('top_ups_status', sql`${t.status} in ('pending', 'succeeded', 'failed')`),
     index('top_ups_client').on(t.clientId, t.createdAt),
+    // the reconciliation of top-ups whose notification did not come (db/ledger.ts pendingTopUps)
+    index('top_ups_pending').on(t.createdAt, t.id).where(sql`${t.status} = 'pending'`),
   ],
 );
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserActor } from '../../api/auth.js';
 import type { Tx } from '../../db/client.js';
 import { readBusinessGauges } from '../../db/gauges.js';
-import { account, balanceOf, holdEscrow, settleEscrow, paidTopUp, transfer } from '../../db/ledger.js';
+import { account, balanceOf, holdEscrow, openTopUp, settleEscrow, paidTopUp, transfer } from '../../db/ledger.js';
+import { reconcileTopUps } from '../../api/wallets.js';
 import { escrowReleases, idempotencyKeys, ledgerTransfers, tasks, topUps, withdrawals } from '../../db/schema/index.js';
 import { startApiStack, type ApiStack } from '../helpers/apiStack.js';
 import { until } from '../helpers/poll.js';
@@ -479,3 +480,88 @@ describe('every fen lands: a stranded escrow and its release (R-ESCROW, R-OPERAT
 /** The stray entry of the stranded-escrow tests: 1 fen of the escrow back to the client under the settlement's id. */
 const transferForTest = (tx: Tx, taskId: string, clientId: string) =>
   transfer(tx, { id: `escrow:${taskId}:settle`, from: account.escrow(taskId), to: account.client(clientId), amountFen: 1, kind: 'escrow_refund', taskId });
+
+describe('every top-up ends, every fen paid lands: the reconciliation with the payment provider', () => {
+  const topUpOf = async (as: UserActor, id: string) => (await api.call('GET', `/v1/wallets/me/top-ups/${id}`, { as })).body;
+  const creditsOf = async (id: string) => db().select().from(ledgerTransfers).where(eq(ledgerTransfers.id, `topup:${id}`));
+
+  it('a payment whose notification was lost is credited once by asking the provider; a failed one fails; the late notification changes nothing', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    const paid = (await topUpViaApi(client, 5_000)).body.topUpId as string;
+    const refused = (await topUpViaApi(client, 6_000)).body.topUpId as string;
+    const lost = api.payments.confirm(paid); // the client paid; the provider's notification never arrives
+    api.payments.fail(refused, 'card declined');
+    // within the notification's grace nothing is asked
+    await reconcileTopUps(db(), api.payments);
+    expect(await balance(client)).toBe(0);
+    expect((await topUpOf(client, paid)).status).toBe('pending');
+
+    await reconcileTopUps(db(), api.payments, { graceMs: 0 });
+    expect(await balance(client)).toBe(5_000);
+    expect(await topUpOf(client, paid)).toMatchObject({ status: 'succeeded', amountFen: 5_000 });
+    expect(await topUpOf(client, refused)).toMatchObject({ status: 'failed', failureReason: 'card declined' });
+    // the notification after all, and another round: nothing moves twice
+    const late = await api.notifyPayment(lost);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ status: 'succeeded', credited: false });
+    await reconcileTopUps(db(), api.payments, { graceMs: 0 });
+    expect(await balance(client)).toBe(5_000);
+    expect(await creditsOf(paid)).toHaveLength(1);
+    expect(await creditsOf(refused)).toHaveLength(0);
+  });
+
+  it('an unpaid top-up stays payable for its time, then its payment is closed at the provider and it fails (expired): it can no longer be paid; one paid at the last moment is credited', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    const unpaid = (await topUpViaApi(client, 7_000)).body.topUpId as string;
+    const lastMoment = (await topUpViaApi(client, 8_000)).body.topUpId as string;
+    await reconcileTopUps(db(), api.payments, { graceMs: 0, payableMs: 60_000 });
+    expect((await topUpOf(client, unpaid)).status).toBe('pending');
+
+    // the payer pays the second one just before its payment would be closed; its notification is lost
+    api.payments.confirm(lastMoment);
+    await reconcileTopUps(db(), api.payments, { graceMs: 0, payableMs: 0 });
+    expect(await topUpOf(client, unpaid)).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/^expired/) });
+    expect(() => api.payments.confirm(unpaid)).toThrow(/closed/);
+    expect(await topUpOf(client, lastMoment)).toMatchObject({ status: 'succeeded' });
+    expect(await balance(client)).toBe(8_000);
+    expect(await creditsOf(unpaid)).toHaveLength(0);
+  });
+
+  it('a top-up whose payment was never opened (the provider was down) expires too, and a retry with its key afterwards opens no payment', async () => {
+    const client: UserActor = { role: 'client', id: uid('brand') };
+    await api.account(client);
+    const k = key();
+    api.payments.failNext(1);
+    const down = await topUpViaApi(client, 9_000, k);
+    expect(down.status).toBe(503);
+    const id = down.body.topUpId as string;
+    await reconcileTopUps(db(), api.payments, { graceMs: 0, payableMs: 0 });
+    expect(await topUpOf(client, id)).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/^expired/) });
+    const retried = await topUpViaApi(client, 9_000, k);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ topUpId: id, status: 'failed' });
+    expect(retried.body.payUrl).toBeUndefined();
+    expect(await balance(client)).toBe(0);
+  });
+
+  it('the API runs the reconciliation on its own while it serves', async () => {
+    const { startApi } = await import('../../api/main.js');
+    const { FakePaymentProvider } = await import('../../adapters/payments.js');
+    const payments = new FakePaymentProvider();
+    const server = await startApi({ db: db(), temporal: api.env.client, port: 0, jwtSecret: randomUUID(), platformSecret: randomUUID(), payments, topUpReconciliation: { intervalMs: 100 } });
+    try {
+      const client: UserActor = { role: 'client', id: uid('brand') };
+      await api.account(client);
+      const id = `tu_${randomUUID()}`;
+      await openTopUp(db(), { id, clientId: client.id, amountFen: 4_000, provider: payments.name });
+      await db().update(topUps).set({ createdAt: new Date(Date.now() - 5 * 60_000) }).where(eq(topUps.id, id));
+      await payments.createPayment({ reference: id, payerId: client.id, amountFen: 4_000 });
+      payments.confirm(id); // paid, never notified
+      await until(() => balance(client), (b) => b === 4_000, 50, 100);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

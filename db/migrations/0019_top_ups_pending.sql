@@ -1,0 +1,2 @@
+-- Top-ups whose notification did not come: the API's reconciliation asks the provider about each pending one (README "Money", session 20).
+CREATE INDEX "top_ups_pending" ON "top_ups" USING btree ("created_at","id") WHERE "top_ups"."status" = 'pending';
