@@ -13,6 +13,9 @@
  *     task's escrow is refunded or paid out in the transaction that records
  *     the settling event, so anything above 0 is for an operator
  *     (GET /v1/operator/escrows/stranded, then the release);
+ *   - top-ups still pending and the oldest of them (the reconciliation with
+ *     the payment provider ends each within ~32 minutes: older is for an
+ *     operator);
  *   - withdrawals still pending and the oldest of them (a payout provider
  *     away for long, or a withdrawal whose ledger step failed for good);
  *   - projection lag: how long the latest events took from the workflow to
@@ -32,6 +35,8 @@ export interface BusinessGauges {
   oldestUnstartedSeconds: number;
   escrowHeldFen: number;
   escrowStrandedFen: number;
+  pendingTopUps: number;
+  oldestPendingTopUpSeconds: number;
   pendingWithdrawals: number;
   oldestPendingWithdrawalSeconds: number;
   projectionLagSeconds: number;
@@ -40,7 +45,7 @@ export interface BusinessGauges {
 const num = (v: unknown): number => Number(v ?? 0);
 
 export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
-  const [byStatus, overdue, flags, outbox, unstarted, escrow, stranded, pending, lag] = await Promise.all([
+  const [byStatus, overdue, flags, outbox, unstarted, escrow, stranded, topUpsPending, pending, lag] = await Promise.all([
     db.execute<{ status: string; n: string }>(sql`select status, count(*) as n from tasks where closed_at is null group by status`),
     // next_deadline is the next timer of an open task (tasks_open_deadline index)
     db.execute<{ n: string }>(sql`select count(*) as n from tasks where closed_at is null and next_deadline < now()`),
@@ -55,6 +60,10 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
     db.execute<{ fen: string | null }>(sql`select sum(balance_fen) as fen from ledger_accounts where kind = 'escrow'`),
     // escrow that should have landed: db/ledger.ts STRANDED_ESCROWS (closed or settled tasks whose escrow still holds money)
     db.execute<{ fen: string | null }>(sql`select sum(a.balance_fen) as fen from ${STRANDED_ESCROWS}`),
+    // the partial index top_ups_pending holds exactly these rows
+    db.execute<{ n: string; oldest: string | null }>(
+      sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from top_ups where status = 'pending'`,
+    ),
     db.execute<{ n: string; oldest: string | null }>(
       sql`select count(*) as n, extract(epoch from now() - min(created_at)) as oldest from withdrawals where status = 'pending'`,
     ),
@@ -74,6 +83,8 @@ export async function readBusinessGauges(db: Db): Promise<BusinessGauges> {
     oldestUnstartedSeconds: Math.max(0, num(unstarted[0]?.oldest)),
     escrowHeldFen: num(escrow[0]?.fen),
     escrowStrandedFen: num(stranded[0]?.fen),
+    pendingTopUps: num(topUpsPending[0]?.n),
+    oldestPendingTopUpSeconds: Math.max(0, num(topUpsPending[0]?.oldest)),
     pendingWithdrawals: num(pending[0]?.n),
     oldestPendingWithdrawalSeconds: Math.max(0, num(pending[0]?.oldest)),
     projectionLagSeconds: Math.max(0, num(lag[0]?.lag)),

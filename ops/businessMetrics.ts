@@ -59,7 +59,11 @@ export function registerBusinessGauges(registry: Registry, db: Db, cacheMs = 15_
   gauge('starmap_tasks_unstarted', "Orders whose task workflow start is not confirmed yet (the worker's orphan sweep starts them after a minute)", (g, v) => g.set(v.unstartedTasks));
   gauge('starmap_tasks_oldest_unstarted_seconds', 'Age of the oldest order whose workflow start is not confirmed (0 when none)', (g, v) => g.set(v.oldestUnstartedSeconds));
   gauge('starmap_escrow_held_fen', 'Money held in escrow for open tasks, in fen', (g, v) => g.set(v.escrowHeldFen));
-  gauge('starmap_escrow_stranded_fen', 'Money still in the escrow of a closed task, in fen: a settlement the ledger refused (effect_failed); should be 0', (g, v) => g.set(v.escrowStrandedFen));
+  gauge('starmap_escrow_stranded_fen', 'Money still in the escrow of a closed or settled task, in fen: a settlement the ledger refused (effect_failed); should be 0', (g, v) => g.set(v.escrowStrandedFen));
+  gauge('starmap_topups_pending', 'Top-ups not yet paid, failed or expired', (g, v) => g.set(v.pendingTopUps));
+  gauge('starmap_topups_oldest_pending_seconds', "Age of the oldest pending top-up (0 when none): above ~32 minutes the reconciliation with the payment provider is not ending them", (g, v) =>
+    g.set(v.oldestPendingTopUpSeconds),
+  );
   gauge('starmap_withdrawals_pending', 'Withdrawals not yet paid or returned', (g, v) => g.set(v.pendingWithdrawals));
   gauge('starmap_withdrawals_oldest_pending_seconds', 'Age of the oldest pending withdrawal (0 when none): a payout provider away, or a ledger step that failed for good', (g, v) =>
     g.set(v.oldestPendingWithdrawalSeconds),

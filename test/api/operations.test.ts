@@ -300,7 +300,7 @@ describe('3 and 4. metrics and logs of a real order', () => {
     expect(value(text, 'starmap_tasks_open{status="awaiting_acceptance"}')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'starmap_tasks_open{status="in_retention"}')).toBe(0);
     expect(value(text, 'starmap_escrow_held_fen')).toBe(priceFen);
-    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_tasks_unstarted', 'starmap_tasks_oldest_unstarted_seconds', 'starmap_projection_lag_seconds', 'starmap_escrow_stranded_fen', 'starmap_withdrawals_pending', 'starmap_withdrawals_oldest_pending_seconds']) {
+    for (const name of ['starmap_tasks_overdue', 'starmap_tasks_escalated', 'starmap_tasks_attention{flag="effect_failed"}', 'starmap_notifications_unsent', 'starmap_notifications_oldest_unsent_seconds', 'starmap_tasks_unstarted', 'starmap_tasks_oldest_unstarted_seconds', 'starmap_projection_lag_seconds', 'starmap_escrow_stranded_fen', 'starmap_topups_pending', 'starmap_topups_oldest_pending_seconds', 'starmap_withdrawals_pending', 'starmap_withdrawals_oldest_pending_seconds']) {
       expect(value(text, name), name).toBeGreaterThanOrEqual(0);
     }
     expect(text).toContain('process_cpu_seconds_total');

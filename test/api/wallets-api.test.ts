@@ -497,9 +497,13 @@ describe('every top-up ends, every fen paid lands: the reconciliation with the p
     expect(await balance(client)).toBe(0);
     expect((await topUpOf(client, paid)).status).toBe('pending');
 
+    const gauges = await readBusinessGauges(db());
+    expect(gauges.pendingTopUps).toBeGreaterThanOrEqual(2);
     await reconcileTopUps(db(), api.payments, { graceMs: 0 });
     expect(await balance(client)).toBe(5_000);
     expect(await topUpOf(client, paid)).toMatchObject({ status: 'succeeded', amountFen: 5_000 });
+    // the operators' gauge (starmap_topups_pending) counts them no more
+    expect((await readBusinessGauges(db())).pendingTopUps).toBeLessThanOrEqual(gauges.pendingTopUps - 2);
     expect(await topUpOf(client, refused)).toMatchObject({ status: 'failed', failureReason: 'card declined' });
     // the notification after all, and another round: nothing moves twice
     const late = await api.notifyPayment(lost);
