@@ -46,8 +46,8 @@ export interface PaymentNotification {
   reason?: string | undefined;
 }
 
-/** What the provider says of a payment when asked: its outcome, still open, or no payment under that reference. */
-export type PaymentState = PaymentNotification | { status: 'pending' | 'unknown'; reference: string };
+/** What the provider says of a payment when asked: its outcome, still payable, closed unpaid, or no payment under that reference. */
+export type PaymentState = PaymentNotification | { status: 'pending' | 'closed' | 'unknown'; reference: string };
 
 export class InvalidNotification extends Error {
   constructor(message: string) {
@@ -128,7 +128,7 @@ export class FakePaymentProvider implements PaymentProvider {
     const known = this.byReference.get(reference);
     if (!known) return Promise.resolve({ status: 'unknown', reference });
     if (known.state === 'succeeded' || known.state === 'failed') return Promise.resolve({ ...this.notificationFor(reference), status: known.state, reason: known.reason });
-    return Promise.resolve({ status: 'pending', reference });
+    return Promise.resolve({ status: known.state, reference });
   }
 
   closePayment(reference: string): Promise<PaymentNotification | { status: 'closed'; reference: string }> {

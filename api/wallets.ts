@@ -307,6 +307,9 @@ export async function reconcileTopUps(
       log(`[top-ups] the provider's answer for ${outcome.reference} does not match it: ${err.message}`);
     }
   };
+  const expire = async (id: string) => {
+    if (await expireTopUp(db, id, `expired: not paid within ${Math.round(payableMs / 60_000)} minutes`)) result.expired += 1;
+  };
   const openedBefore = new Date(Date.now() - graceMs);
   for (let after: TopUp | undefined; ; ) {
     const rows = await pendingTopUps(db, openedBefore, page, after);
@@ -315,13 +318,13 @@ export async function reconcileTopUps(
         const state = await withinProviderDeadline(payments.queryPayment(topUp.id));
         if (state.status === 'succeeded' || state.status === 'failed') {
           await settle(state);
+        } else if (state.status === 'closed') {
+          // closed unpaid already (a round that closed it stopped before failing it here)
+          await expire(topUp.id);
         } else if (Date.now() - topUp.createdAt.getTime() >= payableMs) {
           const closed = await withinProviderDeadline(payments.closePayment(topUp.id));
-          if (closed.status === 'closed') {
-            if (await expireTopUp(db, topUp.id, `expired: not paid within ${Math.round(payableMs / 60_000)} minutes`)) result.expired += 1;
-          } else {
-            await settle(closed);
-          }
+          if (closed.status === 'closed') await expire(topUp.id);
+          else await settle(closed);
         } else {
           result.pending += 1;
         }

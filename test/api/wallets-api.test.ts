@@ -531,6 +531,12 @@ describe('every top-up ends, every fen paid lands: the reconciliation with the p
     expect(await topUpOf(client, lastMoment)).toMatchObject({ status: 'succeeded' });
     expect(await balance(client)).toBe(8_000);
     expect(await creditsOf(unpaid)).toHaveLength(0);
+
+    // a round that closed a payment and stopped before failing its top-up: the next one fails it at once
+    const interrupted = (await topUpViaApi(client, 3_000)).body.topUpId as string;
+    await api.payments.closePayment(interrupted);
+    await reconcileTopUps(db(), api.payments, { graceMs: 0 });
+    expect(await topUpOf(client, interrupted)).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/^expired/) });
   });
 
   it('a top-up whose payment was never opened (the provider was down) expires too, and a retry with its key afterwards opens no payment', async () => {
